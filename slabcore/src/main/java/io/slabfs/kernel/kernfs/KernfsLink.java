@@ -1,0 +1,43 @@
+package io.slabfs.kernel.kernfs;
+
+import java.util.HashSet;
+import java.util.Set;
+
+/**
+ * A kernfs symlink. It keeps its target node (the kernel holds a reference on it), so after
+ * the target is removed the link still reads the same text but no longer resolves: it dangles.
+ */
+public final class KernfsLink extends KernfsNode {
+  private final KernfsNode target;
+
+  KernfsLink(KernfsRoot root, KernfsDir parent, String name, KernfsNode target) {
+    super(root, parent, name, 0777);
+    this.target = target;
+  }
+
+  public KernfsNode target() {
+    return target;
+  }
+
+  /**
+   * {@code kernfs_get_target_path()}: one {@code ../} per level from the link's directory up to
+   * the first common ancestor, then the target's path below it. A sibling is just its name.
+   */
+  public String targetPath() {
+    Set<KernfsNode> targetAncestors = new HashSet<>();
+    for (KernfsNode kn = target.parent(); kn != null; kn = kn.parent()) {
+      targetAncestors.add(kn);
+    }
+    StringBuilder up = new StringBuilder();
+    KernfsNode base = parent();
+    while (base != null && !targetAncestors.contains(base)) {
+      up.append("../");
+      base = base.parent();
+    }
+    StringBuilder down = new StringBuilder(target.name());
+    for (KernfsNode kn = target.parent(); kn != null && kn != base; kn = kn.parent()) {
+      down.insert(0, kn.name() + "/");
+    }
+    return up.append(down).toString();
+  }
+}

@@ -1,0 +1,135 @@
+package io.slabfs.kernel.kernfs;
+
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A {@code struct kernfs_node}: a directory, an attribute file or a symlink.
+ *
+ * <p>Concurrency. Two counters, as in fs/kernfs/dir.c. The node stays in memory for as long as
+ * Java references it (the kernel's {@code count}). {@link #active} counts callers that are
+ * running one of its operations right now: it starts at {@link #DEACTIVATED_BIAS}, {@link
+ * #activate()} makes it usable, {@link #tryGetActive()} fails once {@link #deactivate()} has
+ * added the bias back, and {@link KernfsRoot#drain} waits until it is back at the bias exactly.
+ * The parent link and the name never change after creation.
+ */
+public abstract sealed class KernfsNode permits KernfsDir, KernfsFile, KernfsLink {
+  /** {@code KN_DEACTIVATED_BIAS}. */
+  static final int DEACTIVATED_BIAS = Integer.MIN_VALUE + 1;
+
+  private final KernfsRoot root;
+  private final KernfsDir parent;
+  private final String name;
+  private final int mode;
+  private final long ino;
+  private final long ctimeMillis;
+  private final AtomicInteger active = new AtomicInteger(DEACTIVATED_BIAS);
+  private volatile boolean removed;
+
+  KernfsNode(KernfsRoot root, KernfsDir parent, String name, int mode) {
+    this.root = root;
+    this.parent = parent;
+    this.name = name;
+    this.mode = mode;
+    this.ino = root.nextIno();
+    this.ctimeMillis = root.wallClockMillis();
+  }
+
+  public String name() {
+    return name;
+  }
+
+  /** The parent directory; {@code null} only for the root. Kept after removal. */
+  public KernfsDir parent() {
+    return parent;
+  }
+
+  /** Permission bits (e.g. {@code 0400}), without the file type. */
+  public int mode() {
+    return mode;
+  }
+
+  public long ino() {
+    return ino;
+  }
+
+  public long ctimeMillis() {
+    return ctimeMillis;
+  }
+
+  public KernfsRoot root() {
+    return root;
+  }
+
+  /** {@code kernfs_active()}: activated and not yet deactivated. */
+  public boolean isActive() {
+    return active.get() >= 0;
+  }
+
+  /** Unlinked from its parent by {@code kernfs_remove}. */
+  public boolean isRemoved() {
+    return removed;
+  }
+
+  /** The path from the kernfs root, e.g. {@code kernel/slab/kmalloc-64/order}. */
+  public String path() {
+    if (parent == null) {
+      return "";
+    }
+    String up = parent.path();
+    return up.isEmpty() ? name : up + "/" + name;
+  }
+
+  /**
+   * {@code kernfs_get_active()}: {@code atomic_inc_unless_negative}. Returns false once the node
+   * has been deactivated. Every success must be paired with {@link #putActive()}.
+   */
+  public boolean tryGetActive() {
+    int v;
+    do {
+      v = active.get();
+      if (v < 0) {
+        return false;
+      }
+    } while (!active.compareAndSet(v, v + 1));
+    root.activeRefs.incrementAndGet();
+    return true;
+  }
+
+  /** {@code kernfs_put_active()}: wakes a drainer when the last active user leaves. */
+  public void putActive() {
+    root.activeRefs.decrementAndGet();
+    if (active.decrementAndGet() == DEACTIVATED_BIAS) {
+      root.wakeDrainers();
+    }
+  }
+
+  /** {@code kernfs_activate()} for this node. */
+  void activate() {
+    active.compareAndSet(DEACTIVATED_BIAS, 0);
+  }
+
+  /** Adds the bias: from now on every {@link #tryGetActive()} fails. */
+  void deactivate() {
+    int v;
+    do {
+      v = active.get();
+      if (v < 0) {
+        return;
+      }
+    } while (!active.compareAndSet(v, v + DEACTIVATED_BIAS));
+  }
+
+  /** True when deactivated and no active user is left. */
+  boolean drained() {
+    return active.get() == DEACTIVATED_BIAS;
+  }
+
+  void markRemoved() {
+    removed = true;
+  }
+
+  @Override
+  public String toString() {
+    return getClass().getSimpleName() + "(" + path() + ")";
+  }
+}

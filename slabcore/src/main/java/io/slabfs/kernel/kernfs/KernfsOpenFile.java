@@ -1,0 +1,220 @@
+package io.slabfs.kernel.kernfs;
+
+import io.slabfs.kernel.errno.Errno;
+import io.slabfs.kernel.errno.ErrnoException;
+import java.util.Arrays;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * A {@code struct kernfs_open_file} with its single-record {@code seq_file}: what one {@code
+ * open()} of an attribute gives.
+ *
+ * <p>Reads follow {@code seq_read_iter} (kernel-model 4.4): a read at position 0 resets the
+ * iterator and calls {@code show()} again; a read at a position other than the remembered one
+ * regenerates and skips ({@code traverse}); sequential reads are served from the buffer; once
+ * the record is consumed the next read calls {@code start} again, which takes an active
+ * reference, so a removed file answers {@code ENODEV} even after EOF. Writes follow {@code
+ * kernfs_fop_write_iter} (1.4): at most {@code PAGE_SIZE} bytes per call, one store per call.
+ *
+ * <p>Concurrency: {@link #mutex} ({@code of->mutex}) serialises the operations of this one open
+ * file; the file holds an active reference only inside a read or write, never in between.
+ */
+public final class KernfsOpenFile {
+  public static final int PAGE_SIZE = 4096;
+
+  private final KernfsFile kn;
+  private final boolean readable;
+  private final boolean writable;
+  private final ReentrantLock mutex = new ReentrantLock();
+
+  // seq_file state, guarded by mutex
+  private byte[] buf = new byte[0];
+  private int from;
+  private int count;
+  private long index;
+  private long readPos;
+  private boolean released;
+
+  private KernfsOpenFile(KernfsFile kn, boolean readable, boolean writable) {
+    this.kn = kn;
+    this.readable = readable;
+    this.writable = writable;
+  }
+
+  /**
+   * {@code kernfs_fop_open()}: the extra permission check of sysfs roots (refuse a mode bit or
+   * an operation that is missing, even for root), then a brief active reference.
+   */
+  public static KernfsOpenFile open(KernfsFile kn, boolean read, boolean write)
+      throws ErrnoException {
+    if (!kn.tryGetActive()) {
+      throw Errno.ENODEV.with(kn.path() + " was removed");
+    }
+    try {
+      if (write && ((kn.mode() & 0222) == 0 || !kn.ops().canWrite())) {
+        throw Errno.EACCES.with(kn.path() + " is not writable");
+      }
+      if (read && ((kn.mode() & 0444) == 0 || !kn.ops().canRead())) {
+        throw Errno.EACCES.with(kn.path() + " is not readable");
+      }
+      kn.root().openFiles.incrementAndGet();
+      return new KernfsOpenFile(kn, read, write);
+    } finally {
+      kn.putActive();
+    }
+  }
+
+  public KernfsFile node() {
+    return kn;
+  }
+
+  /** {@code read(2)}/{@code pread(2)} of up to {@code size} bytes at {@code pos}. */
+  public byte[] read(long pos, int size) throws ErrnoException {
+    if (!readable) {
+      throw Errno.EBADF.with("not open for reading");
+    }
+    if (size <= 0) {
+      return new byte[0];
+    }
+    mutex.lock();
+    try {
+      if (pos == 0) {
+        index = 0;
+        count = 0;
+      }
+      if (pos != readPos) {
+        traverse(pos);
+        readPos = pos;
+      }
+      byte[] out = new byte[size];
+      int copied = 0;
+      if (count > 0) {
+        int n = Math.min(count, size);
+        System.arraycopy(buf, from, out, 0, n);
+        from += n;
+        count -= n;
+        copied = n;
+        if (count > 0 || copied == size) {
+          readPos += copied;
+          return Arrays.copyOf(out, copied);
+        }
+      }
+      from = 0;
+      ErrnoException err = null;
+      try {
+        if (start()) {
+          generate();
+          int n = Math.min(count, size - copied);
+          System.arraycopy(buf, 0, out, copied, n);
+          from = n;
+          count -= n;
+          copied += n;
+        }
+      } catch (ErrnoException e) {
+        err = e;
+      }
+      if (copied == 0 && err != null) {
+        throw err;
+      }
+      readPos += copied;
+      return Arrays.copyOf(out, copied);
+    } finally {
+      mutex.unlock();
+    }
+  }
+
+  /**
+   * {@code kernfs_seq_start()} + {@code single_start}: takes (and, for EOF, drops) the active
+   * reference; returns true when there is a record to show at the current index.
+   */
+  private boolean start() throws ErrnoException {
+    if (!kn.tryGetActive()) {
+      throw Errno.ENODEV.with(kn.path() + " was removed");
+    }
+    if (index != 0) {
+      kn.putActive();
+      return false;
+    }
+    return true;
+  }
+
+  /** Runs {@code show()} under the active reference taken by {@link #start()}, then stops. */
+  private void generate() throws ErrnoException {
+    try {
+      byte[] record = kn.ops().show();
+      buf = record;
+      count = record.length;
+      index++;
+    } finally {
+      kn.putActive();
+    }
+  }
+
+  /** {@code traverse()}: regenerate from the start and skip to {@code offset}. */
+  private void traverse(long offset) throws ErrnoException {
+    index = 0;
+    count = 0;
+    from = 0;
+    if (offset == 0) {
+      return;
+    }
+    if (start()) {
+      generate();
+      if (offset < count) {
+        from = (int) offset;
+        count -= from;
+      } else {
+        count = 0;
+      }
+    }
+  }
+
+  /**
+   * {@code write(2)}: the first {@code min(len, PAGE_SIZE)} bytes go to one {@code store()}
+   * with a NUL after them; an empty write returns 0 without a store.
+   */
+  public int write(byte[] data, int len) throws ErrnoException {
+    if (!writable) {
+      throw Errno.EBADF.with("not open for writing");
+    }
+    int n = Math.min(len, PAGE_SIZE);
+    byte[] buffer = Arrays.copyOf(data, n + 1);
+    mutex.lock();
+    try {
+      if (!kn.tryGetActive()) {
+        throw Errno.ENODEV.with(kn.path() + " was removed");
+      }
+      try {
+        if (n == 0) {
+          return 0;
+        }
+        return kn.ops().write(buffer, n);
+      } finally {
+        kn.putActive();
+      }
+    } finally {
+      mutex.unlock();
+    }
+  }
+
+  /** {@code llseek}: needs an active reference, like every other operation on the file. */
+  public void checkAlive() throws ErrnoException {
+    if (!kn.tryGetActive()) {
+      throw Errno.ENODEV.with(kn.path() + " was removed");
+    }
+    kn.putActive();
+  }
+
+  /** {@code kernfs_fop_release()}: always succeeds, even after the node was removed. */
+  public void release() {
+    mutex.lock();
+    try {
+      if (!released) {
+        released = true;
+        kn.root().openFiles.decrementAndGet();
+      }
+    } finally {
+      mutex.unlock();
+    }
+  }
+}

@@ -1,0 +1,33 @@
+package io.slabfs.kernel.kernfs;
+
+import io.slabfs.kernel.errno.ErrnoException;
+
+/**
+ * {@code struct kernfs_ops} for text attributes: {@code seq_show} and {@code write}. The sysfs
+ * layer implements it for each (kobject, attribute) pair.
+ */
+public interface KernfsOps {
+  /** Whether the file has a read operation (checked at open, kernel-model 1.4). */
+  boolean canRead();
+
+  /** Whether the file has a write operation. */
+  boolean canWrite();
+
+  /**
+   * Fills one seq_file record: at most {@code PAGE_SIZE} bytes. Runs with an active reference on
+   * the node and the open file's mutex held.
+   */
+  byte[] show() throws ErrnoException;
+
+  /**
+   * One {@code write()}: {@code buf} holds {@code len} bytes (at most {@code PAGE_SIZE}) followed
+   * by a NUL. Returns the number of bytes consumed.
+   */
+  int write(byte[] buf, int len) throws ErrnoException;
+
+  /**
+   * The lock class key of this file's {@code kn->active} (the attribute definition), so that
+   * every cache's {@code cpu_partial} shares one class.
+   */
+  Object activeKey();
+}

@@ -1,0 +1,290 @@
+package io.slabfs.kernel.kernfs;
+
+import io.slabfs.kernel.errno.Errno;
+import io.slabfs.kernel.errno.ErrnoException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.LongSupplier;
+
+/**
+ * A {@code struct kernfs_root}: the tree, its {@code kernfs_rwsem}, and the {@code
+ * deactivate_waitq} on which removers drain (fs/kernfs/dir.c).
+ *
+ * <p>Concurrency. The rwsem guards every directory's children. Lookups take it for read;
+ * creation and unlinking for write. {@link #remove} deactivates the whole subtree under the
+ * write lock, then drains node by node with the lock dropped, exactly as {@code
+ * __kernfs_remove} does, so a remover never holds the rwsem while it waits for a {@code show()}
+ * or {@code store()} to return. The drain is a real wait on {@link #deactivateWaitq}, woken by
+ * the last {@link KernfsNode#putActive()}.
+ */
+public final class KernfsRoot {
+  private static final int MAX_SYMLINK_DEPTH = 40;
+
+  private final ReentrantReadWriteLock rwsem = new ReentrantReadWriteLock();
+  private final Object deactivateWaitq = new Object();
+  private final AtomicLong lastIno = new AtomicLong(1);
+  private final AtomicInteger nodes = new AtomicInteger();
+  final AtomicLong activeRefs = new AtomicLong();
+  final AtomicInteger openFiles = new AtomicInteger();
+  private final LongSupplier wallClockMillis;
+  private final KernfsDir rootDir;
+
+  public KernfsRoot(LongSupplier wallClockMillis) {
+    this.wallClockMillis = wallClockMillis;
+    this.rootDir = new KernfsDir(this, null, "", 0755);
+    rootDir.activate();
+  }
+
+  public KernfsDir rootDir() {
+    return rootDir;
+  }
+
+  long nextIno() {
+    return lastIno.incrementAndGet();
+  }
+
+  long wallClockMillis() {
+    return wallClockMillis.getAsLong();
+  }
+
+  /** Number of nodes linked into the tree (the root not counted). */
+  public int nodeCount() {
+    return nodes.get();
+  }
+
+  /** Active references held right now, over all nodes. */
+  public long activeRefCount() {
+    return activeRefs.get();
+  }
+
+  /** Open files not yet released. */
+  public int openFileCount() {
+    return openFiles.get();
+  }
+
+  /** {@code kernfs_create_dir()}: a new, active directory; {@code EEXIST} if the name is taken. */
+  public KernfsDir createDir(KernfsDir parent, String name, int mode) throws ErrnoException {
+    return add(parent, new KernfsDir(this, parent, name, mode));
+  }
+
+  /** {@code __kernfs_create_file()}: a new, active attribute file. */
+  public KernfsFile createFile(KernfsDir parent, String name, int mode, KernfsOps ops, long size)
+      throws ErrnoException {
+    return add(parent, new KernfsFile(this, parent, name, mode, ops, size));
+  }
+
+  /** {@code kernfs_create_link()}: a new, active symlink to {@code target}. */
+  public KernfsLink createLink(KernfsDir parent, String name, KernfsNode target)
+      throws ErrnoException {
+    return add(parent, new KernfsLink(this, parent, name, target));
+  }
+
+  /**
+   * {@code kernfs_add_one()}: links the node under its parent and activates it. The name is
+   * taken as long as a node of that name is linked, even one being removed.
+   */
+  private <N extends KernfsNode> N add(KernfsDir parent, N kn) throws ErrnoException {
+    rwsem.writeLock().lock();
+    try {
+      if (!parent.isActive()) {
+        throw Errno.ENOENT.with("parent " + parent.path() + " is being removed");
+      }
+      if (parent.childAnyState(kn.name()) != null) {
+        throw Errno.EEXIST.with("duplicate filename '" + kn.path() + "'");
+      }
+      parent.link(kn);
+      nodes.incrementAndGet();
+      kn.activate();
+      return kn;
+    } finally {
+      rwsem.writeLock().unlock();
+    }
+  }
+
+  /**
+   * {@code kernfs_remove()}: deactivates {@code kn} and everything below it, then drains and
+   * unlinks them one at a time, leftmost descendant first and {@code kn} last. Returns when no
+   * {@code show()} or {@code store()} on any of them is still running.
+   */
+  public void remove(KernfsNode kn) {
+    List<KernfsNode> postOrder = new ArrayList<>();
+    rwsem.writeLock().lock();
+    try {
+      if (kn.isRemoved() || kn.parent() == null) {
+        return;
+      }
+      collectPostOrder(kn, postOrder);
+      for (KernfsNode pos : postOrder) {
+        pos.deactivate();
+      }
+    } finally {
+      rwsem.writeLock().unlock();
+    }
+    for (KernfsNode pos : postOrder) {
+      drain(pos);
+      rwsem.writeLock().lock();
+      try {
+        if (!pos.isRemoved()) {
+          pos.parent().unlink(pos);
+          pos.markRemoved();
+          nodes.decrementAndGet();
+        }
+      } finally {
+        rwsem.writeLock().unlock();
+      }
+    }
+  }
+
+  /** {@code kernfs_remove_by_name()}: removes the child of that name if there is one. */
+  public boolean removeByName(KernfsDir parent, String name) {
+    KernfsNode kn;
+    rwsem.readLock().lock();
+    try {
+      kn = parent.childAnyState(name);
+    } finally {
+      rwsem.readLock().unlock();
+    }
+    if (kn == null) {
+      return false;
+    }
+    remove(kn);
+    return true;
+  }
+
+  private static void collectPostOrder(KernfsNode kn, List<KernfsNode> out) {
+    if (kn instanceof KernfsDir dir) {
+      for (KernfsNode child : dir.allChildren()) {
+        collectPostOrder(child, out);
+      }
+    }
+    out.add(kn);
+  }
+
+  /**
+   * {@code kernfs_drain()}: waits, uninterruptibly and without a timeout, until every active
+   * reference on the deactivated node has been put.
+   */
+  void drain(KernfsNode kn) {
+    if (kn.drained()) {
+      return;
+    }
+    boolean interrupted = false;
+    synchronized (deactivateWaitq) {
+      while (!kn.drained()) {
+        try {
+          deactivateWaitq.wait();
+        } catch (InterruptedException e) {
+          interrupted = true;
+        }
+      }
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  void wakeDrainers() {
+    synchronized (deactivateWaitq) {
+      deactivateWaitq.notifyAll();
+    }
+  }
+
+  /** An active child of {@code dir} by name. */
+  public Optional<KernfsNode> child(KernfsDir dir, String name) {
+    rwsem.readLock().lock();
+    try {
+      return dir.child(name);
+    } finally {
+      rwsem.readLock().unlock();
+    }
+  }
+
+  /** The active children of {@code dir}, in listing order. */
+  public List<KernfsNode> children(KernfsDir dir) {
+    rwsem.readLock().lock();
+    try {
+      return dir.activeChildren();
+    } finally {
+      rwsem.readLock().unlock();
+    }
+  }
+
+  /** {@code st_nlink} of a directory. */
+  public int nlink(KernfsDir dir) {
+    rwsem.readLock().lock();
+    try {
+      return dir.nlink();
+    } finally {
+      rwsem.readLock().unlock();
+    }
+  }
+
+  /**
+   * Path walk as the VFS does it: every component must be active; symlinks in the middle of the
+   * path are followed by name, the last component is not followed. {@code path} is relative to
+   * the root, with or without a leading '/'.
+   */
+  public Optional<KernfsNode> lookup(String path) throws ErrnoException {
+    return walk(rootDir, path, 0);
+  }
+
+  private Optional<KernfsNode> walk(KernfsDir start, String path, int depth)
+      throws ErrnoException {
+    KernfsNode cur = start;
+    String[] parts = path.split("/");
+    rwsem.readLock().lock();
+    try {
+      for (int i = 0; i < parts.length; i++) {
+        String part = parts[i];
+        if (part.isEmpty() || part.equals(".")) {
+          continue;
+        }
+        if (cur instanceof KernfsLink link) {
+          if (depth >= MAX_SYMLINK_DEPTH) {
+            throw Errno.ELOOP.with(path);
+          }
+          Optional<KernfsNode> resolved = walk(link.parent(), link.targetPath(), depth + 1);
+          if (resolved.isEmpty()) {
+            return resolved;
+          }
+          cur = resolved.get();
+        }
+        if (!(cur instanceof KernfsDir dir)) {
+          throw Errno.ENOTDIR.with(path);
+        }
+        if (part.equals("..")) {
+          cur = dir.parent() == null ? dir : dir.parent();
+          continue;
+        }
+        Optional<KernfsNode> next = dir.child(part);
+        if (next.isEmpty()) {
+          return next;
+        }
+        cur = next.get();
+      }
+      return Optional.of(cur);
+    } finally {
+      rwsem.readLock().unlock();
+    }
+  }
+
+  /** Resolves a node that may be a symlink to what it points at now, by name. */
+  public Optional<KernfsNode> follow(KernfsNode kn) throws ErrnoException {
+    int depth = 0;
+    while (kn instanceof KernfsLink link) {
+      if (++depth > MAX_SYMLINK_DEPTH) {
+        throw Errno.ELOOP.with(kn.path());
+      }
+      Optional<KernfsNode> next = walk(link.parent(), link.targetPath(), depth);
+      if (next.isEmpty()) {
+        return next;
+      }
+      kn = next.get();
+    }
+    return Optional.of(kn);
+  }
+}

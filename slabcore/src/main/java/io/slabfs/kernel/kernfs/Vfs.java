@@ -1,0 +1,163 @@
+package io.slabfs.kernel.kernfs;
+
+import io.slabfs.kernel.errno.Errno;
+import io.slabfs.kernel.errno.ErrnoException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The VFS-shaped face of the model: path-based {@code stat}, {@code readdir}, {@code readlink},
+ * {@code truncate}, and handle-based {@code open}/{@code read}/{@code write}/{@code release},
+ * each answering with a value or an {@link ErrnoException}. Paths are as FUSE passes them
+ * (absolute from the mount root); the last component is never followed.
+ *
+ * <p>Concurrency: open files live in a concurrent map; everything else is delegated to kernfs.
+ */
+public final class Vfs {
+  /** {@code O_ACCMODE} values. */
+  public static final int O_RDONLY = 0;
+  public static final int O_WRONLY = 1;
+  public static final int O_RDWR = 2;
+
+  private final KernfsRoot root;
+  private final Map<Long, KernfsOpenFile> files = new ConcurrentHashMap<>();
+  private final AtomicLong nextHandle = new AtomicLong(1);
+  private final AtomicLong requests = new AtomicLong();
+
+  public Vfs(KernfsRoot root) {
+    this.root = root;
+  }
+
+  public KernfsRoot root() {
+    return root;
+  }
+
+  /** Number of requests served so far. */
+  public long requestCount() {
+    return requests.get();
+  }
+
+  private KernfsNode resolve(String path) throws ErrnoException {
+    requests.incrementAndGet();
+    Optional<KernfsNode> kn = root.lookup(path);
+    if (kn.isEmpty()) {
+      throw Errno.ENOENT.with(path);
+    }
+    return kn.get();
+  }
+
+  /** {@code lstat(2)}. */
+  public Stat stat(String path) throws ErrnoException {
+    return stat(resolve(path));
+  }
+
+  private Stat stat(KernfsNode kn) {
+    if (kn instanceof KernfsDir dir) {
+      return new Stat(
+          Stat.Type.DIRECTORY, dir.mode(), 0, root.nlink(dir), dir.ctimeMillis(), dir.ino());
+    } else if (kn instanceof KernfsFile file) {
+      return new Stat(
+          Stat.Type.FILE, file.mode(), file.size(), 1, file.ctimeMillis(), file.ino());
+    }
+    return new Stat(Stat.Type.SYMLINK, 0777, 0, 1, kn.ctimeMillis(), kn.ino());
+  }
+
+  /** {@code getdents(2)}: names of the active children, without "." and "..". */
+  public List<String> readdir(String path) throws ErrnoException {
+    KernfsNode kn = resolve(path);
+    if (!(kn instanceof KernfsDir dir)) {
+      throw Errno.ENOTDIR.with(path);
+    }
+    List<String> names = new ArrayList<>();
+    for (KernfsNode child : root.children(dir)) {
+      names.add(child.name());
+    }
+    return names;
+  }
+
+  /** {@code readlink(2)}: the link's text, still readable when the link dangles. */
+  public String readlink(String path) throws ErrnoException {
+    KernfsNode kn = resolve(path);
+    if (!(kn instanceof KernfsLink link)) {
+      throw Errno.EINVAL.with(path + " is not a symlink");
+    }
+    return link.targetPath();
+  }
+
+  /**
+   * {@code open(2)} of an attribute: {@code EISDIR} for a directory, the kernfs permission
+   * check (1.4), and a handle for the other calls.
+   */
+  public long open(String path, int flags) throws ErrnoException {
+    KernfsNode kn = resolve(path);
+    if (kn instanceof KernfsLink) {
+      Optional<KernfsNode> target = root.follow(kn);
+      if (target.isEmpty()) {
+        throw Errno.ENOENT.with(path + " dangles");
+      }
+      kn = target.get();
+    }
+    int acc = flags & 3;
+    if (kn instanceof KernfsDir) {
+      throw Errno.EISDIR.with(path);
+    }
+    KernfsFile file = (KernfsFile) kn;
+    KernfsOpenFile of =
+        KernfsOpenFile.open(file, acc == O_RDONLY || acc == O_RDWR, acc == O_WRONLY || acc == O_RDWR);
+    long fh = nextHandle.getAndIncrement();
+    files.put(fh, of);
+    return fh;
+  }
+
+  private KernfsOpenFile file(long fh) throws ErrnoException {
+    requests.incrementAndGet();
+    KernfsOpenFile of = files.get(fh);
+    if (of == null) {
+      throw Errno.EBADF.with("no open file " + fh);
+    }
+    return of;
+  }
+
+  /** {@code pread(2)}. */
+  public byte[] read(long fh, long offset, int size) throws ErrnoException {
+    return file(fh).read(offset, size);
+  }
+
+  /** {@code pwrite(2)}: the offset is ignored, as sysfs does. */
+  public int write(long fh, byte[] data, int len) throws ErrnoException {
+    return file(fh).write(data, len);
+  }
+
+  /** {@code close(2)}: always succeeds. */
+  public void release(long fh) {
+    KernfsOpenFile of = files.remove(fh);
+    if (of != null) {
+      of.release();
+    }
+  }
+
+  /**
+   * {@code truncate(2)} / the {@code O_TRUNC} of {@code echo >}: kernfs accepts and ignores it
+   * on attributes; directories answer {@code EISDIR}.
+   */
+  public void truncate(String path) throws ErrnoException {
+    KernfsNode kn = resolve(path);
+    Optional<KernfsNode> target = root.follow(kn);
+    if (target.isEmpty()) {
+      throw Errno.ENOENT.with(path + " dangles");
+    }
+    if (target.get() instanceof KernfsDir) {
+      throw Errno.EISDIR.with(path);
+    }
+  }
+
+  /** The node an open handle refers to (for tests and reports). */
+  public Optional<KernfsFile> nodeOf(long fh) {
+    KernfsOpenFile of = files.get(fh);
+    return of == null ? Optional.empty() : Optional.of(of.node());
+  }
+}
