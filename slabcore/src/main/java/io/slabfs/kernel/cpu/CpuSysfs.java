@@ -1,0 +1,86 @@
+package io.slabfs.kernel.cpu;
+
+import io.slabfs.kernel.errno.ErrnoException;
+import io.slabfs.kernel.kobject.KObject;
+import io.slabfs.kernel.kobject.KType;
+import io.slabfs.kernel.sysfs.Attribute;
+import io.slabfs.kernel.sysfs.Kstrtox;
+import io.slabfs.kernel.sysfs.Sysfs;
+import java.util.BitSet;
+import java.util.List;
+
+/**
+ * drivers/base/cpu.c: {@code /sys/devices/system/cpu} with the {@code online}, {@code offline},
+ * {@code possible} and {@code present} masks, and one {@code cpuN/} device per possible CPU,
+ * with an {@code online} file (0644) except on cpu0, which x86 cannot take down.
+ */
+public final class CpuSysfs {
+  private static final KType<Object> PLAIN = kobj -> {};
+
+  private CpuSysfs() {}
+
+  /** Creates {@code devices/system/cpu} under {@code devices}. */
+  public static void init(Sysfs sysfs, KObject<?> devices, CpuHotplug hotplug)
+      throws ErrnoException {
+    Cpus cpus = hotplug.cpus();
+    KObject<Object> system = new KObject<>(new Object(), PLAIN).initAndAdd(sysfs, devices, null, "system");
+    KType<Cpus> subsysType =
+        new KType<>() {
+          @Override
+          public void release(KObject<Cpus> kobj) {}
+
+          @Override
+          public List<Attribute<Cpus>> defaultAttrs() {
+            return List.of(
+                Attribute.ro("online", 0444, c -> Cpus.cpulist(c.onlineMask()) + "\n"),
+                Attribute.ro("offline", 0444, CpuSysfs::offline),
+                Attribute.ro("possible", 0444, c -> c.possibleList() + "\n"),
+                Attribute.ro("present", 0444, c -> c.possibleList() + "\n"));
+          }
+        };
+    KObject<Cpus> cpuDir = new KObject<>(cpus, subsysType).initAndAdd(sysfs, system, null, "cpu");
+    Attribute<CpuDevice> online =
+        Attribute.rw("online", 0644, CpuDevice::showOnline, CpuDevice::storeOnline);
+    for (int cpu = 0; cpu < cpus.nrPossible(); cpu++) {
+      CpuDevice dev = new CpuDevice(cpu, hotplug);
+      KObject<CpuDevice> kobj =
+          new KObject<>(dev, (KType<CpuDevice>) k -> {}).initAndAdd(sysfs, cpuDir, null, "cpu" + cpu);
+      if (cpu != 0) {
+        sysfs.createFile(kobj.sd(), dev, online);
+      }
+    }
+  }
+
+  private static String offline(Cpus c) {
+    BitSet off = new BitSet();
+    off.set(0, c.nrPossible());
+    off.andNot(c.onlineMask());
+    return Cpus.cpulist(off) + "\n";
+  }
+
+  /** A {@code struct cpu} device. */
+  static final class CpuDevice {
+    final int cpu;
+    final CpuHotplug hotplug;
+
+    CpuDevice(int cpu, CpuHotplug hotplug) {
+      this.cpu = cpu;
+      this.hotplug = hotplug;
+    }
+
+    String showOnline() {
+      return (hotplug.cpus().isOnline(cpu) ? 1 : 0) + "\n";
+    }
+
+    /** {@code online_store}: {@code kstrtobool}, then {@code device_online/offline}. */
+    int storeOnline(byte[] buf, int len) throws ErrnoException {
+      boolean on = Kstrtox.kstrtobool(buf);
+      if (on) {
+        hotplug.cpuUp(cpu);
+      } else {
+        hotplug.cpuDown(cpu);
+      }
+      return len;
+    }
+  }
+}

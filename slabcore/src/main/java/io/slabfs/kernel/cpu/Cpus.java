@@ -1,0 +1,90 @@
+package io.slabfs.kernel.cpu;
+
+import java.util.BitSet;
+
+/**
+ * The CPU masks ({@code cpu_possible_mask}, {@code cpu_present_mask}, {@code cpu_online_mask})
+ * and the CPU-to-node map. CPUs are spread over nodes in contiguous blocks, as firmware usually
+ * numbers them.
+ *
+ * <p>Concurrency: the online mask is changed only by CPU hotplug, under {@code
+ * cpus_write_lock}; readers take a consistent snapshot under this object's monitor.
+ */
+public final class Cpus {
+  private final int possible;
+  private final int nodes;
+  private final BitSet online;
+
+  public Cpus(int possible, int nodes) {
+    if (possible < 1 || nodes < 1 || nodes > possible) {
+      throw new IllegalArgumentException("need 1 <= nodes <= cpus");
+    }
+    this.possible = possible;
+    this.nodes = nodes;
+    this.online = new BitSet(possible);
+    online.set(0, possible);
+  }
+
+  /** {@code nr_cpu_ids}. */
+  public int nrPossible() {
+    return possible;
+  }
+
+  /** {@code num_present_cpus()}: every possible CPU is present. */
+  public int nrPresent() {
+    return possible;
+  }
+
+  /** {@code nr_node_ids}. */
+  public int nrNodes() {
+    return nodes;
+  }
+
+  /** {@code cpu_to_node()}. */
+  public int cpuToNode(int cpu) {
+    return (int) ((long) cpu * nodes / possible);
+  }
+
+  public synchronized boolean isOnline(int cpu) {
+    return online.get(cpu);
+  }
+
+  public synchronized int numOnline() {
+    return online.cardinality();
+  }
+
+  /** A copy of the online mask. */
+  public synchronized BitSet onlineMask() {
+    return (BitSet) online.clone();
+  }
+
+  /** Called by hotplug with the write lock held. */
+  synchronized void setOnline(int cpu, boolean on) {
+    online.set(cpu, on);
+  }
+
+  /** The possible mask as {@code %*pbl} prints it, e.g. {@code 0-1}. */
+  public String possibleList() {
+    BitSet all = new BitSet();
+    all.set(0, possible);
+    return cpulist(all);
+  }
+
+  /** {@code %*pbl}: ranges, comma separated, e.g. {@code 0,2-3}; empty for an empty mask. */
+  public static String cpulist(BitSet mask) {
+    StringBuilder sb = new StringBuilder();
+    int i = mask.nextSetBit(0);
+    while (i >= 0) {
+      int end = mask.nextClearBit(i) - 1;
+      if (sb.length() > 0) {
+        sb.append(',');
+      }
+      sb.append(i);
+      if (end > i) {
+        sb.append('-').append(end);
+      }
+      i = mask.nextSetBit(end + 1);
+    }
+    return sb.toString();
+  }
+}

@@ -1,0 +1,597 @@
+package io.slabfs.kernel.slab;
+
+import io.slabfs.kernel.cpu.CpuHotplug;
+import io.slabfs.kernel.cpu.Cpus;
+import io.slabfs.kernel.debug.Dmesg;
+import io.slabfs.kernel.era.KernelEra;
+import io.slabfs.kernel.errno.Errno;
+import io.slabfs.kernel.errno.ErrnoException;
+import io.slabfs.kernel.kobject.KObject;
+import io.slabfs.kernel.kobject.KSet;
+import io.slabfs.kernel.kobject.KType;
+import io.slabfs.kernel.locking.Mutex;
+import io.slabfs.kernel.locking.Workqueue;
+import io.slabfs.kernel.sysfs.Attribute;
+import io.slabfs.kernel.sysfs.Sysfs;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+
+/**
+ * mm/slab_common.c and the sysfs half of mm/slub.c: the list of caches under {@code
+ * slab_mutex}, {@code kmem_cache_create()} with merging, {@code kmem_cache_destroy()} in the
+ * three historical shapes, unique ids, {@code /sys/kernel/slab}, and the boot caches.
+ *
+ * <p>Concurrency. {@link #slabMutex} guards {@link #slabCaches} and every cache's refcount.
+ * Lock order, as in the kernel: {@code cpu_hotplug_lock} → {@code slab_mutex} → {@code
+ * flush_lock} → the kernfs rwsem (directories and links are created under {@code slab_mutex}).
+ * Where the sysfs directory is drained (inside or outside the locks) is the era's choice.
+ */
+public final class SlabCommon {
+  /** {@code sizeof(struct kmem_cache_node)}. */
+  static final int KMEM_CACHE_NODE_SIZE = 72;
+  /** {@code offsetof(struct kmem_cache, node)}: the object grows by a pointer per node. */
+  static final int KMEM_CACHE_BASE_SIZE = 224;
+  /** kmalloc sizes of a 4 KiB-page x86_64 kernel, with their name suffixes. */
+  static final int[] KMALLOC_SIZES = {8, 16, 32, 64, 96, 128, 192, 256, 512, 1024, 2048, 4096, 8192};
+
+  private final Sysfs sysfs;
+  private final Dmesg dmesg;
+  private final CpuHotplug hotplug;
+  private final Cpus cpus;
+  private final KernelEra era;
+  private final Random random;
+  private final Mutex slabMutex = new Mutex("slab_mutex");
+  private final Mutex flushLock = new Mutex("flush_lock");
+  private final List<KmemCache> slabCaches = new ArrayList<>();
+  private final KSet slabKset;
+  private final KType<KmemCache> slabKtype;
+  private final Workqueue eventsWq;
+  private KmemCache kmemCache;
+  private KmemCache kmemCacheNode;
+  private int released;
+
+  public SlabCommon(
+      Sysfs sysfs, KObject<?> kernelKobj, CpuHotplug hotplug, KernelEra era, Random random)
+      throws ErrnoException {
+    this.sysfs = sysfs;
+    this.dmesg = sysfs.dmesg();
+    this.hotplug = hotplug;
+    this.cpus = hotplug.cpus();
+    this.era = era;
+    this.random = random;
+    this.eventsWq = new Workqueue("events", "kworker/u" + 2 * cpus.nrPossible() + ":1");
+    List<Attribute<KmemCache>> attrs = new SlabAttrs(this).attrs();
+    this.slabKtype =
+        new KType<>() {
+          @Override
+          public void release(KObject<KmemCache> kobj) {
+            slabKmemCacheRelease(kobj.container());
+          }
+
+          @Override
+          public List<Attribute<KmemCache>> defaultAttrs() {
+            return attrs;
+          }
+        };
+    this.slabKset = KSet.createAndAdd(sysfs, "slab", kernelKobj);
+    hotplug.registerDeadCallback(this::slubCpuDead);
+    kmemCacheInit();
+  }
+
+  public KernelEra era() {
+    return era;
+  }
+
+  public Cpus cpus() {
+    return cpus;
+  }
+
+  public Dmesg dmesg() {
+    return dmesg;
+  }
+
+  public KSet slabKset() {
+    return slabKset;
+  }
+
+  /** A snapshot of {@code slab_caches}, oldest first. */
+  public List<KmemCache> caches() {
+    slabMutex.lock();
+    try {
+      return new ArrayList<>(slabCaches);
+    } finally {
+      slabMutex.unlock();
+    }
+  }
+
+  /** Caches released (freed) since boot. */
+  public int releasedCount() {
+    slabMutex.lock();
+    try {
+      return released;
+    } finally {
+      slabMutex.unlock();
+    }
+  }
+
+  // ------------------------------------------------------------------------------- boot
+
+  /**
+   * {@code kmem_cache_init()} and {@code create_kmalloc_caches()}: the two bootstrap caches
+   * (refcount -1, never merged), then every kmalloc family, then {@code kmalloc_buckets}.
+   */
+  private void kmemCacheInit() throws ErrnoException {
+    kmemCacheNode =
+        createBootCache(
+            KmemCacheArgs.of(
+                "kmem_cache_node", KMEM_CACHE_NODE_SIZE, 0, SlabFlags.SLAB_HWCACHE_ALIGN),
+            -1);
+    kmemCache =
+        createBootCache(
+            KmemCacheArgs.of(
+                "kmem_cache",
+                KMEM_CACHE_BASE_SIZE + 8 * cpus.nrNodes(),
+                0,
+                SlabFlags.SLAB_HWCACHE_ALIGN),
+            -1);
+    String[][] types = {
+      {"kmalloc-", "0"},
+      {"kmalloc-rcl-", Long.toString(SlabFlags.SLAB_RECLAIM_ACCOUNT)},
+      {"dma-kmalloc-", Long.toString(SlabFlags.SLAB_CACHE_DMA)},
+      {"kmalloc-cg-", Long.toString(SlabFlags.SLAB_ACCOUNT)},
+    };
+    for (String[] type : types) {
+      for (int size : KMALLOC_SIZES) {
+        String name = type[0] + (size >= 1024 ? size / 1024 + "k" : Integer.toString(size));
+        long flags = Long.parseLong(type[1]) | SlabFlags.SLAB_KMALLOC;
+        int align = Integer.lowestOneBit(size);
+        createBootCache(KmemCacheArgs.of(name, size, align, flags).withUsercopy(0, size), 1);
+      }
+    }
+    create(
+        KmemCacheArgs.of(
+            "kmalloc_buckets", 112, 8, SlabFlags.SLAB_PANIC | SlabFlags.SLAB_NO_MERGE));
+  }
+
+  private KmemCache createBootCache(KmemCacheArgs args, int refcount) throws ErrnoException {
+    slabMutex.lock();
+    try {
+      KmemCache s = createCache(args, args.flags(), null, refcount);
+      slabCaches.add(s);
+      return s;
+    } finally {
+      slabMutex.unlock();
+    }
+  }
+
+  /**
+   * Gives every cache the look of a machine that has been running a while: objects allocated
+   * and partly freed through the real allocation paths; {@code kmem_cache} and {@code
+   * kmem_cache_node} hold one object per cache (per node).
+   */
+  public void populate(long seed) {
+    Random r = new Random(seed);
+    for (KmemCache s : caches()) {
+      if (s == kmemCache || s == kmemCacheNode) {
+        continue;
+      }
+      int perSlab = s.objsPerSlab();
+      int slabs = (int) Math.exp(r.nextDouble() * Math.log(48)) - 1;
+      s.populate(r, (long) slabs * perSlab + r.nextInt(perSlab + 1));
+    }
+  }
+
+  // ----------------------------------------------------------------------------- create
+
+  /** {@code kmem_cache_create()} of a built-in cache. */
+  public KmemCache create(KmemCacheArgs args) throws ErrnoException {
+    return create(args, null);
+  }
+
+  /**
+   * {@code __kmem_cache_create_args()}: may return an existing cache that the new one merged
+   * into. {@code module} owns the ctor symbol (shown as {@code sym [module]}), or is null.
+   */
+  public KmemCache create(KmemCacheArgs args, String module) throws ErrnoException {
+    long flags = args.flags();
+    if (args.size() < 1 || args.size() > KmemCacheArgs.KMALLOC_MAX_SIZE) {
+      throw Errno.EINVAL.with(
+          "kmem_cache_create(" + args.name() + "): size " + args.size() + " out of range");
+    }
+    if (args.align() != 0 && (Integer.bitCount(args.align()) != 1 || args.align() > 32768)) {
+      throw Errno.EINVAL.with(
+          "kmem_cache_create(" + args.name() + "): align must be a power of two");
+    }
+    if ((flags & (SlabFlags.SLAB_KMALLOC | SlabFlags.SLAB_PREALLOCATED)) != 0) {
+      throw Errno.EINVAL.with(
+          "kmem_cache_create(" + args.name() + "): flags outside SLAB_FLAGS_PERMITTED");
+    }
+    if ((args.usersize() == 0 && args.useroffset() != 0)
+        || args.size() < args.usersize()
+        || args.size() - args.usersize() < args.useroffset()) {
+      warn("kmem_cache_create(" + args.name() + "): bad usercopy region, zeroed");
+      args = args.withUsercopy(0, 0);
+    }
+    int sheaf = 0;
+    if (era.sheaves() && args.sheafCapacity() > 0) {
+      sheaf = args.sheafCapacity();
+      if (!era.cpuSlabsGone()) {
+        flags |= SlabFlags.SLAB_NO_MERGE;
+      }
+    }
+    slabMutex.lock();
+    try {
+      if (args.usersize() == 0) {
+        KmemCache s = alias(args, flags);
+        if (s != null) {
+          return s;
+        }
+      }
+      KmemCache s = createCache(args, flags, module, 1);
+      slabCaches.add(s);
+      return s;
+    } finally {
+      slabMutex.unlock();
+    }
+  }
+
+  /**
+   * {@code create_cache()} + {@code do_kmem_cache_create()} + {@code sysfs_slab_add()}. The
+   * refcount is set before the sysfs entry is made: for boot caches (-1) the kernel adds them
+   * to sysfs only in {@code slab_sysfs_init()}, when they are already exempt from merging.
+   */
+  private KmemCache createCache(KmemCacheArgs args, long flags, String module, int refcount)
+      throws ErrnoException {
+    Geometry geo =
+        Geometry.calculate(
+            args.size(), args.align(), flags, args.ctor() != null, args.freeptrOffset(),
+            cpus.nrPresent());
+    if (geo == null) {
+      throw Errno.EINVAL.with("kmem_cache_create(" + args.name() + "): no slab order fits");
+    }
+    int sheaf = args.sheafCapacity();
+    if (era.cpuSlabsGone()) {
+      sheaf = Math.max(sheaf, geo.defaultSheafCapacity(flags));
+    } else if (!era.sheaves()) {
+      sheaf = 0;
+    }
+    KmemCache s =
+        new KmemCache(args, geo, flags, module, sheaf, cpus, c -> new KObject<>(c, slabKtype));
+    s.refcount = refcount;
+    if (kmemCache != null) {
+      allocMeta(s);
+    }
+    try {
+      sysfsSlabAdd(s);
+    } catch (ErrnoException e) {
+      if (era.sysfsFailureFailsCreate()) {
+        freeMeta();
+        dmesg.printk(
+            "kmem_cache_create(" + args.name() + ") failed with error -" + e.errno().number());
+        throw e;
+      }
+      dmesg.printk("SLUB: Unable to add cache " + args.name() + " to sysfs");
+    }
+    return s;
+  }
+
+  /** The {@code kmem_cache} object and one {@code kmem_cache_node} per node of a new cache. */
+  private void allocMeta(KmemCache s) {
+    int cpu = anyOnlineCpu();
+    kmemCache.alloc(cpu, 1);
+    kmemCacheNode.alloc(cpu, cpus.nrNodes());
+  }
+
+  private void freeMeta() {
+    int cpu = anyOnlineCpu();
+    try {
+      kmemCache.free(cpu, 1, random);
+      kmemCacheNode.free(cpu, cpus.nrNodes(), random);
+    } catch (ErrnoException e) {
+      warn("kmem_cache accounting underflow: " + e.why());
+    }
+  }
+
+  private int anyOnlineCpu() {
+    int[] online = cpus.onlineMask().stream().toArray();
+    return online[random.nextInt(online.length)];
+  }
+
+  /** {@code __kmem_cache_alias()}: merge into an existing cache if one fits. */
+  private KmemCache alias(KmemCacheArgs args, long flags) throws ErrnoException {
+    KmemCache s = findMergeable(args.size(), args.align(), flags, args.ctor() != null);
+    if (s == null) {
+      return null;
+    }
+    try {
+      sysfsSlabAlias(s, args.name());
+    } catch (ErrnoException e) {
+      if (!era.cpuSlabsGone()) {
+        return null;
+      }
+      dmesg.printk("SLUB: Unable to add cache alias " + args.name() + " to sysfs");
+    }
+    s.refcount++;
+    s.growObjectSize(args.size());
+    return s;
+  }
+
+  /** {@code find_mergeable()}: the newest cache this one can share, or null. */
+  KmemCache findMergeable(int size, int align, long flags, boolean hasCtor) {
+    if (hasCtor) {
+      return null;
+    }
+    size = Geometry.alignUp(size, Geometry.POINTER);
+    align = Geometry.calculateAlignment(flags, align, size);
+    size = Geometry.alignUp(size, align);
+    if ((flags & neverMerge()) != 0) {
+      return null;
+    }
+    for (int i = slabCaches.size() - 1; i >= 0; i--) {
+      KmemCache s = slabCaches.get(i);
+      if (slabUnmergeable(s)
+          || size > s.size()
+          || (flags & SlabFlags.SLAB_MERGE_SAME) != (s.flags() & SlabFlags.SLAB_MERGE_SAME)
+          || (s.size() & ~(align - 1)) != s.size()
+          || s.size() - size >= Geometry.POINTER) {
+        continue;
+      }
+      return s;
+    }
+    return null;
+  }
+
+  private long neverMerge() {
+    return era.debugFlagsNeverMerge() ? SlabFlags.SLAB_NEVER_MERGE_7 : SlabFlags.SLAB_NEVER_MERGE;
+  }
+
+  /** {@code slab_unmergeable()}. */
+  boolean slabUnmergeable(KmemCache s) {
+    return (s.flags() & neverMerge()) != 0
+        || s.ctor() != null
+        || s.usersize() != 0
+        || s.refcount < 0;
+  }
+
+  /** {@code create_unique_id()}: flag letters, then the slab size. */
+  static String createUniqueId(KmemCache s) {
+    StringBuilder id = new StringBuilder(":");
+    if (s.hasFlag(SlabFlags.SLAB_CACHE_DMA)) {
+      id.append('d');
+    }
+    if (s.hasFlag(SlabFlags.SLAB_CACHE_DMA32)) {
+      id.append('D');
+    }
+    if (s.hasFlag(SlabFlags.SLAB_RECLAIM_ACCOUNT)) {
+      id.append('a');
+    }
+    if (s.hasFlag(SlabFlags.SLAB_CONSISTENCY_CHECKS)) {
+      id.append('F');
+    }
+    if (s.hasFlag(SlabFlags.SLAB_ACCOUNT)) {
+      id.append('A');
+    }
+    if (id.length() > 1) {
+      id.append('-');
+    }
+    return id.append(String.format("%07d", s.size())).toString();
+  }
+
+  /** {@code sysfs_slab_add()}: a named directory, or a unique-id directory plus a name link. */
+  private void sysfsSlabAdd(KmemCache s) throws ErrnoException {
+    boolean unmergeable = slabUnmergeable(s);
+    String name;
+    if (unmergeable) {
+      sysfs.removeLink(slabKset.kobj().sd(), s.name());
+      name = s.name();
+    } else {
+      name = createUniqueId(s);
+    }
+    s.kobj().initAndAdd(sysfs, null, slabKset, name);
+    if (!unmergeable) {
+      sysfsSlabAlias(s, s.name());
+    }
+  }
+
+  /** {@code sysfs_slab_alias()}: replace any stale link of that name, then link to {@code s}. */
+  private void sysfsSlabAlias(KmemCache s, String name) throws ErrnoException {
+    sysfs.removeLink(slabKset.kobj().sd(), name);
+    if (!s.kobj().stateInSysfs()) {
+      throw Errno.ENOENT.with(s.name() + " has no sysfs directory");
+    }
+    sysfs.createLink(slabKset.kobj().sd(), s.kobj().sd(), name);
+  }
+
+  // ---------------------------------------------------------------------------- destroy
+
+  /**
+   * {@code kmem_cache_destroy()}. The era decides where the sysfs directory is drained: under
+   * {@code cpu_hotplug_lock} and {@code slab_mutex} (5.19), after them (6.1 on), and for RCU
+   * caches from a work item (5.19, 6.1) or after a synchronous barrier (6.12 on).
+   */
+  public void destroy(KmemCache s) throws ErrnoException {
+    boolean err;
+    boolean rcu = s.hasFlag(SlabFlags.SLAB_TYPESAFE_BY_RCU);
+    hotplug.cpusReadLock();
+    slabMutex.lock();
+    try {
+      if (s.refcount <= 0) {
+        throw Errno.EINVAL.with("kmem_cache_destroy(" + s.name() + "): cache cannot be destroyed");
+      }
+      s.refcount--;
+      if (s.refcount != 0) {
+        return;
+      }
+      err = shutdownCache(s);
+      if (err && era.leakedCacheStaysListed()) {
+        return;
+      }
+      slabCaches.remove(s);
+      if (era.destroyDrainsUnderLocks()) {
+        sysfsSlabUnlink(s);
+        if (!rcu && !err) {
+          sysfsSlabRelease(s);
+        }
+      }
+    } finally {
+      slabMutex.unlock();
+      hotplug.cpusReadUnlock();
+    }
+    if (err) {
+      if (!era.destroyDrainsUnderLocks()) {
+        sysfsSlabUnlink(s);
+      }
+      return;
+    }
+    switch (era.rcuDestroy()) {
+      case UNLINK_LOCKED_RELEASE_IN_WORK -> {
+        if (rcu) {
+          eventsWq.queue(
+              () -> {
+                rcuBarrier();
+                sysfsSlabRelease(s);
+              });
+        }
+      }
+      case UNLINK_AND_RELEASE_IN_WORK -> {
+        if (rcu) {
+          eventsWq.queue(
+              () -> {
+                rcuBarrier();
+                kmemCacheRelease(s);
+              });
+        } else {
+          kmemCacheRelease(s);
+        }
+      }
+      case SYNC_BARRIER -> {
+        sysfsSlabUnlink(s);
+        if (rcu) {
+          rcuBarrier();
+        }
+        sysfsSlabRelease(s);
+      }
+    }
+  }
+
+  /**
+   * {@code shutdown_cache()} / {@code __kmem_cache_shutdown()}: flush every CPU and free the
+   * empty slabs; with objects left, WARN as the kernel does and return true.
+   */
+  private boolean shutdownCache(KmemCache s) {
+    flushLock.lock();
+    try {
+      for (int cpu = 0; cpu < cpus.nrPossible(); cpu++) {
+        s.flushCpu(cpu);
+      }
+    } finally {
+      flushLock.unlock();
+    }
+    boolean busy = s.shutdownHasObjects();
+    if (busy) {
+      warn(
+          "kmem_cache_destroy "
+              + s.name()
+              + ": Slab cache still has objects when called from kmem_cache_destroy+0x2a/0x110");
+    }
+    return busy;
+  }
+
+  /** {@code kmem_cache_release()}: unlink (6.x) and drop the sysfs reference. */
+  private void kmemCacheRelease(KmemCache s) {
+    sysfsSlabUnlink(s);
+    sysfsSlabRelease(s);
+  }
+
+  /** {@code sysfs_slab_unlink()}: {@code kobject_del}, which drains the directory. */
+  private void sysfsSlabUnlink(KmemCache s) {
+    if (s.kobj().stateInSysfs()) {
+      s.kobj().del();
+    }
+  }
+
+  /** {@code sysfs_slab_release()}: the final release waits for the last kobject reference. */
+  private void sysfsSlabRelease(KmemCache s) {
+    s.kobj().put();
+  }
+
+  /** {@code slab_kmem_cache_release()}: the {@code kmem_cache} object goes back. */
+  private void slabKmemCacheRelease(KmemCache s) {
+    freeMeta();
+    slabMutex.lock();
+    try {
+      released++;
+    } finally {
+      slabMutex.unlock();
+    }
+  }
+
+  /** {@code rcu_barrier()}: waits out a grace period; a few tens of milliseconds here. */
+  static void rcuBarrier() {
+    try {
+      Thread.sleep(20);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  // ------------------------------------------------------------------------ flush, hotplug
+
+  /**
+   * {@code flush_all()}: under {@code cpus_read_lock} and {@code flush_lock}, flush each online
+   * CPU that has a CPU slab or partial slabs.
+   */
+  public void flushAll(KmemCache s) {
+    hotplug.cpusReadLock();
+    try {
+      flushLock.lock();
+      try {
+        var online = cpus.onlineMask();
+        for (int cpu = online.nextSetBit(0); cpu >= 0; cpu = online.nextSetBit(cpu + 1)) {
+          if (s.hasCpuSlab(cpu)) {
+            s.flushCpu(cpu);
+          }
+        }
+      } finally {
+        flushLock.unlock();
+      }
+    } finally {
+      hotplug.cpusReadUnlock();
+    }
+  }
+
+  /** {@code kmem_cache_shrink()}. */
+  public void shrink(KmemCache s) {
+    flushAll(s);
+    s.shrinkNodes();
+  }
+
+  /** {@code slub_cpu_dead()}: under {@code slab_mutex}, flush that CPU in every cache. */
+  private void slubCpuDead(int cpu) {
+    slabMutex.lock();
+    try {
+      for (KmemCache s : slabCaches) {
+        s.flushCpu(cpu);
+      }
+    } finally {
+      slabMutex.unlock();
+    }
+  }
+
+  /** {@code WARN()}: the cut-here block in dmesg. */
+  void warn(String message) {
+    dmesg.printk(
+        "------------[ cut here ]------------\n"
+            + message
+            + "\nWARNING: CPU: 0 PID: "
+            + io.slabfs.kernel.locking.Task.current().pid()
+            + " at mm/slab_common.c\n"
+            + "---[ end trace 0000000000000000 ]---");
+  }
+
+  /** Stops the work queue threads. */
+  public void shutdown() {
+    eventsWq.close();
+  }
+}
