@@ -1,0 +1,156 @@
+package io.slabfs.kernel.module;
+
+import io.slabfs.kernel.errno.Errno;
+import io.slabfs.kernel.errno.ErrnoException;
+import io.slabfs.kernel.sysfs.Kstrtox;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * A {@code struct kernel_param_ops} of kernel/params.c: how a module parameter's value is set
+ * from text ({@code ->set}) and printed ({@code ->get}). Values are kept as their canonical
+ * text between the two, so {@code get(set(x))} is what the kernel would print.
+ */
+public sealed interface ParamType {
+  /** {@code ->set}: parses {@code val} (the store buffer, up to its NUL) to the stored value. */
+  String set(byte[] val) throws ErrnoException;
+
+  /** {@code ->get}: the text {@code cat} shows, with its newline. */
+  String get(String stored);
+
+  /** Parses a TYPE word of builtin-modules.txt. */
+  static ParamType parse(String type) {
+    if (type.startsWith("string:")) {
+      return new StringType(Integer.parseInt(type.substring(7)));
+    }
+    if (type.startsWith("array:")) {
+      return new ArrayType((Scalar) parse(type.substring(6)));
+    }
+    return switch (type) {
+      case "bool", "bint" -> new Bool(false);
+      case "invbool" -> new Bool(true);
+      case "charp" -> new Charp();
+      case "byte" -> new Num(0, 0xFFL, false, false);
+      case "short" -> new Num(Short.MIN_VALUE, Short.MAX_VALUE, true, false);
+      case "ushort" -> new Num(0, 0xFFFFL, false, false);
+      case "int" -> new Num(Integer.MIN_VALUE, Integer.MAX_VALUE, true, false);
+      case "uint" -> new Num(0, 0xFFFF_FFFFL, false, false);
+      case "hexint" -> new Num(0, 0xFFFF_FFFFL, false, true);
+      case "long" -> new Num(Long.MIN_VALUE, Long.MAX_VALUE, true, false);
+      case "ulong" -> new Num(0, -1L, false, false);
+      default -> throw new IllegalArgumentException("unknown param type " + type);
+    };
+  }
+
+  /** Types that can be array elements. */
+  sealed interface Scalar extends ParamType permits Bool, Num {}
+
+  /** {@code param_ops_bool} / {@code bint} / {@code invbool}: {@code kstrtobool}, shown Y/N. */
+  record Bool(boolean inverted) implements Scalar {
+    @Override
+    public String set(byte[] val) throws ErrnoException {
+      boolean v = Kstrtox.kstrtobool(val);
+      return (v ^ inverted) ? "Y" : "N";
+    }
+
+    @Override
+    public String get(String stored) {
+      boolean v = stored.equals("Y") ^ inverted;
+      return (v ? "Y" : "N") + "\n";
+    }
+  }
+
+  /**
+   * The integer ops: {@code kstrto*(val, 0, ...)}, so {@code 0x} and octal prefixes work, at
+   * most one trailing newline, {@code ERANGE} for the type's bounds.
+   */
+  record Num(long min, long max, boolean signed, boolean hex) implements Scalar {
+    @Override
+    public String set(byte[] val) throws ErrnoException {
+      if (signed) {
+        long v = Kstrtox.kstrtoll(val, 0);
+        if (v < min || v > max) {
+          throw Errno.ERANGE.with("value out of range");
+        }
+        return Long.toString(v);
+      }
+      long v = Kstrtox.kstrtoull(val, 0);
+      if (max != -1L && Long.compareUnsigned(v, max) > 0) {
+        throw Errno.ERANGE.with("value out of range");
+      }
+      return Long.toUnsignedString(v);
+    }
+
+    @Override
+    public String get(String stored) {
+      if (hex) {
+        return String.format("0x%08x\n", Long.parseUnsignedLong(stored));
+      }
+      return stored + "\n";
+    }
+  }
+
+  /** {@code param_ops_charp}: keeps the text as written (an echo's newline included). */
+  record Charp() implements ParamType {
+    @Override
+    public String set(byte[] val) throws ErrnoException {
+      int n = Kstrtox.length(val);
+      if (n > 1024) {
+        throw Errno.ENOSPC.with("charp parameter longer than 1024 bytes");
+      }
+      return new String(val, 0, n, StandardCharsets.UTF_8);
+    }
+
+    @Override
+    public String get(String stored) {
+      return stored + "\n";
+    }
+  }
+
+  /** {@code param_ops_string} ({@code module_param_string}): a fixed buffer of {@code max}. */
+  record StringType(int max) implements ParamType {
+    @Override
+    public String set(byte[] val) throws ErrnoException {
+      int n = Kstrtox.length(val);
+      if (n + 1 > max) {
+        throw Errno.ENOSPC.with("string doesn't fit in " + (max - 1) + " chars");
+      }
+      return new String(val, 0, n, StandardCharsets.UTF_8);
+    }
+
+    @Override
+    public String get(String stored) {
+      return stored + "\n";
+    }
+  }
+
+  /** {@code param_array_ops}: comma-separated elements of a scalar type, at most 64. */
+  record ArrayType(Scalar element) implements ParamType {
+    static final int MAX = 64;
+
+    @Override
+    public String set(byte[] val) throws ErrnoException {
+      int n = Kstrtox.length(val);
+      String text = new String(val, 0, n, StandardCharsets.UTF_8);
+      String[] parts = text.split(",", -1);
+      if (parts.length > MAX) {
+        throw Errno.EINVAL.with("can only take " + MAX + " arguments");
+      }
+      StringBuilder out = new StringBuilder();
+      for (String part : parts) {
+        String v = element.set(part.getBytes(StandardCharsets.UTF_8));
+        out.append(out.length() == 0 ? "" : ",").append(v);
+      }
+      return out.toString();
+    }
+
+    @Override
+    public String get(String stored) {
+      StringBuilder out = new StringBuilder();
+      for (String part : stored.split(",", -1)) {
+        String shown = element.get(part);
+        out.append(out.length() == 0 ? "" : ",").append(shown, 0, shown.length() - 1);
+      }
+      return out.append('\n').toString();
+    }
+  }
+}

@@ -1,0 +1,79 @@
+package io.slabfs.kernel.sim;
+
+import io.slabfs.kernel.debug.KernelClock;
+import io.slabfs.kernel.era.KernelEra;
+import java.nio.file.Path;
+import java.util.function.LongSupplier;
+
+/**
+ * Everything a boot is parameterised by: the command line of {@code slabfs mount} minus the
+ * FUSE parts.
+ *
+ * @param hostSlab where {@code --boot host} reads the real tree (normally {@code
+ *     /sys/kernel/slab})
+ */
+public record BootOptions(
+    KernelEra era,
+    int cpus,
+    int nodes,
+    BootSet bootSet,
+    long seed,
+    int hungTaskTimeoutSecs,
+    DeadlockMode deadlockMode,
+    boolean debugKobjectRelease,
+    Path hostSlab,
+    KernelClock clock,
+    LongSupplier wallClockMillis) {
+
+  /** {@code --deadlock}. */
+  public enum DeadlockMode {
+    BREAK,
+    HANG
+  }
+
+  /** The defaults of product.md section 2, with a fixed seed. */
+  public static BootOptions defaults() {
+    return new BootOptions(
+        KernelEra.V6_18,
+        2,
+        1,
+        BootSet.DEFAULT,
+        1,
+        10,
+        DeadlockMode.BREAK,
+        false,
+        Path.of("/sys/kernel/slab"),
+        KernelClock.system(),
+        System::currentTimeMillis);
+  }
+
+  public BootOptions withEra(KernelEra e) {
+    return new BootOptions(e, cpus, nodes, bootSet, seed, hungTaskTimeoutSecs, deadlockMode,
+        debugKobjectRelease, hostSlab, clock, wallClockMillis);
+  }
+
+  public BootOptions withCpus(int n, int numaNodes) {
+    return new BootOptions(era, n, numaNodes, bootSet, seed, hungTaskTimeoutSecs, deadlockMode,
+        debugKobjectRelease, hostSlab, clock, wallClockMillis);
+  }
+
+  public BootOptions withBootSet(BootSet set) {
+    return new BootOptions(era, cpus, nodes, set, seed, hungTaskTimeoutSecs, deadlockMode,
+        debugKobjectRelease, hostSlab, clock, wallClockMillis);
+  }
+
+  public BootOptions withHostSlab(Path path) {
+    return new BootOptions(era, cpus, nodes, bootSet, seed, hungTaskTimeoutSecs, deadlockMode,
+        debugKobjectRelease, path, clock, wallClockMillis);
+  }
+
+  public BootOptions withSeed(long s) {
+    return new BootOptions(era, cpus, nodes, bootSet, s, hungTaskTimeoutSecs, deadlockMode,
+        debugKobjectRelease, hostSlab, clock, wallClockMillis);
+  }
+
+  public BootOptions withHungTask(int secs, DeadlockMode mode, boolean kobjectRelease) {
+    return new BootOptions(era, cpus, nodes, bootSet, seed, secs, mode, kobjectRelease, hostSlab,
+        clock, wallClockMillis);
+  }
+}

@@ -1,0 +1,207 @@
+package io.slabfs.kernel.sim;
+
+import io.slabfs.kernel.cpu.CpuHotplug;
+import io.slabfs.kernel.cpu.CpuSysfs;
+import io.slabfs.kernel.cpu.Cpus;
+import io.slabfs.kernel.debug.Dmesg;
+import io.slabfs.kernel.errno.ErrnoException;
+import io.slabfs.kernel.kernfs.KernfsRoot;
+import io.slabfs.kernel.kernfs.Vfs;
+import io.slabfs.kernel.kobject.KObject;
+import io.slabfs.kernel.kobject.KSet;
+import io.slabfs.kernel.kobject.KType;
+import io.slabfs.kernel.module.BuiltinModules;
+import io.slabfs.kernel.slab.KmemCacheArgs;
+import io.slabfs.kernel.slab.SlabCommon;
+import io.slabfs.kernel.sysfs.Sysfs;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.util.List;
+import java.util.Random;
+
+/**
+ * The simulated machine: boots the subsystems in kernel order and exposes the {@link Vfs} that
+ * the FUSE adapter serves. One instance is one boot.
+ */
+public final class Kernel implements AutoCloseable {
+  private static final KType<Object> PLAIN = kobj -> {};
+
+  private final BootOptions options;
+  private final Dmesg dmesg;
+  private final KernfsRoot kernfs;
+  private final Sysfs sysfs;
+  private final Vfs vfs;
+  private final Cpus cpus;
+  private final CpuHotplug hotplug;
+  private final SlabCommon slab;
+  private final BuiltinModules modules;
+  private final int bootCaches;
+
+  private Kernel(BootOptions options) throws ErrnoException, IOException {
+    this.options = options;
+    this.dmesg = new Dmesg(options.clock());
+    dmesg.printk(
+        "Linux version "
+            + options.era().release()
+            + "-slabfs (slabfs@simulator) #1 SMP PREEMPT_DYNAMIC (era "
+            + options.era().id()
+            + ")");
+    dmesg.printk("slabfs: random seed " + options.seed());
+    this.kernfs = new KernfsRoot(options.wallClockMillis());
+    this.sysfs = new Sysfs(kernfs, dmesg);
+    this.vfs = new Vfs(kernfs);
+    this.cpus = new Cpus(options.cpus(), options.nodes());
+    this.hotplug = new CpuHotplug(cpus, dmesg);
+    KObject<Object> kernelKobj = new KObject<>(new Object(), PLAIN).initAndAdd(sysfs, null, null,
+        "kernel");
+    KSet devices = KSet.createAndAdd(sysfs, "devices", null);
+    this.slab = new SlabCommon(sysfs, kernelKobj, hotplug, options.era(), new Random(options.seed()));
+    dmesg.printk(
+        "SLUB: HWalign=64, Order=0-3, MinObjects=0, CPUs="
+            + cpus.nrPossible()
+            + ", Nodes="
+            + cpus.nrNodes());
+    List<KmemCacheArgs> boot = options.bootSet().caches(options.hostSlab());
+    int created = 0;
+    for (KmemCacheArgs args : boot) {
+      try {
+        slab.create(args);
+        created++;
+      } catch (ErrnoException e) {
+        dmesg.printk("kmem_cache_create(" + args.name() + ") failed with error -"
+            + e.errno().number() + " (" + e.why() + ")");
+      }
+    }
+    this.bootCaches = created;
+    slab.populate(options.seed());
+    CpuSysfs.init(sysfs, devices.kobj(), hotplug);
+    this.modules = BuiltinModules.init(sysfs);
+    SimFiles.create(kernfs, this);
+    dmesg.printk(
+        "slabfs: boot set '"
+            + options.bootSet().id()
+            + "': "
+            + created
+            + " kmem_cache_create() calls, "
+            + slab.caches().size()
+            + " caches");
+  }
+
+  /** Boots a kernel. {@code IOException} only for {@code --boot host} reading the host tree. */
+  public static Kernel boot(BootOptions options) throws ErrnoException, IOException {
+    return new Kernel(options);
+  }
+
+  public BootOptions options() {
+    return options;
+  }
+
+  public Vfs vfs() {
+    return vfs;
+  }
+
+  public Dmesg dmesg() {
+    return dmesg;
+  }
+
+  public SlabCommon slab() {
+    return slab;
+  }
+
+  public CpuHotplug hotplug() {
+    return hotplug;
+  }
+
+  public Sysfs sysfs() {
+    return sysfs;
+  }
+
+  public KernfsRoot kernfs() {
+    return kernfs;
+  }
+
+  /** {@code sim/variant}: the era and every behaviour switch in force. */
+  public String variant() {
+    var era = options.era();
+    return "kernel "
+        + era.id()
+        + "\nrelease "
+        + era.release()
+        + "\ndestroy_drain "
+        + (era.destroyDrainsUnderLocks() ? "under_cpu_hotplug_lock_and_slab_mutex" : "after_unlock")
+        + "\nrcu_cache_destroy "
+        + era.rcuDestroy().name().toLowerCase()
+        + "\ncpu_partial_store "
+        + (era.cpuPartialStoreFlushes() ? "set_and_flush_all" : "zero_only_no_lock")
+        + "\nleaked_cache "
+        + (era.leakedCacheStaysListed() ? "stays_listed" : "unlisted_and_unlinked")
+        + "\nsheaf_capacity_file "
+        + (era.sheaves() ? "yes" : "no")
+        + "\nstatic_caches "
+        + era.staticCaches().name().toLowerCase()
+        + "\ncpus "
+        + options.cpus()
+        + "\nnodes "
+        + options.nodes()
+        + "\nboot "
+        + options.bootSet().id()
+        + "\nseed "
+        + options.seed()
+        + "\n";
+  }
+
+  /** {@code sim/stats}: what the model holds now. */
+  public String stats() {
+    return "caches "
+        + slab.caches().size()
+        + "\ncaches_released "
+        + slab.releasedCount()
+        + "\nkobjects "
+        + sysfs.kobjectCount()
+        + "\nkernfs_nodes "
+        + kernfs.nodeCount()
+        + "\nactive_refs "
+        + kernfs.activeRefCount()
+        + "\nopen_files "
+        + kernfs.openFileCount()
+        + "\nbuiltin_modules "
+        + modules.names().size()
+        + "\ncpus_online "
+        + cpus.numOnline()
+        + "\nboot_caches "
+        + bootCaches
+        + "\ndmesg_records "
+        + dmesg.sequence()
+        + "\nrequests "
+        + vfs.requestCount()
+        + "\n";
+  }
+
+  /**
+   * Reports an unexpected Java exception at the system-call edge as the kernel reports a bug:
+   * a {@code BUG:} line and a call trace in dmesg.
+   */
+  public void bug(String operation, Throwable t) {
+    StringWriter trace = new StringWriter();
+    t.printStackTrace(new PrintWriter(trace));
+    StringBuilder sb = new StringBuilder();
+    sb.append("BUG: slabfs: unexpected ").append(t).append(" in ").append(operation).append('\n');
+    sb.append("Call Trace:\n <TASK>\n");
+    int frames = 0;
+    for (StackTraceElement e : t.getStackTrace()) {
+      if (frames++ == 12) {
+        break;
+      }
+      sb.append(' ').append(e.getClassName().replaceAll(".*\\.", "")).append('.')
+          .append(e.getMethodName()).append('\n');
+    }
+    sb.append(" </TASK>");
+    dmesg.printk(sb.toString());
+  }
+
+  @Override
+  public void close() {
+    slab.shutdown();
+  }
+}

@@ -1,0 +1,58 @@
+package io.slabfs.kernel.sim;
+
+import io.slabfs.kernel.errno.Errno;
+import io.slabfs.kernel.errno.ErrnoException;
+import io.slabfs.kernel.kernfs.KernfsDir;
+import io.slabfs.kernel.kernfs.KernfsOps;
+import io.slabfs.kernel.kernfs.KernfsRoot;
+import java.nio.charset.StandardCharsets;
+import java.util.function.Supplier;
+
+/**
+ * {@code sim/}: the simulator's own window, which real sysfs does not have. Its files are not
+ * sysfs attributes: they may be longer than a page ({@code dmesg}), and like procfs files they
+ * report size 0.
+ */
+final class SimFiles {
+  private SimFiles() {}
+
+  static void create(KernfsRoot kernfs, Kernel kernel) throws ErrnoException {
+    KernfsDir sim = kernfs.createDir(kernfs.rootDir(), "sim", 0755);
+    kernfs.createFile(sim, "dmesg", 0400, readOnly(() -> kernel.dmesg().contents()), 0);
+    kernfs.createFile(sim, "variant", 0444, readOnly(() -> bytes(kernel.variant())), 0);
+    kernfs.createFile(sim, "stats", 0444, readOnly(() -> bytes(kernel.stats())), 0);
+  }
+
+  private static byte[] bytes(String s) {
+    return s.getBytes(StandardCharsets.UTF_8);
+  }
+
+  private static KernfsOps readOnly(Supplier<byte[]> show) {
+    return new KernfsOps() {
+      @Override
+      public boolean canRead() {
+        return true;
+      }
+
+      @Override
+      public boolean canWrite() {
+        return false;
+      }
+
+      @Override
+      public byte[] show() {
+        return show.get();
+      }
+
+      @Override
+      public int write(byte[] buf, int len) throws ErrnoException {
+        throw Errno.EIO.with("read-only");
+      }
+
+      @Override
+      public Object activeKey() {
+        return this;
+      }
+    };
+  }
+}
