@@ -1,0 +1,124 @@
+package io.slabfs.fs.cli;
+
+import io.slabfs.fs.fuse.SlabFuse;
+import io.slabfs.kernel.sim.BootOptions;
+import io.slabfs.kernel.sim.Kernel;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import jnr.posix.POSIXFactory;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The mounted filesystem's process: boots the kernel model, serves it through FUSE until the
+ * mount goes away (umount, SIGTERM, Ctrl-C), then exits.
+ *
+ * <p>Readiness is not guessed: the mount counts as ready once libfuse has answered the kernel's
+ * FUSE_INIT and {@code /proc/self/mountinfo} shows the mount.
+ */
+final class Daemon {
+  private static final Logger log = LoggerFactory.getLogger(Daemon.class);
+  static final long MOUNT_TIMEOUT_SECONDS = 60;
+
+  private final BootOptions options;
+  private final Path mountpoint;
+  private final boolean allowOther;
+  private final boolean notifyReady;
+
+  Daemon(BootOptions options, Path mountpoint, boolean allowOther, boolean notifyReady) {
+    this.options = options;
+    this.mountpoint = mountpoint;
+    this.allowOther = allowOther;
+    this.notifyReady = notifyReady;
+  }
+
+  /** FUSE options: content changes on every read, entries can vanish at any time. */
+  String[] fuseOptions() {
+    return new String[] {
+      "-o",
+      "fsname=slabfs,subtype=slabfs,direct_io,attr_timeout=0,entry_timeout=0,"
+          + "negative_timeout=0,default_permissions"
+          + (allowOther ? ",allow_other" : "")
+    };
+  }
+
+  int run() throws Exception {
+    PrintStream ready = System.out;
+    if (notifyReady) {
+      POSIXFactory.getNativePOSIX().setsid();
+      System.setOut(System.err);
+    }
+    Path pidFile = Mounts.pidFile(mountpoint);
+    Files.createDirectories(pidFile.getParent());
+    Files.writeString(pidFile, ProcessHandle.current().pid() + "\n");
+    log.info("slabfs {} booting: {}", mountpoint, options);
+    Kernel kernel;
+    try {
+      kernel = Kernel.boot(options);
+    } catch (Exception e) {
+      return fail(ready, "boot failed: " + e, pidFile);
+    }
+    SlabFuse fuse = new SlabFuse(kernel);
+    AtomicReference<Throwable> mountError = new AtomicReference<>();
+    Thread loop = new Thread(() -> {
+      try {
+        fuse.mount(mountpoint, true, false, fuseOptions());
+      } catch (Throwable t) {
+        mountError.set(t);
+      } finally {
+        fuse.initialized().countDown();
+      }
+    }, "fuse-main");
+    loop.start();
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      if (loop.isAlive()) {
+        Mounts.fusermountUnmount(mountpoint, true);
+        try {
+          loop.join(TimeUnit.SECONDS.toMillis(10));
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
+    }, "slabfs-shutdown"));
+    boolean initialized = fuse.initialized().await(MOUNT_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+    if (mountError.get() != null || !loop.isAlive()) {
+      return fail(ready, "mount failed at " + mountpoint + ": "
+          + (mountError.get() == null ? "libfuse exited; see the log" : mountError.get()), pidFile);
+    }
+    if (!initialized || !Mounts.isMounted(mountpoint)) {
+      Mounts.fusermountUnmount(mountpoint, true);
+      return fail(ready, "mount at " + mountpoint + " did not become ready", pidFile);
+    }
+    log.info("slabfs ready at {}", mountpoint);
+    if (notifyReady) {
+      ready.println(MountCommand.READY);
+      ready.flush();
+      ready.close();
+    } else {
+      System.out.println("slabfs: mounted " + options.era().id() + " at " + mountpoint
+          + " (seed " + options.seed() + "); Ctrl-C unmounts");
+    }
+    loop.join();
+    log.info("slabfs unmounted from {}", mountpoint);
+    kernel.close();
+    Files.deleteIfExists(pidFile);
+    return 0;
+  }
+
+  private static int fail(PrintStream ready, String message, Path pidFile) {
+    log.error(message);
+    ready.println("slabfs: " + message);
+    ready.flush();
+    try {
+      Files.deleteIfExists(pidFile);
+    } catch (Exception e) {
+      log.warn("cannot remove {}: {}", pidFile, e.toString());
+    }
+    return 1;
+  }
+
+}

@@ -1,0 +1,206 @@
+package io.slabfs.fs.cli;
+
+import io.slabfs.kernel.era.KernelEra;
+import io.slabfs.kernel.sim.BootOptions;
+import io.slabfs.kernel.sim.BootSet;
+import java.io.BufferedReader;
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.stream.Stream;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code slabfs mount MOUNTPOINT [options]}: validates everything first (one-line errors, exit
+ * 2, nothing mounted), clears a dead mount left by a killed daemon, then either serves in the
+ * foreground or starts a detached daemon and returns once the daemon reports the tree ready.
+ */
+@Command(
+    name = "mount",
+    mixinStandardHelpOptions = true,
+    description = "Mount a simulated /sys at MOUNTPOINT.")
+final class MountCommand implements Callable<Integer> {
+  static final String READY = "slabfs-ready";
+
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Parameters(paramLabel = "MOUNTPOINT", description = "an empty directory")
+  Path mountpoint;
+
+  @Option(names = "--kernel", paramLabel = "ERA", description = "v5.19, v6.1, v6.18, v7, "
+      + "v7+static-cache, v7+static-cache-unpinned (default: ${DEFAULT-VALUE})")
+  String kernel = "v6.18";
+
+  @Option(names = "--cpus", paramLabel = "N", description = "possible CPUs (default: ${DEFAULT-VALUE})")
+  int cpus = 2;
+
+  @Option(names = "--nodes", paramLabel = "N", description = "NUMA nodes (default: ${DEFAULT-VALUE})")
+  int nodes = 1;
+
+  @Option(names = "--boot", paramLabel = "SET", description = "default, host or minimal (default: ${DEFAULT-VALUE})")
+  String boot = "default";
+
+  @Option(names = "--hung-task-timeout", paramLabel = "S",
+      description = "hung-task report timeout in seconds (default: ${DEFAULT-VALUE}); not yet modeled")
+  int hungTaskTimeout = 10;
+
+  @Option(names = "--deadlock", paramLabel = "MODE",
+      description = "break or hang (default: ${DEFAULT-VALUE}); not yet modeled")
+  String deadlock = "break";
+
+  @Option(names = "--debug-kobject-release",
+      description = "delay kobject releases by 1-4 s; not yet modeled")
+  boolean debugKobjectRelease;
+
+  @Option(names = "--seed", paramLabel = "N", description = "seed for every random choice")
+  Long seed;
+
+  @Option(names = "--allow-other", description = "let other users in (modes are enforced)")
+  boolean allowOther;
+
+  @Option(names = "--foreground", description = "stay in the foreground; Ctrl-C unmounts")
+  boolean foreground;
+
+  @Option(names = "--notify-ready", hidden = true)
+  boolean notifyReady;
+
+  @Override
+  public Integer call() throws Exception {
+    BootOptions options = validate();
+    Path mp = mountpoint.toAbsolutePath().normalize();
+    if (Mounts.isMounted(mp)) {
+      if (!Mounts.isDead(mp)) {
+        throw usage(mp + " is already mounted by slabfs (pid "
+            + Mounts.daemonPid(mp).orElse(-1) + "); unmount it first");
+      }
+      Optional<String> err = Mounts.fusermountUnmount(mp, true);
+      if (err.isPresent()) {
+        throw usage("cannot clear the dead mount at " + mp + ": " + err.get());
+      }
+    }
+    if (!Files.isDirectory(mp)) {
+      throw usage(mp + " is not a directory");
+    }
+    try (Stream<Path> entries = Files.list(mp)) {
+      if (entries.findAny().isPresent()) {
+        throw usage(mp + " is not empty");
+      }
+    }
+    if (!Files.exists(Path.of("/dev/fuse"))) {
+      throw usage("/dev/fuse is missing: load the fuse module or install fuse");
+    }
+    if (foreground) {
+      return new Daemon(options, mp, allowOther, notifyReady).run();
+    }
+    return spawnDaemon(mp);
+  }
+
+  private CommandLine.ParameterException usage(String message) {
+    return new CommandLine.ParameterException(spec.commandLine(), message);
+  }
+
+  /** Checks every option value; the first bad one is the error. */
+  BootOptions validate() {
+    KernelEra era = KernelEra.byId(kernel).orElseThrow(
+        () -> usage("--kernel: unknown era '" + kernel + "' (one of " + KernelEra.ids() + ")"));
+    if (cpus < 1 || cpus > 256) {
+      throw usage("--cpus: must be 1 to 256, got " + cpus);
+    }
+    if (nodes < 1 || nodes > cpus || nodes > 64) {
+      throw usage("--nodes: must be 1 to min(64, --cpus), got " + nodes);
+    }
+    BootSet set = BootSet.byId(boot).orElseThrow(
+        () -> usage("--boot: unknown set '" + boot + "' (default, host or minimal)"));
+    if (hungTaskTimeout < 0 || hungTaskTimeout > 86400) {
+      throw usage("--hung-task-timeout: must be 0 to 86400 seconds, got " + hungTaskTimeout);
+    }
+    BootOptions.DeadlockMode mode = switch (deadlock) {
+      case "break" -> BootOptions.DeadlockMode.BREAK;
+      case "hang" -> BootOptions.DeadlockMode.HANG;
+      default -> throw usage("--deadlock: must be break or hang, got '" + deadlock + "'");
+    };
+    if (seed == null) {
+      seed = ThreadLocalRandom.current().nextLong(1, Long.MAX_VALUE);
+    }
+    return BootOptions.defaults()
+        .withEra(era)
+        .withCpus(cpus, nodes)
+        .withBootSet(set)
+        .withSeed(seed)
+        .withHungTask(hungTaskTimeout, mode, debugKobjectRelease);
+  }
+
+  /**
+   * Starts this command again as a detached daemon ({@code --foreground --notify-ready}),
+   * stdout piped back to us for the one ready line, stderr appended to the log.
+   */
+  private int spawnDaemon(Path mp) throws IOException, InterruptedException {
+    Path log = Mounts.logFile(mp);
+    Files.createDirectories(log.getParent());
+    List<String> cmd = new ArrayList<>();
+    cmd.add(ProcessHandle.current().info().command().orElse("java"));
+    for (String arg : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+      if (!arg.startsWith("-Dslabfs.log=")) {
+        cmd.add(arg);
+      }
+    }
+    cmd.add("-Dslabfs.log=" + log);
+    String cp = System.getProperty("java.class.path");
+    if (cp.endsWith(".jar") && !cp.contains(File.pathSeparator)) {
+      cmd.add("-jar");
+      cmd.add(cp);
+    } else {
+      cmd.add("-cp");
+      cmd.add(cp);
+      cmd.add(Slabfs.class.getName());
+    }
+    cmd.addAll(List.of("mount", mp.toString(), "--kernel", kernel, "--cpus", Integer.toString(cpus),
+        "--nodes", Integer.toString(nodes), "--boot", boot,
+        "--hung-task-timeout", Integer.toString(hungTaskTimeout), "--deadlock", deadlock,
+        "--seed", Long.toString(seed), "--foreground", "--notify-ready"));
+    if (debugKobjectRelease) {
+      cmd.add("--debug-kobject-release");
+    }
+    if (allowOther) {
+      cmd.add("--allow-other");
+    }
+    ProcessBuilder pb = new ProcessBuilder(cmd);
+    pb.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+    pb.redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()));
+    Process daemon = pb.start();
+    List<String> said = new ArrayList<>();
+    try (BufferedReader out = new BufferedReader(
+        new InputStreamReader(daemon.getInputStream(), StandardCharsets.UTF_8))) {
+      String line;
+      while ((line = out.readLine()) != null) {
+        if (line.equals(READY)) {
+          System.out.println("slabfs: mounted " + kernel + " at " + mp + " (daemon pid "
+              + daemon.pid() + ", seed " + seed + ")");
+          System.out.println("slabfs: log: " + log);
+          System.out.println("slabfs: unmount with: mountpoint-scripts/slabfs umount " + mp);
+          return 0;
+        }
+        said.add(line);
+      }
+    }
+    int rc = daemon.waitFor();
+    if (said.isEmpty()) {
+      System.err.println("slabfs: the daemon exited with status " + rc + "; see " + log);
+    } else {
+      said.forEach(System.err::println);
+    }
+    return 1;
+  }
+}

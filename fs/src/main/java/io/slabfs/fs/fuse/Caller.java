@@ -1,0 +1,30 @@
+package io.slabfs.fs.fuse;
+
+import io.slabfs.kernel.locking.Task;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** The process behind a FUSE request, as a model {@link Task}: its pid and {@code comm}. */
+final class Caller {
+  private Caller() {}
+
+  /** A task for {@code pid}, its command name read from {@code /proc/PID/comm}. */
+  static Task task(int pid) {
+    return new Task(pid, comm(pid));
+  }
+
+  static String comm(int pid) {
+    if (pid <= 0) {
+      return "kernel";
+    }
+    try {
+      return Files.readString(Path.of("/proc", Integer.toString(pid), "comm"),
+              StandardCharsets.UTF_8)
+          .strip();
+    } catch (IOException | RuntimeException e) {
+      return "pid" + pid;
+    }
+  }
+}
