@@ -1,0 +1,183 @@
+#!/usr/bin/env bash
+# ktap.sh: a small KTAP/TAP helper for the slabfs shell suites (our own, not the
+# kernel's). Source it from a suite:
+#
+#   ktap_header; ktap_plan 3
+#   ktap_ok "desc" | ktap_not_ok "desc" | ktap_skip "desc" "reason"
+#   ktap_run "desc" CHECK_FUNCTION ARGS...   # 0 = ok, 4 = skip (output is the reason),
+#                                            # else not ok (output printed as diagnostics)
+#   ktap_fail_rest "reason"                  # mark every remaining planned point failed
+#   ktap_finish                              # exit 0 pass, 1 fail, 4 all skipped
+#
+# Mount helpers:
+#   slabfs_cmd ARGS...          "$SLABFS" ARGS, killed after SLABFS_CMD_TIMEOUT s (300)
+#   slabfs_mount_tmp [options]  mktemp -d, `slabfs mount DIR options`; sets MNT=DIR.
+#                               Every such DIR is unmounted and removed on EXIT,
+#                               also after a failure, INT or TERM.
+#   slabfs_mount_type DIR       the /proc/mounts type of DIR (e.g. fuse.slabfs), or nothing
+#   slabfs_daemon_pids DIR      pids of slabfs daemons serving DIR
+set -euo pipefail
+export LC_ALL=C
+
+ROOT=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/../../.." && pwd)
+SLABFS="$ROOT/mountpoint-scripts/slabfs"
+export ROOT SLABFS
+
+KTAP_PLAN=0
+KTAP_NUM=0
+KTAP_PASS=0
+KTAP_FAIL=0
+KTAP_SKIP=0
+
+ktap_header() { echo "TAP version 13"; }
+
+ktap_plan() {
+  KTAP_PLAN=$1
+  echo "1..$1"
+}
+
+# ktap_diag TEXT...: print TEXT as '# ' diagnostic lines.
+ktap_diag() {
+  local line
+  [[ -n ${*:-} ]] || return 0
+  while IFS= read -r line; do
+    printf '# %s\n' "$line"
+  done <<<"$*"
+}
+
+ktap_ok() {
+  KTAP_NUM=$((KTAP_NUM + 1))
+  KTAP_PASS=$((KTAP_PASS + 1))
+  echo "ok $KTAP_NUM - $1"
+}
+
+ktap_not_ok() {
+  KTAP_NUM=$((KTAP_NUM + 1))
+  KTAP_FAIL=$((KTAP_FAIL + 1))
+  echo "not ok $KTAP_NUM - $1"
+}
+
+ktap_skip() {
+  KTAP_NUM=$((KTAP_NUM + 1))
+  KTAP_SKIP=$((KTAP_SKIP + 1))
+  echo "ok $KTAP_NUM - $1 # SKIP ${2:-}"
+}
+
+# ktap_run DESC CMD ARGS...: one test point from a command's exit status.
+# Check functions run with errexit off (they are in a condition), so they must
+# return their verdict explicitly.
+ktap_run() {
+  local desc=$1 out rc=0
+  shift
+  out=$("$@" 2>&1) || rc=$?
+  case $rc in
+    0)
+      ktap_ok "$desc"
+      ;;
+    4)
+      ktap_skip "$desc" "$(head -n1 <<<"$out")"
+      ;;
+    *)
+      ktap_not_ok "$desc"
+      ktap_diag "$out"
+      ;;
+  esac
+}
+
+# ktap_fail_rest REASON: nothing more can be checked; fail what is left of the plan.
+ktap_fail_rest() {
+  ktap_diag "$1"
+  while ((KTAP_NUM < KTAP_PLAN)); do
+    ktap_not_ok "not run: $1"
+  done
+}
+
+ktap_finish() {
+  if ((KTAP_NUM != KTAP_PLAN)); then
+    ktap_diag "planned $KTAP_PLAN test points, ran $KTAP_NUM"
+    exit 1
+  fi
+  ktap_diag "pass:$KTAP_PASS fail:$KTAP_FAIL skip:$KTAP_SKIP"
+  if ((KTAP_FAIL > 0)); then
+    exit 1
+  elif ((KTAP_PASS == 0 && KTAP_SKIP > 0)); then
+    exit 4
+  fi
+  exit 0
+}
+
+# ---- mounts ---------------------------------------------------------------------
+
+SLABFS_TMP_DIRS=()
+SLABFS_CMD_TIMEOUT=${SLABFS_CMD_TIMEOUT:-300}
+
+slabfs_cmd() {
+  local rc=0
+  timeout -k 10 "$SLABFS_CMD_TIMEOUT" "$SLABFS" "$@" || rc=$?
+  if ((rc == 124 || rc == 137)); then
+    echo "slabfs $1: timed out after ${SLABFS_CMD_TIMEOUT}s" >&2
+  fi
+  return "$rc"
+}
+
+slabfs_mount_type() {
+  awk -v d="$1" '$2 == d { t = $3 } END { if (t != "") print t }' /proc/mounts
+}
+
+slabfs_daemon_pids() {
+  pgrep -f "slabfs\\.jar mount .*$1( |\$)" || true
+}
+
+# slabfs_tmpdir: a tracked, canonical temporary directory in SLABFS_DIR.
+slabfs_tmpdir() {
+  SLABFS_DIR=$(mktemp -d "${TMPDIR:-/tmp}/slabfs-test.XXXXXXXXXX")
+  SLABFS_DIR=$(realpath "$SLABFS_DIR")
+  SLABFS_TMP_DIRS+=("$SLABFS_DIR")
+}
+
+slabfs_mount_tmp() {
+  local out rc=0
+  slabfs_tmpdir
+  MNT=$SLABFS_DIR
+  out=$(slabfs_cmd mount "$MNT" "$@" 2>&1) || rc=$?
+  ktap_diag "$out"
+  return "$rc"
+}
+
+# _slabfs_release DIR: unmount DIR if anything of it is left, then remove it.
+_slabfs_release() {
+  local dir=$1 pids
+  if [[ -n $(slabfs_mount_type "$dir") || -n $(slabfs_daemon_pids "$dir") ]]; then
+    ktap_diag "cleanup: slabfs umount $dir"
+    ktap_diag "$(SLABFS_CMD_TIMEOUT=60 slabfs_cmd umount "$dir" 2>&1)" || true
+  fi
+  if [[ -n $(slabfs_mount_type "$dir") ]]; then
+    ktap_diag "cleanup: slabfs umount left $dir mounted; detaching it"
+    fusermount -u -z "$dir" >/dev/null 2>&1 || umount -l "$dir" >/dev/null 2>&1 || true
+  fi
+  pids=$(slabfs_daemon_pids "$dir")
+  if [[ -n $pids ]]; then
+    ktap_diag "cleanup: killing leftover daemon(s) $pids"
+    # shellcheck disable=SC2086 # one pid per word
+    kill $pids 2>/dev/null || true
+  fi
+  # rmdir, never rm -r: if the mount is somehow still there, leave it alone.
+  if [[ -d $dir && -z $(slabfs_mount_type "$dir") ]]; then
+    find "$dir" -mindepth 1 -maxdepth 1 -type f -delete 2>/dev/null || true
+    rmdir "$dir" 2>/dev/null || ktap_diag "cleanup: could not remove $dir"
+  fi
+}
+
+_slabfs_cleanup() {
+  local rc=$? dir
+  trap - EXIT
+  set +e
+  for dir in "${SLABFS_TMP_DIRS[@]}"; do
+    _slabfs_release "$dir"
+  done
+  exit "$rc"
+}
+
+trap _slabfs_cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
