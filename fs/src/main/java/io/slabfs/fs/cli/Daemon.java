@@ -76,7 +76,10 @@ final class Daemon {
     loop.start();
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       if (loop.isAlive()) {
-        Mounts.fusermountUnmount(mountpoint, true);
+        // A plain unmount ends the FUSE loop at once; lazy only when something holds it busy.
+        if (Mounts.fusermountUnmount(mountpoint, false).isPresent()) {
+          Mounts.fusermountUnmount(mountpoint, true);
+        }
         try {
           loop.join(TimeUnit.SECONDS.toMillis(10));
         } catch (InterruptedException e) {
