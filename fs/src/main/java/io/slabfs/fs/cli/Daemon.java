@@ -36,12 +36,17 @@ final class Daemon {
     this.notifyReady = notifyReady;
   }
 
-  /** FUSE options: content changes on every read, entries can vanish at any time. */
+  /**
+   * FUSE options: content changes on every read, entries can vanish at any time, and
+   * operations on open files go by handle only ({@code nopath}), so a file whose node was
+   * removed still reaches the model and answers ENODEV as sysfs does, instead of libfuse
+   * failing its path lookup with ENOENT.
+   */
   String[] fuseOptions() {
     return new String[] {
       "-o",
       "fsname=slabfs,subtype=slabfs,direct_io,attr_timeout=0,entry_timeout=0,"
-          + "negative_timeout=0,default_permissions"
+          + "negative_timeout=0,default_permissions,nopath"
           + (allowOther ? ",allow_other" : "")
     };
   }

@@ -91,6 +91,15 @@ public final class SlabFuse extends FuseStubFS {
     });
   }
 
+  /** {@code fstat} on an open file (GETATTR with a handle): no path needed, works after removal. */
+  @Override
+  public int fgetattr(String path, FileStat stat, FuseFileInfo fi) {
+    return call("fgetattr", path, () -> {
+      fill(stat, vfs.fstat(fi.fh.get()));
+      return 0;
+    });
+  }
+
   static void fill(FileStat stat, Stat s) {
     int type = switch (s.type()) {
       case DIRECTORY -> FileStat.S_IFDIR;

@@ -50,9 +50,27 @@ public final class Vfs {
     return kn.get();
   }
 
-  /** {@code lstat(2)}. */
+  /**
+   * {@code lstat(2)}, and also {@code fstat(2)}: FUSE sends an fstat as a GETATTR by path. When
+   * a file's whole directory was removed, no lookup can reach its path any more, so a GETATTR
+   * for that path comes from a process holding the file open; sysfs answers that from the
+   * cached inode, and so does this.
+   */
   public Stat stat(String path) throws ErrnoException {
-    return stat(resolve(path));
+    try {
+      return stat(resolve(path));
+    } catch (ErrnoException e) {
+      if (e.errno() == Errno.ENOENT) {
+        String wanted = path.startsWith("/") ? path.substring(1) : path;
+        for (KernfsOpenFile of : files.values()) {
+          KernfsFile kn = of.node();
+          if (kn.isRemoved() && kn.parent().isRemoved() && kn.path().equals(wanted)) {
+            return stat(kn);
+          }
+        }
+      }
+      throw e;
+    }
   }
 
   private Stat stat(KernfsNode kn) {
@@ -64,6 +82,14 @@ public final class Vfs {
           Stat.Type.FILE, file.mode(), file.size(), 1, file.ctimeMillis(), file.ino());
     }
     return new Stat(Stat.Type.SYMLINK, 0777, 0, 1, kn.ctimeMillis(), kn.ino());
+  }
+
+  /**
+   * {@code fstat(2)} on an open file: answered from the inode the file holds, so it works even
+   * after the node was removed.
+   */
+  public Stat fstat(long fh) throws ErrnoException {
+    return stat(file(fh).node());
   }
 
   /** {@code getdents(2)}: names of the active children, without "." and "..". */

@@ -36,6 +36,7 @@ public final class Kernel implements AutoCloseable {
   private final CpuHotplug hotplug;
   private final SlabCommon slab;
   private final BuiltinModules modules;
+  private final SimCtl ctl;
   private final int bootCaches;
 
   private Kernel(BootOptions options) throws ErrnoException, IOException {
@@ -62,11 +63,13 @@ public final class Kernel implements AutoCloseable {
             + cpus.nrPossible()
             + ", Nodes="
             + cpus.nrNodes());
+    this.ctl = new SimCtl(slab, hotplug, new Random(options.seed() ^ 0x5eed));
+    slab.caches().forEach(ctl::registerKernelOwned);
     List<KmemCacheArgs> boot = options.bootSet().caches(options.hostSlab());
     int created = 0;
     for (KmemCacheArgs args : boot) {
       try {
-        slab.create(args);
+        ctl.register(args.name(), slab.create(args));
         created++;
       } catch (ErrnoException e) {
         dmesg.printk("kmem_cache_create(" + args.name() + ") failed with error -"
@@ -119,6 +122,19 @@ public final class Kernel implements AutoCloseable {
 
   public KernfsRoot kernfs() {
     return kernfs;
+  }
+
+  SimCtl ctl() {
+    return ctl;
+  }
+
+  /**
+   * Runs one {@code sim/ctl} command as the current task, as a write to the file would: the
+   * command text without a trailing newline is fine.
+   */
+  public void ctl(String command) throws ErrnoException {
+    byte[] b = command.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    ctl.write(java.util.Arrays.copyOf(b, b.length + 1), b.length);
   }
 
   /** {@code sim/variant}: the era and every behaviour switch in force. */

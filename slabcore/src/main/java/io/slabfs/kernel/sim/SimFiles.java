@@ -21,6 +21,36 @@ final class SimFiles {
     kernfs.createFile(sim, "dmesg", 0400, readOnly(() -> kernel.dmesg().contents()), 0);
     kernfs.createFile(sim, "variant", 0444, readOnly(() -> bytes(kernel.variant())), 0);
     kernfs.createFile(sim, "stats", 0444, readOnly(() -> bytes(kernel.stats())), 0);
+    kernfs.createFile(sim, "ctl", 0200, writeOnly(kernel.ctl()), 0);
+  }
+
+  private static KernfsOps writeOnly(SimCtl ctl) {
+    return new KernfsOps() {
+      @Override
+      public boolean canRead() {
+        return false;
+      }
+
+      @Override
+      public boolean canWrite() {
+        return true;
+      }
+
+      @Override
+      public byte[] show() throws ErrnoException {
+        throw Errno.EIO.with("write-only");
+      }
+
+      @Override
+      public int write(byte[] buf, int len) throws ErrnoException {
+        return ctl.write(buf, len);
+      }
+
+      @Override
+      public Object activeKey() {
+        return this;
+      }
+    };
   }
 
   private static byte[] bytes(String s) {

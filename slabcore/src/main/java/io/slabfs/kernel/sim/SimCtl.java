@@ -1,0 +1,243 @@
+package io.slabfs.kernel.sim;
+
+import io.slabfs.kernel.cpu.CpuHotplug;
+import io.slabfs.kernel.debug.Dmesg;
+import io.slabfs.kernel.errno.Errno;
+import io.slabfs.kernel.errno.ErrnoException;
+import io.slabfs.kernel.locking.Task;
+import io.slabfs.kernel.slab.KmemCache;
+import io.slabfs.kernel.slab.KmemCacheArgs;
+import io.slabfs.kernel.slab.SlabCommon;
+import io.slabfs.kernel.sysfs.Kstrtox;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+
+/**
+ * {@code sim/ctl}: one command per {@code write()}, run by the writing process, which blocks
+ * for as long as the kernel operation blocks. A failure is the write's errno, with a one-line
+ * reason in dmesg ({@code slabfs: ctl: ...}).
+ *
+ * <p>Names: {@code kmem_cache_destroy NAME} destroys the cache that {@code NAME} was last
+ * created as (a name created twice is destroyed newest first), whether it merged or not.
+ *
+ * <p>Concurrency: the name table and the per-cache count of extra kobject references are
+ * guarded by this object's monitor, held only around table updates, never across a kernel
+ * operation, so one blocked command never blocks another.
+ */
+final class SimCtl {
+  /** Largest COUNT of one alloc/free, so a typo cannot exhaust the daemon's heap. */
+  static final long MAX_OBJECTS = 10_000_000L;
+
+  private final SlabCommon slab;
+  private final CpuHotplug hotplug;
+  private final Dmesg dmesg;
+  private final Random random;
+  private final Map<String, ArrayDeque<KmemCache>> byName = new HashMap<>();
+  private final Set<KmemCache> kernelOwned = new HashSet<>();
+  private final Map<KmemCache, Integer> extraRefs = new HashMap<>();
+
+  SimCtl(SlabCommon slab, CpuHotplug hotplug, Random random) {
+    this.slab = slab;
+    this.hotplug = hotplug;
+    this.dmesg = slab.dmesg();
+    this.random = random;
+  }
+
+  /** Caches created by the slab code itself: they can be used but not destroyed. */
+  synchronized void registerKernelOwned(KmemCache s) {
+    kernelOwned.add(s);
+    byName.computeIfAbsent(s.name(), k -> new ArrayDeque<>()).push(s);
+  }
+
+  synchronized void register(String name, KmemCache s) {
+    byName.computeIfAbsent(name, k -> new ArrayDeque<>()).push(s);
+  }
+
+  /** One {@code write()} to {@code sim/ctl}. */
+  int write(byte[] buf, int len) throws ErrnoException {
+    String line = new String(buf, 0, Kstrtox.length(buf), StandardCharsets.UTF_8).strip();
+    try {
+      if (Kstrtox.length(buf) != len) {
+        throw Errno.EINVAL.with("command contains a NUL byte");
+      }
+      run(line.split("\\s+"));
+      return len;
+    } catch (ErrnoException e) {
+      String shown = line.length() > 80 ? line.substring(0, 80) + "..." : line;
+      dmesg.printk("slabfs: ctl: '" + printable(shown) + "' by " + Task.current() + ": "
+          + e.errno().name() + ": " + e.why());
+      throw e;
+    }
+  }
+
+  private void run(String[] w) throws ErrnoException {
+    if (w.length == 0 || w[0].isEmpty()) {
+      throw Errno.EINVAL.with("empty command");
+    }
+    String[] args = Arrays.copyOfRange(w, 1, w.length);
+    switch (w[0]) {
+      case "kmem_cache_create" -> create(args);
+      case "kmem_cache_destroy" -> destroy(args);
+      case "alloc" -> allocOrFree(args, true);
+      case "free" -> allocOrFree(args, false);
+      case "kobject_get" -> kobjectGet(args);
+      case "kobject_put" -> kobjectPut(args);
+      case "cpu_down" -> hotplug.cpuDown(cpuArg(args));
+      case "cpu_up" -> hotplug.cpuUp(cpuArg(args));
+      case "dmesg_clear" -> {
+        expect(args, 0, "dmesg_clear");
+        dmesg.clear();
+      }
+      default -> throw Errno.EINVAL.with("unknown command '" + w[0] + "'");
+    }
+  }
+
+  private void create(String[] args) throws ErrnoException {
+    KmemCacheArgs a = KmemCacheArgs.parse(args);
+    KmemCache s = slab.create(a);
+    register(a.name(), s);
+  }
+
+  private void destroy(String[] args) throws ErrnoException {
+    expect(args, 1, "kmem_cache_destroy NAME");
+    KmemCache s;
+    synchronized (this) {
+      ArrayDeque<KmemCache> stack = byName.get(args[0]);
+      if (stack == null || stack.isEmpty()) {
+        throw Errno.ENOENT.with("no cache was created as '" + args[0] + "'");
+      }
+      s = stack.peek();
+      if (kernelOwned.contains(s) && s.name().equals(args[0])) {
+        throw Errno.EPERM.with(args[0] + " belongs to the slab allocator itself");
+      }
+      stack.pop();
+      if (stack.isEmpty()) {
+        byName.remove(args[0]);
+      }
+    }
+    try {
+      slab.destroy(s);
+    } catch (ErrnoException e) {
+      register(args[0], s);
+      throw e;
+    }
+  }
+
+  private KmemCache lookup(String name) throws ErrnoException {
+    synchronized (this) {
+      ArrayDeque<KmemCache> stack = byName.get(name);
+      if (stack == null || stack.isEmpty()) {
+        throw Errno.ENOENT.with("no cache was created as '" + name + "'");
+      }
+      return stack.peek();
+    }
+  }
+
+  private void allocOrFree(String[] args, boolean alloc) throws ErrnoException {
+    String usage = (alloc ? "alloc" : "free") + " NAME COUNT [cpu=N]";
+    if (args.length < 2 || args.length > 3) {
+      throw Errno.EINVAL.with("usage: " + usage);
+    }
+    KmemCache s = lookup(args[0]);
+    long count = number(args[1], "COUNT");
+    if (count < 1 || count > MAX_OBJECTS) {
+      throw Errno.EINVAL.with("COUNT must be 1 to " + MAX_OBJECTS);
+    }
+    int cpu;
+    if (args.length == 3) {
+      if (!args[2].startsWith("cpu=")) {
+        throw Errno.EINVAL.with("usage: " + usage);
+      }
+      cpu = (int) number(args[2].substring(4), "cpu");
+      if (cpu >= slab.cpus().nrPossible() || !slab.cpus().isOnline(cpu)) {
+        throw Errno.EINVAL.with("cpu" + cpu + " is not online");
+      }
+    } else {
+      int[] online = slab.cpus().onlineMask().stream().toArray();
+      synchronized (random) {
+        cpu = online[random.nextInt(online.length)];
+      }
+    }
+    if (alloc) {
+      s.alloc(cpu, count);
+    } else {
+      synchronized (random) {
+        s.free(cpu, count, random);
+      }
+    }
+  }
+
+  private void kobjectGet(String[] args) throws ErrnoException {
+    expect(args, 1, "kobject_get NAME");
+    KmemCache s = lookup(args[0]);
+    synchronized (this) {
+      if (s.kobj().isReleased() || s.kobj().refcount() == 0) {
+        throw Errno.ENOENT.with(args[0] + " has been released");
+      }
+      s.kobj().get();
+      extraRefs.merge(s, 1, Integer::sum);
+    }
+  }
+
+  private void kobjectPut(String[] args) throws ErrnoException {
+    expect(args, 1, "kobject_put NAME");
+    KmemCache s;
+    synchronized (this) {
+      s = findHeld(args[0]);
+      int left = extraRefs.merge(s, -1, Integer::sum);
+      if (left == 0) {
+        extraRefs.remove(s);
+      }
+    }
+    s.kobj().put();
+  }
+
+  /**
+   * The cache whose extra reference {@code kobject_put NAME} drops: the live one of that name,
+   * or one already destroyed that is still held (its release is what the put completes).
+   */
+  private KmemCache findHeld(String name) throws ErrnoException {
+    ArrayDeque<KmemCache> stack = byName.get(name);
+    if (stack != null && !stack.isEmpty() && extraRefs.containsKey(stack.peek())) {
+      return stack.peek();
+    }
+    for (KmemCache s : extraRefs.keySet()) {
+      if (s.name().equals(name)) {
+        return s;
+      }
+    }
+    throw Errno.EINVAL.with("no reference on '" + name + "' was taken with kobject_get");
+  }
+
+  private int cpuArg(String[] args) throws ErrnoException {
+    expect(args, 1, "cpu_down|cpu_up N");
+    return (int) number(args[0], "N");
+  }
+
+  private static void expect(String[] args, int n, String usage) throws ErrnoException {
+    if (args.length != n) {
+      throw Errno.EINVAL.with("usage: " + usage);
+    }
+  }
+
+  private static long number(String s, String what) throws ErrnoException {
+    if (!s.matches("[0-9]{1,12}")) {
+      throw Errno.EINVAL.with(what + " must be a decimal number, got '" + printable(s) + "'");
+    }
+    return Long.parseLong(s);
+  }
+
+  private static String printable(String s) {
+    StringBuilder sb = new StringBuilder();
+    for (char c : s.toCharArray()) {
+      sb.append(c >= ' ' && c < 0x7f ? c : '?');
+    }
+    return sb.toString();
+  }
+}
