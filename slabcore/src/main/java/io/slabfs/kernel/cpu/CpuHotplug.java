@@ -3,30 +3,50 @@ package io.slabfs.kernel.cpu;
 import io.slabfs.kernel.debug.Dmesg;
 import io.slabfs.kernel.errno.Errno;
 import io.slabfs.kernel.errno.ErrnoException;
+import io.slabfs.kernel.locking.Lockdep;
 import io.slabfs.kernel.locking.Mutex;
+import io.slabfs.kernel.locking.PercpuRwSem;
+import io.slabfs.kernel.locking.Task;
+import io.slabfs.kernel.locking.WaitPoints;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.IntConsumer;
 
 /**
  * kernel/cpu.c: {@code cpu_hotplug_lock}, {@code cpu_add_remove_lock} and the down/up paths
  * with their {@code *_DEAD} teardown callbacks (e.g. {@code slub:dead}).
  *
- * <p>Concurrency. {@code cpu_hotplug_lock} is a percpu rw-semaphore with writer preference: a
- * fair {@link ReentrantReadWriteLock} gives that (a queued writer blocks new readers). Lock
- * order: {@code cpu_add_remove_lock} → {@code cpu_hotplug_lock} (write) → callbacks' locks.
+ * <p>Concurrency. {@code cpu_hotplug_lock} is a {@link PercpuRwSem}: a pending writer blocks
+ * new readers, and read is not recursion safe. Lock order: {@code device_hotplug_lock} →
+ * {@code cpu_add_remove_lock} → {@code cpu_hotplug_lock} (write) → the callbacks' locks (e.g.
+ * {@code slab_mutex} in {@code slub_cpu_dead}).
  */
 public final class CpuHotplug {
   private final Cpus cpus;
   private final Dmesg dmesg;
-  private final ReentrantReadWriteLock cpuHotplugLock = new ReentrantReadWriteLock(true);
-  private final Mutex cpuAddRemoveLock = new Mutex("cpu_add_remove_lock");
+  private final WaitPoints waitPoints;
+  private final PercpuRwSem cpuHotplugLock;
+  private final Mutex cpuAddRemoveLock;
+  private final Mutex deviceHotplugLock;
   private final List<IntConsumer> deadCallbacks = new CopyOnWriteArrayList<>();
 
-  public CpuHotplug(Cpus cpus, Dmesg dmesg) {
+  public CpuHotplug(Cpus cpus, Dmesg dmesg, Lockdep lockdep, WaitPoints waitPoints) {
+    this.waitPoints = waitPoints;
     this.cpus = cpus;
     this.dmesg = dmesg;
+    this.cpuHotplugLock = new PercpuRwSem(lockdep, "cpu_hotplug_lock");
+    this.cpuAddRemoveLock = new Mutex(lockdep, "cpu_add_remove_lock");
+    this.deviceHotplugLock = new Mutex(lockdep, "device_hotplug_lock");
+  }
+
+  /** The lock itself, for tests and reports. */
+  public PercpuRwSem cpuHotplugLock() {
+    return cpuHotplugLock;
+  }
+
+  /** {@code lock_device_hotplug()}: taken by the {@code online} store around the change. */
+  Mutex deviceHotplugLock() {
+    return deviceHotplugLock;
   }
 
   public Cpus cpus() {
@@ -35,12 +55,12 @@ public final class CpuHotplug {
 
   /** {@code cpus_read_lock()}. */
   public void cpusReadLock() {
-    cpuHotplugLock.readLock().lock();
+    cpuHotplugLock.readLock("cpus_read_lock");
   }
 
   /** {@code cpus_read_unlock()}. */
   public void cpusReadUnlock() {
-    cpuHotplugLock.readLock().unlock();
+    cpuHotplugLock.readUnlock();
   }
 
   /** {@code cpuhp_setup_state_nocalls(CPUHP_*_DEAD, ...)}: runs on the control CPU, locked. */
@@ -51,26 +71,37 @@ public final class CpuHotplug {
   /** {@code cpu_down(cpu, CPUHP_OFFLINE)}; a CPU already offline is a no-op. */
   public void cpuDown(int cpu) throws ErrnoException {
     checkCpu(cpu);
-    cpuAddRemoveLock.lock();
-    try {
+    try (Task.Frame a = Task.enter("cpu_down")) {
+      cpuAddRemoveLock.lock();
+      try (Task.Frame b = Task.enter("_cpu_down")) {
+        takeDown(cpu);
+      } finally {
+        cpuAddRemoveLock.unlock();
+      }
+    }
+  }
+
+  private void takeDown(int cpu) throws ErrnoException {
+    {
       if (!cpus.isOnline(cpu)) {
         return;
       }
       if (cpus.numOnline() == 1) {
         throw Errno.EBUSY.with("cpu" + cpu + " is the last online CPU");
       }
-      cpuHotplugLock.writeLock().lock();
+      waitPoints.pass("cpu_down");
+      cpuHotplugLock.writeLock("cpus_write_lock");
       try {
         cpus.setOnline(cpu, false);
-        for (IntConsumer callback : deadCallbacks) {
-          callback.accept(cpu);
+        try (Task.Frame f = Task.enter("cpuhp_invoke_callback")) {
+          for (IntConsumer callback : deadCallbacks) {
+            callback.accept(cpu);
+          }
         }
       } finally {
-        cpuHotplugLock.writeLock().unlock();
+        cpuHotplugLock.writeUnlock();
       }
       dmesg.printk("smpboot: CPU " + cpu + " is now offline");
-    } finally {
-      cpuAddRemoveLock.unlock();
     }
   }
 
@@ -82,11 +113,11 @@ public final class CpuHotplug {
       if (cpus.isOnline(cpu)) {
         return;
       }
-      cpuHotplugLock.writeLock().lock();
+      cpuHotplugLock.writeLock("cpus_write_lock");
       try {
         cpus.setOnline(cpu, true);
       } finally {
-        cpuHotplugLock.writeLock().unlock();
+        cpuHotplugLock.writeUnlock();
       }
       dmesg.printk("smpboot: Booting Node " + cpus.cpuToNode(cpu) + " Processor " + cpu);
     } finally {

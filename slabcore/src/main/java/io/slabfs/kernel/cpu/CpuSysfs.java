@@ -3,6 +3,7 @@ package io.slabfs.kernel.cpu;
 import io.slabfs.kernel.errno.ErrnoException;
 import io.slabfs.kernel.kobject.KObject;
 import io.slabfs.kernel.kobject.KType;
+import io.slabfs.kernel.locking.Task;
 import io.slabfs.kernel.sysfs.Attribute;
 import io.slabfs.kernel.sysfs.Kstrtox;
 import io.slabfs.kernel.sysfs.Sysfs;
@@ -46,7 +47,7 @@ public final class CpuSysfs {
       KObject<CpuDevice> kobj =
           new KObject<>(dev, (KType<CpuDevice>) k -> {}).initAndAdd(sysfs, cpuDir, null, "cpu" + cpu);
       if (cpu != 0) {
-        sysfs.createFile(kobj.sd(), dev, online);
+        sysfs.createFile(kobj.sd(), dev, online, "dev_attr");
       }
     }
   }
@@ -75,10 +76,16 @@ public final class CpuSysfs {
     /** {@code online_store}: {@code kstrtobool}, then {@code device_online/offline}. */
     int storeOnline(byte[] buf, int len) throws ErrnoException {
       boolean on = Kstrtox.kstrtobool(buf);
-      if (on) {
-        hotplug.cpuUp(cpu);
-      } else {
-        hotplug.cpuDown(cpu);
+      hotplug.deviceHotplugLock().lock();
+      try (Task.Frame a = Task.enter(on ? "device_online" : "device_offline");
+          Task.Frame b = Task.enter(on ? "cpu_subsys_online" : "cpu_subsys_offline")) {
+        if (on) {
+          hotplug.cpuUp(cpu);
+        } else {
+          hotplug.cpuDown(cpu);
+        }
+      } finally {
+        hotplug.deviceHotplugLock().unlock();
       }
       return len;
     }

@@ -26,7 +26,8 @@ public enum Errno {
   ENOSYS(38, "Function not implemented"),
   ENOTEMPTY(39, "Directory not empty"),
   ELOOP(40, "Too many levels of symbolic links"),
-  EOPNOTSUPP(95, "Operation not supported");
+  EOPNOTSUPP(95, "Operation not supported"),
+  ETIMEDOUT(110, "Connection timed out");
 
   /** EWOULDBLOCK is EAGAIN on Linux. */
   public static final Errno EWOULDBLOCK = EAGAIN;

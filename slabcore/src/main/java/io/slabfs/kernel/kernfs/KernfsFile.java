@@ -1,5 +1,8 @@
 package io.slabfs.kernel.kernfs;
 
+import io.slabfs.kernel.locking.LockClass;
+import io.slabfs.kernel.locking.LockMap;
+
 /**
  * A kernfs attribute file. {@link #size()} is what {@code stat} reports: {@code PAGE_SIZE} for
  * text attributes, the real size for binary ones.
@@ -7,11 +10,20 @@ package io.slabfs.kernel.kernfs;
 public final class KernfsFile extends KernfsNode {
   private final KernfsOps ops;
   private final long size;
+  private final LockMap activeMap;
 
   KernfsFile(KernfsRoot root, KernfsDir parent, String name, int mode, KernfsOps ops, long size) {
     super(root, parent, name, mode);
     this.ops = ops;
     this.size = size;
+    // one kn->active class per attribute definition (its lock class key)
+    this.activeMap = new LockMap(
+        root.lockdep().classFor(ops.activeKey(), "kn->active", LockClass.Kind.RWSEM), this, false);
+  }
+
+  /** The {@code kn->dep_map} of this file's active reference. */
+  LockMap activeMap() {
+    return activeMap;
   }
 
   public KernfsOps ops() {

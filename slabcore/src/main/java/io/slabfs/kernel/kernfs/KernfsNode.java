@@ -1,5 +1,10 @@
 package io.slabfs.kernel.kernfs;
 
+import io.slabfs.kernel.locking.Task;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -24,6 +29,8 @@ public abstract sealed class KernfsNode permits KernfsDir, KernfsFile, KernfsLin
   private final long ctimeMillis;
   private final AtomicInteger active = new AtomicInteger(DEACTIVATED_BIAS);
   private volatile boolean removed;
+  /** Tasks inside an operation on this node now: whom a drain waits for. */
+  private final Map<Task, Integer> holders = new ConcurrentHashMap<>();
 
   KernfsNode(KernfsRoot root, KernfsDir parent, String name, int mode) {
     this.root = root;
@@ -92,15 +99,29 @@ public abstract sealed class KernfsNode permits KernfsDir, KernfsFile, KernfsLin
       }
     } while (!active.compareAndSet(v, v + 1));
     root.activeRefs.incrementAndGet();
+    holders.merge(Task.current(), 1, Integer::sum);
+    if (this instanceof KernfsFile f) {
+      // rwsem_acquire_read(&kn->dep_map, 0, 1 /* trylock */)
+      root.lockdep().acquire(f.activeMap(), 1, true);
+    }
     return true;
   }
 
   /** {@code kernfs_put_active()}: wakes a drainer when the last active user leaves. */
   public void putActive() {
+    if (this instanceof KernfsFile f) {
+      root.lockdep().release(f.activeMap());
+    }
+    holders.computeIfPresent(Task.current(), (t, n) -> n == 1 ? null : n - 1);
     root.activeRefs.decrementAndGet();
     if (active.decrementAndGet() == DEACTIVATED_BIAS) {
       root.wakeDrainers();
     }
+  }
+
+  /** The tasks holding an active reference now. */
+  Collection<Task> activeHolders() {
+    return List.copyOf(holders.keySet());
   }
 
   /** {@code kernfs_activate()} for this node. */

@@ -2,8 +2,12 @@ package io.slabfs.kernel.kernfs;
 
 import io.slabfs.kernel.errno.Errno;
 import io.slabfs.kernel.errno.ErrnoException;
+import io.slabfs.kernel.locking.LockClass;
+import io.slabfs.kernel.locking.Lockdep;
+import io.slabfs.kernel.locking.LockMap;
+import io.slabfs.kernel.locking.Mutex;
+import io.slabfs.kernel.locking.Task;
 import java.util.Arrays;
-import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * A {@code struct kernfs_open_file} with its single-record {@code seq_file}: what one {@code
@@ -25,7 +29,8 @@ public final class KernfsOpenFile {
   private final KernfsFile kn;
   private final boolean readable;
   private final boolean writable;
-  private final ReentrantLock mutex = new ReentrantLock();
+  private final Mutex mutex;
+  private final LockMap sbWriters;
 
   // seq_file state, guarded by mutex
   private byte[] buf = new byte[0];
@@ -39,6 +44,11 @@ public final class KernfsOpenFile {
     this.kn = kn;
     this.readable = readable;
     this.writable = writable;
+    KernfsRoot root = kn.root();
+    this.mutex = new Mutex(root.lockdep(), root.ofMutexKey, "&of->mutex");
+    this.sbWriters = new LockMap(
+        root.lockdep().classFor(root.sbWritersKey, "sb_writers", LockClass.Kind.PERCPU_READ),
+        root.sbWritersKey, false);
   }
 
   /**
@@ -76,6 +86,15 @@ public final class KernfsOpenFile {
     if (size <= 0) {
       return new byte[0];
     }
+    try (Task.Frame a = Task.enter("ksys_read");
+        Task.Frame b = Task.enter("vfs_read");
+        Task.Frame c = Task.enter("kernfs_fop_read_iter");
+        Task.Frame d = Task.enter("seq_read_iter")) {
+      return readLocked(pos, size);
+    }
+  }
+
+  private byte[] readLocked(long pos, int size) throws ErrnoException {
     mutex.lock();
     try {
       if (pos == 0) {
@@ -140,7 +159,7 @@ public final class KernfsOpenFile {
 
   /** Runs {@code show()} under the active reference taken by {@link #start()}, then stops. */
   private void generate() throws ErrnoException {
-    try {
+    try (Task.Frame f = Task.enter("kernfs_seq_show")) {
       byte[] record = kn.ops().show();
       buf = record;
       count = record.length;
@@ -179,21 +198,36 @@ public final class KernfsOpenFile {
     }
     int n = Math.min(len, PAGE_SIZE);
     byte[] buffer = Arrays.copyOf(data, n + 1);
-    mutex.lock();
-    try {
-      if (!kn.tryGetActive()) {
-        throw Errno.ENODEV.with(kn.path() + " was removed");
+    buffer[n] = 0; // buf[len] = '\0', even when more was written
+    if (kn.ops().isSyscall()) {
+      try (Task.Frame a = Task.enter("ksys_write")) {
+        return n == 0 ? 0 : kn.ops().write(buffer, n);
       }
-      try {
-        if (n == 0) {
-          return 0;
+    }
+    Lockdep lockdep = kn.root().lockdep();
+    try (Task.Frame a = Task.enter("ksys_write")) {
+      lockdep.acquire(sbWriters, 1, false); // file_start_write()
+      try (Task.Frame b = Task.enter("vfs_write");
+          Task.Frame c = Task.enter("kernfs_fop_write_iter")) {
+        mutex.lock();
+        try {
+          if (!kn.tryGetActive()) {
+            throw Errno.ENODEV.with(kn.path() + " was removed");
+          }
+          try {
+            if (n == 0) {
+              return 0;
+            }
+            return kn.ops().write(buffer, n);
+          } finally {
+            kn.putActive();
+          }
+        } finally {
+          mutex.unlock();
         }
-        return kn.ops().write(buffer, n);
       } finally {
-        kn.putActive();
+        lockdep.release(sbWriters);
       }
-    } finally {
-      mutex.unlock();
     }
   }
 

@@ -30,4 +30,13 @@ public interface KernfsOps {
    * every cache's {@code cpu_partial} shares one class.
    */
   Object activeKey();
+
+  /**
+   * True for a file whose write stands for a system call of its own rather than a sysfs store
+   * ({@code sim/ctl}): the command runs as the writing task without the file's {@code
+   * of->mutex} or active reference, as {@code delete_module} or a module's init would.
+   */
+  default boolean isSyscall() {
+    return false;
+  }
 }

@@ -2,6 +2,9 @@ package io.slabfs.kernel.kernfs;
 
 import io.slabfs.kernel.errno.Errno;
 import io.slabfs.kernel.errno.ErrnoException;
+import io.slabfs.kernel.locking.Lockdep;
+import io.slabfs.kernel.locking.Task;
+import io.slabfs.kernel.locking.Wait;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -32,8 +35,14 @@ public final class KernfsRoot {
   final AtomicInteger openFiles = new AtomicInteger();
   private final LongSupplier wallClockMillis;
   private final KernfsDir rootDir;
+  private final Lockdep lockdep;
+  /** The key of every open file's {@code &of->mutex} ({@code mutex_init} in kernfs_fop_open). */
+  final Object ofMutexKey = new Object();
+  /** The key of {@code sb_writers} of this filesystem type. */
+  final Object sbWritersKey = new Object();
 
-  public KernfsRoot(LongSupplier wallClockMillis) {
+  public KernfsRoot(Lockdep lockdep, LongSupplier wallClockMillis) {
+    this.lockdep = lockdep;
     this.wallClockMillis = wallClockMillis;
     this.rootDir = new KernfsDir(this, null, "", 0755);
     rootDir.activate();
@@ -41,6 +50,10 @@ public final class KernfsRoot {
 
   public KernfsDir rootDir() {
     return rootDir;
+  }
+
+  public Lockdep lockdep() {
+    return lockdep;
   }
 
   long nextIno() {
@@ -111,6 +124,12 @@ public final class KernfsRoot {
    * {@code show()} or {@code store()} on any of them is still running.
    */
   public void remove(KernfsNode kn) {
+    try (Task.Frame f = Task.enter("kernfs_remove")) {
+      removeLocked(kn);
+    }
+  }
+
+  private void removeLocked(KernfsNode kn) {
     List<KernfsNode> postOrder = new ArrayList<>();
     rwsem.writeLock().lock();
     try {
@@ -169,21 +188,36 @@ public final class KernfsRoot {
    * reference on the deactivated node has been put.
    */
   void drain(KernfsNode kn) {
-    if (kn.drained()) {
+    if (!(kn instanceof KernfsFile file)) {
       return;
     }
-    boolean interrupted = false;
-    synchronized (deactivateWaitq) {
-      while (!kn.drained()) {
-        try {
-          deactivateWaitq.wait();
-        } catch (InterruptedException e) {
-          interrupted = true;
-        }
+    // rwsem_acquire(&kn->dep_map): "every lock the remover holds -> kn->active"
+    lockdep.acquire(file.activeMap(), 0, false, "__kernfs_remove");
+    try {
+      if (kn.drained()) {
+        return;
       }
-    }
-    if (interrupted) {
-      Thread.currentThread().interrupt();
+      lockdep.block(new Wait(new String[] {"kernfs_drain", "__kernfs_remove"}, deactivateWaitq,
+          kn::activeHolders, false, System.nanoTime(), "drain of " + kn.path()));
+      boolean interrupted = false;
+      try {
+        synchronized (deactivateWaitq) {
+          while (!kn.drained()) {
+            try {
+              deactivateWaitq.wait();
+            } catch (InterruptedException e) {
+              interrupted = true;
+            }
+          }
+        }
+      } finally {
+        lockdep.unblock();
+      }
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    } finally {
+      lockdep.release(file.activeMap());
     }
   }
 

@@ -2,6 +2,7 @@ package io.slabfs.kernel.kernfs;
 
 import io.slabfs.kernel.errno.Errno;
 import io.slabfs.kernel.errno.ErrnoException;
+import io.slabfs.kernel.locking.DeadlockBroken;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -25,6 +26,7 @@ public final class Vfs {
 
   private final KernfsRoot root;
   private final Map<Long, KernfsOpenFile> files = new ConcurrentHashMap<>();
+  private final Map<Long, KernfsDir> dirs = new ConcurrentHashMap<>();
   private final AtomicLong nextHandle = new AtomicLong(1);
   private final AtomicLong requests = new AtomicLong();
 
@@ -105,6 +107,45 @@ public final class Vfs {
     return names;
   }
 
+  /** {@code opendir(3)}: a handle on the directory, for {@link #readdir(long)}. */
+  public long opendir(String path) throws ErrnoException {
+    KernfsNode kn = resolve(path);
+    if (kn instanceof KernfsLink) {
+      kn = root.follow(kn).orElseThrow(() -> Errno.ENOENT.with(path + " dangles"));
+    }
+    if (!(kn instanceof KernfsDir dir)) {
+      throw Errno.ENOTDIR.with(path);
+    }
+    long fh = nextHandle.getAndIncrement();
+    dirs.put(fh, dir);
+    return fh;
+  }
+
+  /**
+   * {@code getdents(2)} on an open directory: its active children now; none once the
+   * directory has been removed.
+   */
+  public List<Dirent> readdir(long fh) throws ErrnoException {
+    requests.incrementAndGet();
+    KernfsDir dir = dirs.get(fh);
+    if (dir == null) {
+      throw Errno.EBADF.with("no open directory " + fh);
+    }
+    List<Dirent> entries = new ArrayList<>();
+    for (KernfsNode child : root.children(dir)) {
+      entries.add(new Dirent(child.name(), stat(child).type()));
+    }
+    return entries;
+  }
+
+  /** A directory entry with its {@code d_type}, which tools such as slabinfo rely on. */
+  public record Dirent(String name, Stat.Type type) {}
+
+  /** {@code closedir(3)}. */
+  public void releasedir(long fh) {
+    dirs.remove(fh);
+  }
+
   /** {@code readlink(2)}: the link's text, still readable when the link dangles. */
   public String readlink(String path) throws ErrnoException {
     KernfsNode kn = resolve(path);
@@ -150,12 +191,23 @@ public final class Vfs {
 
   /** {@code pread(2)}. */
   public byte[] read(long fh, long offset, int size) throws ErrnoException {
-    return file(fh).read(offset, size);
+    try {
+      return file(fh).read(offset, size);
+    } catch (DeadlockBroken e) {
+      throw Errno.EDEADLK.with(e.getMessage());
+    }
   }
 
-  /** {@code pwrite(2)}: the offset is ignored, as sysfs does. */
+  /**
+   * {@code pwrite(2)}: the offset is ignored, as sysfs does. A write whose task was chosen to
+   * break a deadlock fails with {@code EDEADLK}.
+   */
   public int write(long fh, byte[] data, int len) throws ErrnoException {
-    return file(fh).write(data, len);
+    try {
+      return file(fh).write(data, len);
+    } catch (DeadlockBroken e) {
+      throw Errno.EDEADLK.with(e.getMessage());
+    }
   }
 
   /** {@code close(2)}: always succeeds. */

@@ -2,6 +2,7 @@ package io.slabfs.kernel.kobject;
 
 import io.slabfs.kernel.errno.ErrnoException;
 import io.slabfs.kernel.kernfs.KernfsDir;
+import io.slabfs.kernel.locking.Task;
 import io.slabfs.kernel.sysfs.Sysfs;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -62,7 +63,7 @@ public final class KObject<C> {
     try {
       KernfsDir dir = sysfs.createDir(parentDir, name);
       try {
-        sysfs.createFiles(dir, container, ktype.defaultAttrs());
+        sysfs.createFiles(dir, container, ktype.defaultAttrs(), ktype.sysfsOps());
       } catch (ErrnoException e) {
         sysfs.removeDir(dir);
         throw e;
@@ -114,7 +115,9 @@ public final class KObject<C> {
   /** {@code kobject_del()}: unlink from sysfs now; the memory stays until the last put. */
   public void del() {
     KObject<?> p = parent;
-    delInternal();
+    try (Task.Frame a = Task.enter("kobject_del"); Task.Frame b = Task.enter("__kobject_del")) {
+      delInternal();
+    }
     parent = null;
     if (p != null) {
       p.put();

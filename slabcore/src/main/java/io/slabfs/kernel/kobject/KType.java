@@ -15,4 +15,9 @@ public interface KType<C> {
   default List<Attribute<C>> defaultAttrs() {
     return List.of();
   }
+
+  /** The name of its {@code sysfs_ops} functions, e.g. {@code slab_attr} for slab_attr_show. */
+  default String sysfsOps() {
+    return "kobj_attr";
+  }
 }

@@ -1,55 +1,107 @@
 package io.slabfs.kernel.locking;
 
-import java.util.concurrent.locks.ReentrantLock;
+import java.util.List;
 
 /**
- * A kernel {@code struct mutex}: sleeping, not recursive, owned by one task. Named by its lock
- * class (e.g. {@code slab_mutex}) so reports can print it.
+ * A kernel {@code struct mutex}: sleeping, owned by one task, not recursive. Lockdep sees
+ * every acquisition before the task sleeps; a task that takes a mutex it already holds is
+ * reported and really deadlocks, as in the kernel.
  *
- * <p>Recursion is a bug in the kernel (lockdep reports it, the task deadlocks); here it is
- * refused with an {@link IllegalStateException} rather than silently allowed.
+ * <p>Concurrency: {@link #owner} is guarded by this object's monitor, which is also what
+ * waiters sleep on (so the deadlock breaker can wake one).
  */
 public final class Mutex {
-  private final String name;
-  private final ReentrantLock lock = new ReentrantLock();
+  private final Lockdep lockdep;
+  private final LockMap map;
+  private Task owner;
 
-  public Mutex(String name) {
-    this.name = name;
+  /**
+   * @param key the lock class key: the mutex itself for a {@code DEFINE_MUTEX}, a shared key
+   *     for every mutex initialised at one {@code mutex_init} site (e.g. {@code &of->mutex})
+   */
+  public Mutex(Lockdep lockdep, Object key, String name) {
+    this.lockdep = lockdep;
+    boolean isStatic = key == null;
+    LockClass c = lockdep.classFor(isStatic ? this : key, name, LockClass.Kind.MUTEX);
+    this.map = new LockMap(c, this, isStatic);
+  }
+
+  /** A {@code DEFINE_MUTEX(name)}: its own class. */
+  public Mutex(Lockdep lockdep, String name) {
+    this(lockdep, null, name);
   }
 
   public String name() {
-    return name;
+    return map.lockClass().displayName();
   }
 
   /** {@code mutex_lock()}: uninterruptible sleep until the mutex is free. */
   public void lock() {
-    if (lock.isHeldByCurrentThread()) {
-      throw new IllegalStateException("recursive mutex_lock(" + name + ") by " + Task.current());
+    Task t = Task.current();
+    lockdep.acquire(map, 0, false, "__mutex_lock");
+    synchronized (this) {
+      if (owner == null) {
+        owner = t;
+        return;
+      }
+      lockdep.block(new Wait(new String[] {"schedule_preempt_disabled", "__mutex_lock"}, this,
+          () -> ownerList(), true, System.nanoTime(), name()));
+      try {
+        while (owner != null) {
+          t.checkVictim();
+          Waits.await(this);
+        }
+        owner = t;
+      } catch (DeadlockBroken e) {
+        lockdep.release(map);
+        throw e;
+      } finally {
+        lockdep.unblock();
+      }
     }
-    lock.lock();
+  }
+
+  private synchronized List<Task> ownerList() {
+    return owner == null ? List.of() : List.of(owner);
   }
 
   /** {@code mutex_trylock()}. */
   public boolean tryLock() {
-    return !lock.isHeldByCurrentThread() && lock.tryLock();
+    Task t = Task.current();
+    synchronized (this) {
+      if (owner != null) {
+        return false;
+      }
+      owner = t;
+    }
+    lockdep.acquire(map, 0, true);
+    return true;
   }
 
   public void unlock() {
-    lock.unlock();
+    synchronized (this) {
+      if (owner != Task.current()) {
+        throw new IllegalStateException("mutex_unlock(" + name() + ") by " + Task.current()
+            + ", owner " + owner);
+      }
+      owner = null;
+      notifyAll();
+    }
+    lockdep.release(map);
   }
 
   /** {@code mutex_is_locked()}. */
-  public boolean isLocked() {
-    return lock.isLocked();
+  public synchronized boolean isLocked() {
+    return owner != null;
   }
 
-  /** {@code lockdep_assert_held()}, as far as ownership can be checked. */
-  public boolean isHeldByCurrentTask() {
-    return lock.isHeldByCurrentThread();
+  /** {@code lockdep_assert_held()}. */
+  public synchronized boolean isHeldByCurrentTask() {
+    return owner == Task.current();
   }
 
   @Override
   public String toString() {
-    return name;
+    return name();
   }
 }

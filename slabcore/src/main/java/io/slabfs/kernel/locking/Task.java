@@ -1,40 +1,70 @@
 package io.slabfs.kernel.locking;
 
-import java.util.Objects;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 
 /**
- * A task ({@code struct task_struct}, reduced to what reports print): the process that made a
- * system call, or a kernel thread such as {@code swapper/0} or {@code kworker/0:1}.
+ * A task ({@code struct task_struct}, reduced to what lockdep and the hung-task detector
+ * need): the process that made a system call, or a kernel thread. It carries its held locks,
+ * its call frames (the model's function names, for stack traces), and what it is blocked on.
  *
  * <p>The current task is per Java thread ({@link #current()}); the FUSE edge sets it from the
- * calling process for the duration of each request ({@link #runAs}).
+ * calling process for the duration of each request ({@link #runAs}). A thread that never ran
+ * as a task is a kernel thread of its own.
+ *
+ * <p>Concurrency: held locks and frames are changed only by the task's own thread, under the
+ * task's monitor, so reports from other threads ({@code sim/held_locks}, khungtaskd) read a
+ * consistent copy.
  */
 public final class Task {
-  private static final Task SWAPPER = new Task(0, "swapper/0");
-  private static final ThreadLocal<Task> CURRENT = ThreadLocal.withInitial(() -> SWAPPER);
+  private static final AtomicInteger KTHREAD_PIDS = new AtomicInteger(100000);
+  private static final ThreadLocal<Task> CURRENT =
+      ThreadLocal.withInitial(() -> new Task(KTHREAD_PIDS.incrementAndGet(), kthreadName()));
 
   private final int pid;
-  private final String comm;
+  private final Supplier<String> commSource;
+  private volatile String comm;
+  private volatile Thread thread;
+  private final List<HeldLock> held = new ArrayList<>();
+  private final ArrayDeque<String> frames = new ArrayDeque<>();
+  private volatile Wait blocked;
+  private volatile String victim;
 
   public Task(int pid, String comm) {
     this.pid = pid;
-    this.comm = Objects.requireNonNull(comm);
+    this.comm = comm;
+    this.commSource = null;
+  }
+
+  /** A task whose command name is looked up only when a report needs it. */
+  public Task(int pid, Supplier<String> comm) {
+    this.pid = pid;
+    this.commSource = comm;
+  }
+
+  private static String kthreadName() {
+    String n = Thread.currentThread().getName();
+    return n.length() > 15 ? n.substring(0, 15) : n;
   }
 
   /** The task the calling thread is running as ({@code current}). */
   public static Task current() {
-    return CURRENT.get();
-  }
-
-  /** The boot task. */
-  public static Task swapper() {
-    return SWAPPER;
+    Task t = CURRENT.get();
+    if (t.thread == null) {
+      t.thread = Thread.currentThread();
+    }
+    return t;
   }
 
   /** Runs {@code body} with {@code task} as {@code current}, restoring the previous task after. */
   public static <T, E extends Exception> T runAs(Task task, ThrowingSupplier<T, E> body) throws E {
     Task previous = CURRENT.get();
     CURRENT.set(task);
+    task.thread = Thread.currentThread();
     try {
       return body.get();
     } finally {
@@ -48,12 +78,121 @@ public final class Task {
 
   /** The command name, at most 15 characters as in {@code TASK_COMM_LEN}. */
   public String comm() {
-    return comm;
+    String c = comm;
+    if (c == null) {
+      c = commSource.get();
+      comm = c;
+    }
+    return c;
+  }
+
+  /** The Java thread the task last ran on. */
+  public Thread thread() {
+    return thread;
+  }
+
+  /** Enters a model function, for stack traces; close the frame on the way out. */
+  public Frame frame(String function) {
+    synchronized (this) {
+      frames.push(function);
+    }
+    return this::popFrame;
+  }
+
+  /** Enters a function of the current task. */
+  public static Frame enter(String function) {
+    return current().frame(function);
+  }
+
+  private void popFrame() {
+    synchronized (this) {
+      frames.pop();
+    }
+  }
+
+  /** The call frames, innermost first. */
+  public synchronized List<String> frames() {
+    return new ArrayList<>(frames);
+  }
+
+  /** The innermost frame, for {@code at:}; the task's name when it has none. */
+  public synchronized String caller() {
+    String top = frames.peek();
+    return top == null ? "do_syscall_64" : top;
+  }
+
+  synchronized void pushHeld(HeldLock h) {
+    held.add(h);
+  }
+
+  /** Removes the most recent hold of {@code map}; false if it was not held. */
+  synchronized boolean popHeld(LockMap map) {
+    for (int i = held.size() - 1; i >= 0; i--) {
+      if (held.get(i).map() == map) {
+        held.remove(i);
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** A copy of the held locks, oldest first. */
+  public synchronized List<HeldLock> held() {
+    return new ArrayList<>(held);
+  }
+
+  synchronized boolean holdsClass(LockClass c) {
+    for (HeldLock h : held) {
+      if (h.map().lockClass() == c) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  synchronized HeldLock heldOf(LockClass c) {
+    for (Iterator<HeldLock> it = held.iterator(); it.hasNext(); ) {
+      HeldLock h = it.next();
+      if (h.map().lockClass() == c) {
+        return h;
+      }
+    }
+    return null;
+  }
+
+  /** What the task is blocked on now, or {@code null}. */
+  public Wait blocked() {
+    return blocked;
+  }
+
+  void setBlocked(Wait w) {
+    blocked = w;
+  }
+
+  /** Marks this task as the one whose wait is broken; its wait throws {@link DeadlockBroken}. */
+  void markVictim(String why) {
+    victim = why;
+  }
+
+  /** Throws if the detector chose this task to break a deadlock. */
+  void checkVictim() {
+    String why = victim;
+    if (why != null) {
+      victim = null;
+      throw new DeadlockBroken(why);
+    }
   }
 
   @Override
   public String toString() {
-    return comm + "/" + pid;
+    return comm() + "/" + pid;
+  }
+
+  /** A frame of {@link #frame}: closing it leaves the function. */
+  @FunctionalInterface
+  public interface Frame extends AutoCloseable {
+    @Override
+    void close();
   }
 
   /** A supplier that may throw. */

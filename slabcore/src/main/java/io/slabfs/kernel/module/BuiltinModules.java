@@ -33,15 +33,17 @@ public final class BuiltinModules {
   private final KSet moduleKset;
   private final Map<String, Builtin> modules = new LinkedHashMap<>();
   /** Built-in parameters share the global {@code param_lock}. */
-  private final Mutex paramLock = new Mutex("param_lock");
+  private final Mutex paramLock;
 
-  private BuiltinModules(KSet moduleKset) {
+  private BuiltinModules(KSet moduleKset, Mutex paramLock) {
     this.moduleKset = moduleKset;
+    this.paramLock = paramLock;
   }
 
   /** {@code param_sysfs_init()}: creates {@code /sys/module} and every built-in module. */
   public static BuiltinModules init(Sysfs sysfs) throws ErrnoException {
-    BuiltinModules m = new BuiltinModules(KSet.createAndAdd(sysfs, "module", null));
+    BuiltinModules m = new BuiltinModules(KSet.createAndAdd(sysfs, "module", null),
+        new Mutex(sysfs.kernfs().lockdep(), "param_lock"));
     try (InputStream in = BuiltinModules.class.getResourceAsStream(RESOURCE)) {
       if (in == null) {
         throw new IllegalStateException("missing resource " + RESOURCE);
@@ -87,11 +89,12 @@ public final class BuiltinModules {
       if (!b.params.isEmpty()) {
         KernfsDir dir = sysfs.createDir(b.kobj.sd(), "parameters");
         for (KernelParam p : b.params) {
-          sysfs.createFile(dir, p, p.attribute());
+          sysfs.createFile(dir, p, p.attribute(), "param_attr");
         }
       }
       if (b.version != null) {
-        sysfs.createFile(b.kobj.sd(), b, Attribute.ro("version", 0444, x -> x.version + "\n"));
+        sysfs.createFile(b.kobj.sd(), b, Attribute.ro("version", 0444, x -> x.version + "\n"),
+            "module_attr");
       }
       modules.put(b.name, b);
     }

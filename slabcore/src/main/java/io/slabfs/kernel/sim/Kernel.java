@@ -10,6 +10,9 @@ import io.slabfs.kernel.kernfs.Vfs;
 import io.slabfs.kernel.kobject.KObject;
 import io.slabfs.kernel.kobject.KSet;
 import io.slabfs.kernel.kobject.KType;
+import io.slabfs.kernel.locking.HungTaskDetector;
+import io.slabfs.kernel.locking.Lockdep;
+import io.slabfs.kernel.locking.WaitPoints;
 import io.slabfs.kernel.module.BuiltinModules;
 import io.slabfs.kernel.slab.KmemCacheArgs;
 import io.slabfs.kernel.slab.SlabCommon;
@@ -29,6 +32,9 @@ public final class Kernel implements AutoCloseable {
 
   private final BootOptions options;
   private final Dmesg dmesg;
+  private final Lockdep lockdep;
+  private final HungTaskDetector hungTask;
+  private final WaitPoints waitPoints;
   private final KernfsRoot kernfs;
   private final Sysfs sysfs;
   private final Vfs vfs;
@@ -49,21 +55,24 @@ public final class Kernel implements AutoCloseable {
             + options.era().id()
             + ")");
     dmesg.printk("slabfs: random seed " + options.seed());
-    this.kernfs = new KernfsRoot(options.wallClockMillis());
+    this.lockdep = new Lockdep(dmesg, options.era().release() + "-slabfs");
+    this.kernfs = new KernfsRoot(lockdep, options.wallClockMillis());
     this.sysfs = new Sysfs(kernfs, dmesg);
     this.vfs = new Vfs(kernfs);
     this.cpus = new Cpus(options.cpus(), options.nodes());
-    this.hotplug = new CpuHotplug(cpus, dmesg);
+    this.waitPoints = new WaitPoints(lockdep);
+    this.hotplug = new CpuHotplug(cpus, dmesg, lockdep, waitPoints);
     KObject<Object> kernelKobj = new KObject<>(new Object(), PLAIN).initAndAdd(sysfs, null, null,
         "kernel");
     KSet devices = KSet.createAndAdd(sysfs, "devices", null);
-    this.slab = new SlabCommon(sysfs, kernelKobj, hotplug, options.era(), new Random(options.seed()));
+    this.slab = new SlabCommon(sysfs, kernelKobj, hotplug, options.era(),
+        new Random(options.seed()), waitPoints);
     dmesg.printk(
         "SLUB: HWalign=64, Order=0-3, MinObjects=0, CPUs="
             + cpus.nrPossible()
             + ", Nodes="
             + cpus.nrNodes());
-    this.ctl = new SimCtl(slab, hotplug, new Random(options.seed() ^ 0x5eed));
+    this.ctl = new SimCtl(slab, hotplug, lockdep, new Random(options.seed() ^ 0x5eed));
     slab.caches().forEach(ctl::registerKernelOwned);
     List<KmemCacheArgs> boot = options.bootSet().caches(options.hostSlab());
     int created = 0;
@@ -81,6 +90,8 @@ public final class Kernel implements AutoCloseable {
     CpuSysfs.init(sysfs, devices.kobj(), hotplug);
     this.modules = BuiltinModules.init(sysfs);
     SimFiles.create(kernfs, this);
+    this.hungTask = new HungTaskDetector(lockdep, options.era().release() + "-slabfs",
+        options.hungTaskTimeoutSecs(), options.deadlockMode() == BootOptions.DeadlockMode.BREAK);
     dmesg.printk(
         "slabfs: boot set '"
             + options.bootSet().id()
@@ -124,6 +135,19 @@ public final class Kernel implements AutoCloseable {
     return kernfs;
   }
 
+  public Lockdep lockdep() {
+    return lockdep;
+  }
+
+  /** Before unmounting: blocked system calls fail, so their processes let go of the mount. */
+  public void abortBlocked() {
+    lockdep.abortAllWaits("slabfs is shutting down");
+  }
+
+  public HungTaskDetector hungTask() {
+    return hungTask;
+  }
+
   SimCtl ctl() {
     return ctl;
   }
@@ -134,7 +158,11 @@ public final class Kernel implements AutoCloseable {
    */
   public void ctl(String command) throws ErrnoException {
     byte[] b = command.getBytes(java.nio.charset.StandardCharsets.UTF_8);
-    ctl.write(java.util.Arrays.copyOf(b, b.length + 1), b.length);
+    try {
+      ctl.write(java.util.Arrays.copyOf(b, b.length + 1), b.length);
+    } catch (io.slabfs.kernel.locking.DeadlockBroken e) {
+      throw io.slabfs.kernel.errno.Errno.EDEADLK.with(e.getMessage());
+    }
   }
 
   /** {@code sim/variant}: the era and every behaviour switch in force. */
@@ -156,6 +184,12 @@ public final class Kernel implements AutoCloseable {
         + (era.sheaves() ? "yes" : "no")
         + "\nstatic_caches "
         + era.staticCaches().name().toLowerCase()
+        + "\nhung_task_timeout "
+        + options.hungTaskTimeoutSecs()
+        + "\ndeadlock "
+        + options.deadlockMode().name().toLowerCase()
+        + "\ndebug_kobject_release "
+        + (options.debugKobjectRelease() ? "on (not yet modeled)" : "off")
         + "\ncpus "
         + options.cpus()
         + "\nnodes "
@@ -187,6 +221,22 @@ public final class Kernel implements AutoCloseable {
         + cpus.numOnline()
         + "\nboot_caches "
         + bootCaches
+        + "\ntasks_holding_locks "
+        + lockdep.tasks().stream().filter(t -> !t.held().isEmpty()).count()
+        + "\nheld_locks "
+        + lockdep.heldCount()
+        + "\nblocked_tasks "
+        + lockdep.tasks().stream().filter(t -> t.blocked() != null).count()
+        + "\nlockdep_classes "
+        + lockdep.classCount()
+        + "\nlockdep_dependencies "
+        + lockdep.dependencyCount()
+        + "\nlockdep_splats "
+        + lockdep.splatCount()
+        + "\nhung_task_reports "
+        + hungTask.hungReports()
+        + "\ndeadlocks_broken "
+        + hungTask.deadlocksBroken()
         + "\ndmesg_records "
         + dmesg.sequence()
         + "\nrequests "
@@ -218,6 +268,8 @@ public final class Kernel implements AutoCloseable {
 
   @Override
   public void close() {
+    lockdep.abortAllWaits("slabfs is shutting down");
+    hungTask.close();
     slab.shutdown();
   }
 }

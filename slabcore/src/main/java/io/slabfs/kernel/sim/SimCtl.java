@@ -38,11 +38,14 @@ final class SimCtl {
   private final CpuHotplug hotplug;
   private final Dmesg dmesg;
   private final Random random;
+  private final io.slabfs.kernel.locking.Lockdep lockdep;
   private final Map<String, ArrayDeque<KmemCache>> byName = new HashMap<>();
   private final Set<KmemCache> kernelOwned = new HashSet<>();
   private final Map<KmemCache, Integer> extraRefs = new HashMap<>();
 
-  SimCtl(SlabCommon slab, CpuHotplug hotplug, Random random) {
+  SimCtl(SlabCommon slab, CpuHotplug hotplug, io.slabfs.kernel.locking.Lockdep lockdep,
+      Random random) {
+    this.lockdep = lockdep;
     this.slab = slab;
     this.hotplug = hotplug;
     this.dmesg = slab.dmesg();
@@ -61,6 +64,12 @@ final class SimCtl {
 
   /** One {@code write()} to {@code sim/ctl}. */
   int write(byte[] buf, int len) throws ErrnoException {
+    try (Task.Frame f = Task.enter("sim_ctl_write")) {
+      return command(buf, len);
+    }
+  }
+
+  private int command(byte[] buf, int len) throws ErrnoException {
     String line = new String(buf, 0, Kstrtox.length(buf), StandardCharsets.UTF_8).strip();
     try {
       if (Kstrtox.length(buf) != len) {
@@ -93,6 +102,27 @@ final class SimCtl {
       case "dmesg_clear" -> {
         expect(args, 0, "dmesg_clear");
         dmesg.clear();
+      }
+      case "lockdep_reset" -> {
+        expect(args, 0, "lockdep_reset");
+        lockdep.reset();
+      }
+      case "pause" -> slab.waitPoints().arm(point(args, 1, "pause POINT"));
+      case "resume" -> slab.waitPoints().resume(point(args, 1, "resume POINT"));
+      case "await" -> {
+        String name = point(args, 2, "await POINT [timeout=S]");
+        if (!slab.waitPoints().awaitParked(name, timeout(args, 1))) {
+          throw Errno.ETIMEDOUT.with("no task reached " + name);
+        }
+      }
+      case "await_blocked" -> {
+        if (args.length < 1 || args.length > 2) {
+          throw Errno.EINVAL.with("usage: await_blocked N [timeout=S]");
+        }
+        int n = (int) number(args[0], "N");
+        if (!lockdep.awaitBlocked(n, timeout(args, 1))) {
+          throw Errno.ETIMEDOUT.with("fewer than " + n + " tasks blocked");
+        }
       }
       default -> throw Errno.EINVAL.with("unknown command '" + w[0] + "'");
     }
@@ -213,6 +243,33 @@ final class SimCtl {
       }
     }
     throw Errno.EINVAL.with("no reference on '" + name + "' was taken with kobject_get");
+  }
+
+  /** A wait point name argument: {@code args[0]}, at most {@code max} arguments. */
+  private static String point(String[] args, int max, String usage) throws ErrnoException {
+    if (args.length < 1 || args.length > max) {
+      throw Errno.EINVAL.with("usage: " + usage);
+    }
+    if (!io.slabfs.kernel.locking.WaitPoints.NAMES.contains(args[0])) {
+      throw Errno.EINVAL.with("unknown wait point '" + printable(args[0]) + "' (one of "
+          + new java.util.TreeSet<>(io.slabfs.kernel.locking.WaitPoints.NAMES) + ")");
+    }
+    return args[0];
+  }
+
+  /** {@code timeout=S} at {@code args[i]}, in milliseconds; 30 s when absent. */
+  private static long timeout(String[] args, int i) throws ErrnoException {
+    if (args.length <= i) {
+      return 30_000;
+    }
+    if (!args[i].startsWith("timeout=")) {
+      throw Errno.EINVAL.with("expected timeout=S, got '" + printable(args[i]) + "'");
+    }
+    long s = number(args[i].substring(8), "timeout");
+    if (s > 3600) {
+      throw Errno.EINVAL.with("timeout is at most 3600 s");
+    }
+    return s * 1000;
   }
 
   private int cpuArg(String[] args) throws ErrnoException {

@@ -14,6 +14,9 @@ import java.util.function.Supplier;
  * report size 0.
  */
 final class SimFiles {
+  /** Extra inodes for {@code sim/ctl} commands that run side by side. */
+  static final int CTL_CHANNELS = 8;
+
   private SimFiles() {}
 
   static void create(KernfsRoot kernfs, Kernel kernel) throws ErrnoException {
@@ -22,6 +25,16 @@ final class SimFiles {
     kernfs.createFile(sim, "variant", 0444, readOnly(() -> bytes(kernel.variant())), 0);
     kernfs.createFile(sim, "stats", 0444, readOnly(() -> bytes(kernel.stats())), 0);
     kernfs.createFile(sim, "ctl", 0200, writeOnly(kernel.ctl()), 0);
+    // FUSE serialises writes to one inode (i_rwsem), so a command blocked in sim/ctl would
+    // hold up every other; these are the same interpreter under other inodes.
+    KernfsDir channels = kernfs.createDir(sim, "ctl.d", 0755);
+    for (int i = 0; i < CTL_CHANNELS; i++) {
+      kernfs.createFile(channels, Integer.toString(i), 0200, writeOnly(kernel.ctl()), 0);
+    }
+    kernfs.createFile(sim, "lockdep", 0400, readOnly(() -> bytes(kernel.lockdep().procLockdep())), 0);
+    kernfs.createFile(sim, "lockdep.dot", 0400, readOnly(() -> bytes(kernel.lockdep().dot())), 0);
+    kernfs.createFile(sim, "held_locks", 0400,
+        readOnly(() -> bytes(kernel.lockdep().showAllLocks(System.nanoTime()))), 0);
   }
 
   private static KernfsOps writeOnly(SimCtl ctl) {
@@ -49,6 +62,11 @@ final class SimFiles {
       @Override
       public Object activeKey() {
         return this;
+      }
+
+      @Override
+      public boolean isSyscall() {
+        return true;
       }
     };
   }

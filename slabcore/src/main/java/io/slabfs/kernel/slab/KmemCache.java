@@ -572,16 +572,17 @@ public final class KmemCache {
       if ((so & SO_CPU) != 0) {
         for (int cpu = 0; cpu < cpuSlab.length; cpu++) {
           Slab s = cpuSlab[cpu];
-          if (s != null) {
-            long x = (so & SO_TOTAL) != 0 ? s.objects : (so & SO_OBJECTS) != 0 ? s.inuse : 1;
-            total += x;
-            nodes[s.node] += x;
+          if (s == null) {
+            continue; // show_slab_objects: a CPU without an active slab counts nothing
           }
+          long x = (so & SO_TOTAL) != 0 ? s.objects : (so & SO_OBJECTS) != 0 ? s.inuse : 1;
+          total += x;
+          nodes[s.node] += x;
           Slab head = cpuPartialList.get(cpu).peekFirst();
           if (head != null && (so & (SO_TOTAL | SO_OBJECTS)) == 0) {
-            long x = cpuPartialList.get(cpu).size();
-            total += x;
-            nodes[head.node] += x;
+            long slabs = cpuPartialList.get(cpu).size();
+            total += slabs;
+            nodes[head.node] += slabs;
           }
         }
       }

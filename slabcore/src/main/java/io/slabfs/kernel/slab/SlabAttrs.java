@@ -133,6 +133,7 @@ final class SlabAttrs {
       throw Errno.EINVAL.with("cpu_partial: " + s.name() + " has no per-CPU partial lists");
     }
     s.setCpuPartial(objects);
+    slab.waitPoints().pass("cpu_partial_store");
     slab.flushAll(s);
     return len;
   }
@@ -158,6 +159,7 @@ final class SlabAttrs {
     if (buf[0] != '1') {
       throw Errno.EINVAL.with("shrink: write 1");
     }
+    slab.waitPoints().pass("shrink_store");
     slab.shrink(s);
     return len;
   }
@@ -168,6 +170,7 @@ final class SlabAttrs {
       throw Errno.EINVAL.with(
           s.isDebug() ? "validate: write 1" : "validate: " + s.name() + " has no debug flags");
     }
+    slab.waitPoints().pass("validate_store");
     slab.flushAll(s);
     for (String problem : s.validate()) {
       slab.dmesg().printk("BUG " + s.name() + " (Not tainted): " + problem);

@@ -9,7 +9,11 @@ import io.slabfs.kernel.errno.ErrnoException;
 import io.slabfs.kernel.kobject.KObject;
 import io.slabfs.kernel.kobject.KSet;
 import io.slabfs.kernel.kobject.KType;
+import io.slabfs.kernel.locking.Kallsyms;
+import io.slabfs.kernel.locking.Lockdep;
 import io.slabfs.kernel.locking.Mutex;
+import io.slabfs.kernel.locking.Task;
+import io.slabfs.kernel.locking.WaitPoints;
 import io.slabfs.kernel.locking.Workqueue;
 import io.slabfs.kernel.sysfs.Attribute;
 import io.slabfs.kernel.sysfs.Sysfs;
@@ -41,19 +45,30 @@ public final class SlabCommon {
   private final Cpus cpus;
   private final KernelEra era;
   private final Random random;
-  private final Mutex slabMutex = new Mutex("slab_mutex");
-  private final Mutex flushLock = new Mutex("flush_lock");
+  private final WaitPoints waitPoints;
+  private final Mutex slabMutex;
+  private final Mutex flushLock;
   private final List<KmemCache> slabCaches = new ArrayList<>();
   private final KSet slabKset;
   private final KType<KmemCache> slabKtype;
   private final Workqueue eventsWq;
   private KmemCache kmemCache;
   private KmemCache kmemCacheNode;
-  private int released;
+  private final java.util.concurrent.atomic.AtomicInteger released =
+      new java.util.concurrent.atomic.AtomicInteger();
 
   public SlabCommon(
-      Sysfs sysfs, KObject<?> kernelKobj, CpuHotplug hotplug, KernelEra era, Random random)
+      Sysfs sysfs,
+      KObject<?> kernelKobj,
+      CpuHotplug hotplug,
+      KernelEra era,
+      Random random,
+      WaitPoints waitPoints)
       throws ErrnoException {
+    Lockdep lockdep = sysfs.kernfs().lockdep();
+    this.waitPoints = waitPoints;
+    this.slabMutex = new Mutex(lockdep, "slab_mutex");
+    this.flushLock = new Mutex(lockdep, "flush_lock");
     this.sysfs = sysfs;
     this.dmesg = sysfs.dmesg();
     this.hotplug = hotplug;
@@ -73,6 +88,11 @@ public final class SlabCommon {
           public List<Attribute<KmemCache>> defaultAttrs() {
             return attrs;
           }
+
+          @Override
+          public String sysfsOps() {
+            return "slab_attr";
+          }
         };
     this.slabKset = KSet.createAndAdd(sysfs, "slab", kernelKobj);
     hotplug.registerDeadCallback(this::slubCpuDead);
@@ -91,6 +111,11 @@ public final class SlabCommon {
     return dmesg;
   }
 
+  /** Named points where {@code sim/ctl pause} can stop a task. */
+  public WaitPoints waitPoints() {
+    return waitPoints;
+  }
+
   public KSet slabKset() {
     return slabKset;
   }
@@ -107,12 +132,7 @@ public final class SlabCommon {
 
   /** Caches released (freed) since boot. */
   public int releasedCount() {
-    slabMutex.lock();
-    try {
-      return released;
-    } finally {
-      slabMutex.unlock();
-    }
+    return released.get();
   }
 
   // ------------------------------------------------------------------------------- boot
@@ -194,6 +214,12 @@ public final class SlabCommon {
    * into. {@code module} owns the ctor symbol (shown as {@code sym [module]}), or is null.
    */
   public KmemCache create(KmemCacheArgs args, String module) throws ErrnoException {
+    try (Task.Frame f = Task.enter("__kmem_cache_create_args")) {
+      return createChecked(args, module);
+    }
+  }
+
+  private KmemCache createChecked(KmemCacheArgs args, String module) throws ErrnoException {
     long flags = args.flags();
     if (args.size() < 1 || args.size() > KmemCacheArgs.KMALLOC_MAX_SIZE) {
       throw Errno.EINVAL.with(
@@ -210,7 +236,8 @@ public final class SlabCommon {
     if ((args.usersize() == 0 && args.useroffset() != 0)
         || args.size() < args.usersize()
         || args.size() - args.usersize() < args.useroffset()) {
-      warn("kmem_cache_create(" + args.name() + "): bad usercopy region, zeroed");
+      warn("kmem_cache_create(" + args.name() + "): bad usercopy region, zeroed",
+          "__kmem_cache_create_args");
       args = args.withUsercopy(0, 0);
     }
     int sheaf = 0;
@@ -289,7 +316,7 @@ public final class SlabCommon {
       kmemCache.free(cpu, 1, random);
       kmemCacheNode.free(cpu, cpus.nrNodes(), random);
     } catch (ErrnoException e) {
-      warn("kmem_cache accounting underflow: " + e.why());
+      warn("kmem_cache accounting underflow: " + e.why(), "slab_kmem_cache_release");
     }
   }
 
@@ -390,7 +417,11 @@ public final class SlabCommon {
     }
     s.kobj().initAndAdd(sysfs, null, slabKset, name);
     if (!unmergeable) {
-      sysfsSlabAlias(s, s.name());
+      try {
+        sysfsSlabAlias(s, s.name()); // its return value is ignored in sysfs_slab_add()
+      } catch (ErrnoException e) {
+        // the cache lives on in its unique-id directory, without the name link
+      }
     }
   }
 
@@ -411,6 +442,12 @@ public final class SlabCommon {
    * caches from a work item (5.19, 6.1) or after a synchronous barrier (6.12 on).
    */
   public void destroy(KmemCache s) throws ErrnoException {
+    try (Task.Frame f = Task.enter("kmem_cache_destroy")) {
+      destroyLocked(s);
+    }
+  }
+
+  private void destroyLocked(KmemCache s) throws ErrnoException {
     boolean err;
     boolean rcu = s.hasFlag(SlabFlags.SLAB_TYPESAFE_BY_RCU);
     hotplug.cpusReadLock();
@@ -419,6 +456,7 @@ public final class SlabCommon {
       if (s.refcount <= 0) {
         throw Errno.EINVAL.with("kmem_cache_destroy(" + s.name() + "): cache cannot be destroyed");
       }
+      waitPoints.pass("kmem_cache_destroy");
       s.refcount--;
       if (s.refcount != 0) {
         return;
@@ -480,6 +518,12 @@ public final class SlabCommon {
    * empty slabs; with objects left, WARN as the kernel does and return true.
    */
   private boolean shutdownCache(KmemCache s) {
+    try (Task.Frame f = Task.enter("__kmem_cache_shutdown")) {
+      return shutdown(s);
+    }
+  }
+
+  private boolean shutdown(KmemCache s) {
     flushLock.lock();
     try {
       for (int cpu = 0; cpu < cpus.nrPossible(); cpu++) {
@@ -490,10 +534,8 @@ public final class SlabCommon {
     }
     boolean busy = s.shutdownHasObjects();
     if (busy) {
-      warn(
-          "kmem_cache_destroy "
-              + s.name()
-              + ": Slab cache still has objects when called from kmem_cache_destroy+0x2a/0x110");
+      warn("kmem_cache_destroy " + s.name() + ": Slab cache still has objects when called from "
+          + Kallsyms.symbol(callerOf("kmem_cache_destroy")), "kmem_cache_destroy");
     }
     return busy;
   }
@@ -507,7 +549,9 @@ public final class SlabCommon {
   /** {@code sysfs_slab_unlink()}: {@code kobject_del}, which drains the directory. */
   private void sysfsSlabUnlink(KmemCache s) {
     if (s.kobj().stateInSysfs()) {
-      s.kobj().del();
+      try (Task.Frame f = Task.enter("sysfs_slab_unlink")) {
+        s.kobj().del();
+      }
     }
   }
 
@@ -516,15 +560,13 @@ public final class SlabCommon {
     s.kobj().put();
   }
 
-  /** {@code slab_kmem_cache_release()}: the {@code kmem_cache} object goes back. */
+  /**
+   * {@code slab_kmem_cache_release()}: the {@code kmem_cache} object goes back. Takes no lock:
+   * on 5.19 it runs under {@code slab_mutex} (inside {@code kmem_cache_destroy}).
+   */
   private void slabKmemCacheRelease(KmemCache s) {
     freeMeta();
-    slabMutex.lock();
-    try {
-      released++;
-    } finally {
-      slabMutex.unlock();
-    }
+    released.incrementAndGet();
   }
 
   /** {@code rcu_barrier()}: waits out a grace period; a few tens of milliseconds here. */
@@ -543,6 +585,12 @@ public final class SlabCommon {
    * CPU that has a CPU slab or partial slabs.
    */
   public void flushAll(KmemCache s) {
+    try (Task.Frame f = Task.enter("flush_all")) {
+      flushAllLocked(s);
+    }
+  }
+
+  private void flushAllLocked(KmemCache s) {
     hotplug.cpusReadLock();
     try {
       flushLock.lock();
@@ -569,6 +617,12 @@ public final class SlabCommon {
 
   /** {@code slub_cpu_dead()}: under {@code slab_mutex}, flush that CPU in every cache. */
   private void slubCpuDead(int cpu) {
+    try (Task.Frame f = Task.enter("slub_cpu_dead")) {
+      slubCpuDeadLocked(cpu);
+    }
+  }
+
+  private void slubCpuDeadLocked(int cpu) {
     slabMutex.lock();
     try {
       for (KmemCache s : slabCaches) {
@@ -579,15 +633,19 @@ public final class SlabCommon {
     }
   }
 
-  /** {@code WARN()}: the cut-here block in dmesg. */
-  void warn(String message) {
-    dmesg.printk(
-        "------------[ cut here ]------------\n"
-            + message
-            + "\nWARNING: CPU: 0 PID: "
-            + io.slabfs.kernel.locking.Task.current().pid()
-            + " at mm/slab_common.c\n"
-            + "---[ end trace 0000000000000000 ]---");
+  /** The function that called {@code function} in the current task, for {@code %pS}. */
+  static String callerOf(String function) {
+    List<String> frames = Task.current().frames();
+    int i = frames.indexOf(function);
+    return i >= 0 && i + 1 < frames.size() ? frames.get(i + 1) : "do_syscall_64";
+  }
+
+  /** {@code WARN()}: the cut-here block in dmesg, at {@code function}. */
+  void warn(String message, String function) {
+    Task t = Task.current();
+    dmesg.printk("------------[ cut here ]------------\n" + message + "\nWARNING: CPU: 0 PID: "
+        + t.pid() + " at mm/slab_common.c:529 " + Kallsyms.symbol(function) + "\n"
+        + "---[ end trace 0000000000000000 ]---");
   }
 
   /** Stops the work queue threads. */

@@ -10,6 +10,7 @@ import io.slabfs.kernel.kernfs.KernfsNode;
 import io.slabfs.kernel.kernfs.KernfsOpenFile;
 import io.slabfs.kernel.kernfs.KernfsOps;
 import io.slabfs.kernel.kernfs.KernfsRoot;
+import io.slabfs.kernel.locking.Task;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -64,9 +65,18 @@ public final class Sysfs {
   /** {@code sysfs_create_file()} for one attribute of {@code obj}. */
   public <T> KernfsFile createFile(KernfsDir dir, T obj, Attribute<T> attr)
       throws ErrnoException {
+    return createFile(dir, obj, attr, "kobj_attr");
+  }
+
+  /**
+   * {@code sysfs_create_file()} whose kobject type's {@code sysfs_ops} is named {@code ops}
+   * (e.g. {@code slab_attr}, giving {@code slab_attr_show}/{@code slab_attr_store} frames).
+   */
+  public <T> KernfsFile createFile(KernfsDir dir, T obj, Attribute<T> attr, String ops)
+      throws ErrnoException {
     try {
-      return kernfs.createFile(
-          dir, attr.name(), attr.mode(), new AttrOps<>(obj, attr), KernfsOpenFile.PAGE_SIZE);
+      return kernfs.createFile(dir, attr.name(), attr.mode(), new AttrOps<>(obj, attr, ops),
+          KernfsOpenFile.PAGE_SIZE);
     } catch (ErrnoException e) {
       warnDup(dir, attr.name(), e);
       throw e;
@@ -74,11 +84,11 @@ public final class Sysfs {
   }
 
   /** {@code sysfs_create_group()} / {@code sysfs_create_files()}: all or nothing. */
-  public <T> void createFiles(KernfsDir dir, T obj, List<Attribute<T>> attrs)
+  public <T> void createFiles(KernfsDir dir, T obj, List<Attribute<T>> attrs, String ops)
       throws ErrnoException {
     for (int i = 0; i < attrs.size(); i++) {
       try {
-        createFile(dir, obj, attrs.get(i));
+        createFile(dir, obj, attrs.get(i), ops);
       } catch (ErrnoException e) {
         for (int j = 0; j < i; j++) {
           kernfs.removeByName(dir, attrs.get(j).name());
@@ -121,10 +131,12 @@ public final class Sysfs {
   private final class AttrOps<T> implements KernfsOps {
     private final T obj;
     private final Attribute<T> attr;
+    private final String ops;
 
-    AttrOps(T obj, Attribute<T> attr) {
+    AttrOps(T obj, Attribute<T> attr, String ops) {
       this.obj = obj;
       this.attr = attr;
+      this.ops = ops;
     }
 
     @Override
@@ -143,7 +155,11 @@ public final class Sysfs {
       if (attr.show() == null) {
         throw Errno.EIO.with(attr.name() + " has no show");
       }
-      byte[] out = attr.show().show(obj).getBytes(StandardCharsets.UTF_8);
+      byte[] out;
+      try (Task.Frame a = Task.enter(ops + "_show");
+          Task.Frame b = Task.enter(attr.name() + "_show")) {
+        out = attr.show().show(obj).getBytes(StandardCharsets.UTF_8);
+      }
       if (out.length >= KernfsOpenFile.PAGE_SIZE) {
         dmesg.printk("fill_read_buffer: " + attr.name() + "_show returned bad count");
         byte[] clamped = new byte[KernfsOpenFile.PAGE_SIZE - 1];
@@ -162,7 +178,10 @@ public final class Sysfs {
       if (attr.store() == null) {
         throw Errno.EIO.with(attr.name() + " has no store");
       }
-      return attr.store().store(obj, buf, len);
+      try (Task.Frame a = Task.enter(ops + "_store");
+          Task.Frame b = Task.enter(attr.name() + "_store")) {
+        return attr.store().store(obj, buf, len);
+      }
     }
 
     @Override

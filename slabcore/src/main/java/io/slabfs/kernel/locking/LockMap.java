@@ -1,0 +1,28 @@
+package io.slabfs.kernel.locking;
+
+/**
+ * A lock instance as lockdep sees it ({@code struct lockdep_map}): its class and an address
+ * to print.
+ */
+public final class LockMap {
+  private final LockClass lockClass;
+  private final String address;
+
+  public LockMap(LockClass lockClass, Object instance, boolean isStatic) {
+    this.lockClass = lockClass;
+    this.address = Kallsyms.address(instance, isStatic);
+  }
+
+  public LockClass lockClass() {
+    return lockClass;
+  }
+
+  public String address() {
+    return address;
+  }
+
+  @Override
+  public String toString() {
+    return lockClass.displayName();
+  }
+}

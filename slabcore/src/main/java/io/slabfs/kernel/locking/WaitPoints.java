@@ -1,0 +1,83 @@
+package io.slabfs.kernel.locking;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Named points in kernel paths where a task can be made to wait, so an interleaving that is
+ * a narrow race in the kernel can be set up on purpose (the idea of the kernel's proposed
+ * {@code kernfs_debug_should_wait()} hooks). A point does nothing until it is armed ({@code
+ * pause}); then every task that reaches it sleeps, visibly blocked, until it is resumed.
+ *
+ * <p>Concurrency: all state is guarded by this object's monitor, which parked tasks and
+ * awaiters sleep on.
+ */
+public final class WaitPoints {
+  /** Every point the kernel code passes, in path order. */
+  public static final Set<String> NAMES = Set.of(
+      "cpu_partial_store", "shrink_store", "validate_store", "kmem_cache_destroy", "cpu_down");
+
+  private final Lockdep lockdep;
+  private final Map<String, int[]> armed = new LinkedHashMap<>();
+
+  public WaitPoints(Lockdep lockdep) {
+    this.lockdep = lockdep;
+  }
+
+  /** Called by kernel code: sleeps here while the point is armed. */
+  public void pass(String name) {
+    Task t = Task.current();
+    synchronized (this) {
+      int[] parked = armed.get(name);
+      if (parked == null) {
+        return;
+      }
+      parked[0]++;
+      notifyAll();
+      lockdep.block(new Wait(new String[] {"slabfs_wait_point", name}, this, List::of, true,
+          System.nanoTime(), "wait point " + name + " (sim/ctl resume " + name + ")"));
+      try {
+        while (armed.get(name) == parked) {
+          t.checkVictim();
+          Waits.await(this);
+        }
+      } finally {
+        parked[0]--;
+        lockdep.unblock();
+      }
+    }
+  }
+
+  /** {@code sim/ctl pause NAME}. */
+  public synchronized void arm(String name) {
+    armed.putIfAbsent(name, new int[1]);
+  }
+
+  /** {@code sim/ctl resume NAME}: wakes every task parked there and disarms it. */
+  public synchronized void resume(String name) {
+    armed.remove(name);
+    notifyAll();
+  }
+
+  /** Waits until at least one task is parked at {@code name}; false on timeout. */
+  public synchronized boolean awaitParked(String name, long timeoutMillis) {
+    long deadline = System.currentTimeMillis() + timeoutMillis;
+    while (true) {
+      int[] parked = armed.get(name);
+      if (parked != null && parked[0] > 0) {
+        return true;
+      }
+      long left = deadline - System.currentTimeMillis();
+      if (left <= 0) {
+        return false;
+      }
+      try {
+        wait(left);
+      } catch (InterruptedException e) {
+        return false;
+      }
+    }
+  }
+}
