@@ -81,6 +81,7 @@ final class Daemon {
     loop.start();
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       if (loop.isAlive()) {
+        kernel.abortBlocked();
         // A plain unmount ends the FUSE loop at once; lazy only when something holds it busy.
         if (Mounts.fusermountUnmount(mountpoint, false).isPresent()) {
           Mounts.fusermountUnmount(mountpoint, true);

@@ -29,6 +29,12 @@ final class UmountCommand implements Callable<Integer> {
     OptionalLong pid = Mounts.daemonPid(mp);
     boolean dead = Mounts.isDead(mp);
     Optional<String> err = Mounts.fusermountUnmount(mp, dead);
+    if (err.isPresent() && pid.isPresent() && ProcessHandle.of(pid.getAsLong()).isPresent()) {
+      // Busy, e.g. processes blocked in modeled locks (--deadlock hang): the daemon's
+      // SIGTERM handler fails their waits and unmounts (lazily if still busy).
+      ProcessHandle.of(pid.getAsLong()).get().destroy();
+      err = Optional.empty();
+    }
     if (err.isPresent()) {
       System.err.println("slabfs: cannot unmount " + mp + ": " + err.get());
       return 1;
@@ -45,7 +51,7 @@ final class UmountCommand implements Callable<Integer> {
       }
       Files.deleteIfExists(Mounts.pidFile(mp));
     }
-    if (Mounts.isMounted(mp)) {
+    if (Mounts.isMounted(mp) && Mounts.fusermountUnmount(mp, true).isPresent()) {
       System.err.println("slabfs: " + mp + " is still mounted");
       return 1;
     }

@@ -100,13 +100,16 @@ public final class SlabFuse extends FuseStubFS {
     });
   }
 
-  static void fill(FileStat stat, Stat s) {
-    int type = switch (s.type()) {
+  static int fileType(Stat.Type t) {
+    return switch (t) {
       case DIRECTORY -> FileStat.S_IFDIR;
       case FILE -> FileStat.S_IFREG;
       case SYMLINK -> FileStat.S_IFLNK;
     };
-    stat.st_mode.set(type | s.mode());
+  }
+
+  static void fill(FileStat stat, Stat s) {
+    stat.st_mode.set(fileType(s.type()) | s.mode());
     stat.st_size.set(s.size());
     stat.st_nlink.set(s.nlink());
     stat.st_uid.set(0);
@@ -123,17 +126,37 @@ public final class SlabFuse extends FuseStubFS {
   }
 
   @Override
+  public int opendir(String path, FuseFileInfo fi) {
+    return call("opendir", path, () -> {
+      fi.fh.set(vfs.opendir(path));
+      return 0;
+    });
+  }
+
+  /** By handle: with {@code nopath}, libfuse passes no path to readdir. */
+  @Override
   public int readdir(String path, Pointer buf, FuseFillDir filter, @off_t long offset,
       FuseFileInfo fi) {
     return call("readdir", path, () -> {
-      var names = vfs.readdir(path);
-      filter.apply(buf, ".", null, 0);
-      filter.apply(buf, "..", null, 0);
-      for (String name : names) {
-        if (filter.apply(buf, name, null, 0) != 0) {
+      var entries = vfs.readdir(fi.fh.get());
+      FileStat type = new FileStat(jnr.ffi.Runtime.getSystemRuntime());
+      type.st_mode.set(FileStat.S_IFDIR);
+      filter.apply(buf, ".", type, 0);
+      filter.apply(buf, "..", type, 0);
+      for (Vfs.Dirent e : entries) {
+        type.st_mode.set(fileType(e.type()));
+        if (filter.apply(buf, e.name(), type, 0) != 0) {
           break;
         }
       }
+      return 0;
+    });
+  }
+
+  @Override
+  public int releasedir(String path, FuseFileInfo fi) {
+    return call("releasedir", path, () -> {
+      vfs.releasedir(fi.fh.get());
       return 0;
     });
   }
