@@ -5,8 +5,10 @@
 #   ktap_header; ktap_plan 3
 #   ktap_ok "desc" | ktap_not_ok "desc" | ktap_skip "desc" "reason"
 #   ktap_run "desc" CHECK_FUNCTION ARGS...   # 0 = ok, 4 = skip (output is the reason),
-#                                            # else not ok (output printed as diagnostics)
+#                                            # else not ok (output printed as diagnostics;
+#                                            # also for ok points with KTAP_VERBOSE=1)
 #   ktap_fail_rest "reason"                  # mark every remaining planned point failed
+#   ktap_skip_all "reason"                   # instead of a plan: skip the whole suite, exit 4
 #   ktap_finish                              # exit 0 pass, 1 fail, 4 all skipped
 #
 # Mount helpers:
@@ -16,6 +18,9 @@
 #                               also after a failure, INT or TERM.
 #   slabfs_mount_type DIR       the /proc/mounts type of DIR (e.g. fuse.slabfs), or nothing
 #   slabfs_daemon_pids DIR      pids of slabfs daemons serving DIR
+#   slabfs_ctl DIR COMMAND...   one write of "COMMAND..." to DIR/sim/ctl (its errno, if any,
+#                               as the shell prints it on stderr)
+#   slabfs_stat DIR KEY         the value of KEY in DIR/sim/stats
 set -euo pipefail
 export LC_ALL=C
 
@@ -73,6 +78,7 @@ ktap_run() {
   case $rc in
     0)
       ktap_ok "$desc"
+      [[ ${KTAP_VERBOSE:-0} != 1 ]] || ktap_diag "$out"
       ;;
     4)
       ktap_skip "$desc" "$(head -n1 <<<"$out")"
@@ -90,6 +96,12 @@ ktap_fail_rest() {
   while ((KTAP_NUM < KTAP_PLAN)); do
     ktap_not_ok "not run: $1"
   done
+}
+
+# ktap_skip_all REASON: the suite cannot run here at all (in place of ktap_plan).
+ktap_skip_all() {
+  echo "1..0 # SKIP $1"
+  exit 4
 }
 
 ktap_finish() {
@@ -126,6 +138,20 @@ slabfs_mount_type() {
 
 slabfs_daemon_pids() {
   pgrep -f "slabfs\\.jar mount .*$1( |\$)" || true
+}
+
+# slabfs_ctl DIR COMMAND...: one write(2) of the command to DIR/sim/ctl (no newline:
+# bash's printf is line-buffered and would split the write at one).
+slabfs_ctl() {
+  local dir=$1
+  shift
+  printf '%s' "$*" >"$dir/sim/ctl"
+}
+
+# slabfs_stat DIR KEY: KEY's value in DIR/sim/stats (fails if KEY is missing).
+slabfs_stat() {
+  awk -v k="$2" '$1 == k { v = $2; found = 1 } END { if (!found) exit 1; print v }' \
+    "$1/sim/stats"
 }
 
 # slabfs_tmpdir: a tracked, canonical temporary directory in SLABFS_DIR.
