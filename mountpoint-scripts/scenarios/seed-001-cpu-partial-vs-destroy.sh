@@ -64,7 +64,7 @@ ctl await_blocked 2
 say "H: echo 0 > devices/system/cpu/cpu1/online  (cpus_write_lock)"
 ( if echo 0 > "$mnt/devices/system/cpu/cpu1/online"; then echo ok; fi ) > "$out/H" 2>&1 &
 h=$!
-if ctl "await_blocked 3 timeout=3" 2>/dev/null; then
+if ctl "await_blocked 3 timeout=1" 2>/dev/null; then
   echo "H is blocked: it waits for D's read hold of cpu_hotplug_lock, and now blocks new readers"
 else
   echo "H went through: D no longer held cpu_hotplug_lock while draining"

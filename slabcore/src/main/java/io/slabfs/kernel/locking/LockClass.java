@@ -36,8 +36,16 @@ public final class LockClass {
     this.id = id;
   }
 
-  /** The name as lockdep prints it: {@code name}, or {@code name#N} from the second class on. */
+  /**
+   * The name as lockdep prints it: {@code name}, {@code name#N} from the second class of that
+   * name on, and a subclass after a slash: {@code &of->mutex/1}.
+   */
   public String displayName() {
+    int slash = name.lastIndexOf('/');
+    if (slash > 0 && name.substring(slash + 1).chars().allMatch(Character::isDigit)) {
+      String base = name.substring(0, slash);
+      return (nameVersion > 1 ? base + "#" + nameVersion : base) + name.substring(slash);
+    }
     return nameVersion > 1 ? name + "#" + nameVersion : name;
   }
 

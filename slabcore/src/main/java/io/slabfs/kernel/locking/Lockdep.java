@@ -53,6 +53,16 @@ public final class Lockdep {
     return dmesg;
   }
 
+  /** The class of {@code key} taken with {@code subclass} ({@code mutex_lock_nested}). */
+  public synchronized LockClass subclassFor(LockClass base, Object key, int subclass) {
+    if (subclass == 0) {
+      return base;
+    }
+    return classFor(new SubclassKey(key, subclass), base.name() + "/" + subclass, base.kind());
+  }
+
+  private record SubclassKey(Object key, int subclass) {}
+
   /** {@code lockdep_init_map}: the class of {@code key}, registered on first use. */
   public synchronized LockClass classFor(Object key, String name, LockClass.Kind kind) {
     LockClass c = classes.get(key);
@@ -150,9 +160,19 @@ public final class Lockdep {
 
   /** Waits until at least {@code n} tasks are blocked; false on timeout. */
   public boolean awaitBlocked(int n, long timeoutMillis) {
+    return awaitTasks(all -> all.stream().filter(t -> t.blocked() != null).count() >= n,
+        timeoutMillis);
+  }
+
+  /**
+   * Waits until {@code condition} holds for the tasks that hold or wait for locks, re-checked
+   * each time a task starts waiting; false on timeout.
+   */
+  public boolean awaitTasks(java.util.function.Predicate<List<Task>> condition,
+      long timeoutMillis) {
     long deadline = System.currentTimeMillis() + timeoutMillis;
     synchronized (blockedChanged) {
-      while (blockedCount() < n) {
+      while (!condition.test(tasks())) {
         long left = deadline - System.currentTimeMillis();
         if (left <= 0) {
           return false;

@@ -13,7 +13,10 @@ import java.util.List;
 public final class Mutex {
   private final Lockdep lockdep;
   private final LockMap map;
+  private final Object classKey;
   private Task owner;
+  /** The lockdep map the owner took it with (the subclass one after lockNested). */
+  private LockMap heldMap;
 
   /**
    * @param key the lock class key: the mutex itself for a {@code DEFINE_MUTEX}, a shared key
@@ -22,7 +25,8 @@ public final class Mutex {
   public Mutex(Lockdep lockdep, Object key, String name) {
     this.lockdep = lockdep;
     boolean isStatic = key == null;
-    LockClass c = lockdep.classFor(isStatic ? this : key, name, LockClass.Kind.MUTEX);
+    this.classKey = isStatic ? this : key;
+    LockClass c = lockdep.classFor(classKey, name, LockClass.Kind.MUTEX);
     this.map = new LockMap(c, this, isStatic);
   }
 
@@ -37,11 +41,25 @@ public final class Mutex {
 
   /** {@code mutex_lock()}: uninterruptible sleep until the mutex is free. */
   public void lock() {
+    lock(map);
+  }
+
+  /**
+   * {@code mutex_lock_nested(lock, subclass)}: the same mutex, seen by lockdep as another
+   * class, for the rare code that legitimately nests two locks of one class.
+   */
+  public void lockNested(int subclass) {
+    LockClass c = lockdep.subclassFor(map.lockClass(), classKey, subclass);
+    lock(c == map.lockClass() ? map : new LockMap(c, this, false));
+  }
+
+  private void lock(LockMap m) {
     Task t = Task.current();
-    lockdep.acquire(map, 0, false, "__mutex_lock");
+    lockdep.acquire(m, 0, false, "__mutex_lock");
     synchronized (this) {
       if (owner == null) {
         owner = t;
+        heldMap = m;
         return;
       }
       lockdep.block(new Wait(new String[] {"schedule_preempt_disabled", "__mutex_lock"}, this,
@@ -52,8 +70,9 @@ public final class Mutex {
           Waits.await(this);
         }
         owner = t;
+        heldMap = m;
       } catch (DeadlockBroken e) {
-        lockdep.release(map);
+        lockdep.release(m);
         throw e;
       } finally {
         lockdep.unblock();
@@ -73,21 +92,25 @@ public final class Mutex {
         return false;
       }
       owner = t;
+      heldMap = map;
     }
     lockdep.acquire(map, 0, true);
     return true;
   }
 
   public void unlock() {
+    LockMap m;
     synchronized (this) {
       if (owner != Task.current()) {
         throw new IllegalStateException("mutex_unlock(" + name() + ") by " + Task.current()
             + ", owner " + owner);
       }
       owner = null;
+      m = heldMap;
+      heldMap = null;
       notifyAll();
     }
-    lockdep.release(map);
+    lockdep.release(m);
   }
 
   /** {@code mutex_is_locked()}. */

@@ -1,0 +1,247 @@
+package io.slabfs.kernel.locking;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.slabfs.kernel.debug.Dmesg;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The lockdep matrix of lib/locking-selftest.c, as far as the model's locks go: AA, ABBA,
+ * ABBCCA, non-recursive and recursive reads, trylocks, subclasses, one report then off, reset.
+ * Locks are taken by different tasks in turn on one thread, so nothing ever blocks.
+ */
+class LockdepTest {
+  private final AtomicLong now = new AtomicLong();
+  private Dmesg dmesg;
+  private Lockdep lockdep;
+  private int pid = 500;
+
+  @BeforeEach
+  void setUp() {
+    dmesg = new Dmesg(now::get);
+    lockdep = new Lockdep(dmesg, "6.18.0-test");
+  }
+
+  private void as(String comm, Runnable body) {
+    Task.runAs(new Task(++pid, comm), () -> {
+      body.run();
+      return null;
+    });
+  }
+
+  private LockMap map(String name) {
+    Object key = new Object();
+    return new LockMap(lockdep.classFor(key, name, LockClass.Kind.MUTEX), key, true);
+  }
+
+  private String log() {
+    return String.join("\n", dmesg.messages());
+  }
+
+  @Test
+  void aa_sameClassTwice_reportsRecursiveLocking() {
+    LockMap a = map("A");
+    as("aa", () -> {
+      lockdep.acquire(a, 0, false);
+      lockdep.acquire(a, 0, false);
+      lockdep.release(a);
+      lockdep.release(a);
+    });
+    assertThat(log()).contains("WARNING: possible recursive locking detected")
+        .contains("aa/501 is trying to acquire lock:").contains("  lock(A);\n  lock(A);");
+    assertThat(lockdep.splatCount()).isEqualTo(1);
+  }
+
+  @Test
+  void abba_reportsCircularWithoutChainBlock() {
+    LockMap a = map("A");
+    LockMap b = map("B");
+    as("t1", () -> {
+      lockdep.acquire(a, 0, false);
+      lockdep.acquire(b, 0, false);
+      lockdep.release(b);
+      lockdep.release(a);
+    });
+    assertThat(lockdep.splatCount()).isZero();
+    as("t2", () -> {
+      lockdep.acquire(b, 0, false);
+      lockdep.acquire(a, 0, false);
+      lockdep.release(a);
+      lockdep.release(b);
+    });
+    String log = log();
+    assertThat(log).contains("WARNING: possible circular locking dependency detected")
+        .contains("t2/502 is trying to acquire lock:")
+        .contains("-> #1 (B){+.+.}-{3:3}:").contains("-> #0 (A){+.+.}-{3:3}:")
+        .doesNotContain("Chain exists of:")
+        .contains("  lock(B);\n                               lock(A);\n"
+            + "                               lock(B);\n  lock(A);")
+        .contains("1 lock held by t2/502:");
+  }
+
+  @Test
+  void abbcca_reportsTheChain() {
+    LockMap a = map("A");
+    LockMap b = map("B");
+    LockMap c = map("C");
+    as("ab", () -> nest(a, b));
+    as("bc", () -> nest(b, c));
+    as("ca", () -> nest(c, a));
+    assertThat(log()).contains("Chain exists of:\n  A --> B --> C")
+        .contains("-> #2 (C)").contains("-> #1 (B)").contains("-> #0 (A)");
+  }
+
+  /** The forward dependencies of class {@code name}, from sim/lockdep's text. */
+  private java.util.List<String> edgesFrom(String name) {
+    java.util.List<String> out = new java.util.ArrayList<>();
+    boolean in = false;
+    for (String line : lockdep.procLockdep().split("\n")) {
+      if (line.endsWith(": " + name)) {
+        in = true;
+      } else if (in && line.startsWith(" -> [")) {
+        out.add(line.substring(line.indexOf("] ") + 2));
+      } else if (in) {
+        break;
+      }
+    }
+    return out;
+  }
+
+  private void nest(LockMap outer, LockMap inner) {
+    lockdep.acquire(outer, 0, false);
+    lockdep.acquire(inner, 0, false);
+    lockdep.release(inner);
+    lockdep.release(outer);
+  }
+
+  @Test
+  void nonRecursiveRead_countsLikeAWrite_andPrintsRlock() {
+    PercpuRwSem rw = new PercpuRwSem(lockdep, "cpu_hotplug_lock");
+    Mutex m = new Mutex(lockdep, "slab_mutex");
+    as("reader", () -> {
+      rw.readLock("cpus_read_lock");
+      m.lock();
+      m.unlock();
+      rw.readUnlock();
+    });
+    as("other", () -> {
+      m.lock();
+      rw.readLock("cpus_read_lock");
+      rw.readUnlock();
+      m.unlock();
+    });
+    assertThat(log()).contains("possible circular locking dependency")
+        .contains("  lock(slab_mutex);").contains("  rlock(cpu_hotplug_lock);");
+  }
+
+  @Test
+  void readsWithoutAWriter_doNotBlockEachOther_butAreStillReported() {
+    PercpuRwSem rw = new PercpuRwSem(lockdep, "cpu_hotplug_lock");
+    LockMap b = map("B");
+    as("r1", () -> {
+      rw.readLock("cpus_read_lock");
+      as("r2", () -> {
+        rw.readLock("cpus_read_lock"); // a second reader gets in at once: no writer pending
+        rw.readUnlock();
+      });
+      lockdep.acquire(b, 0, false);
+      lockdep.release(b);
+      rw.readUnlock();
+    });
+    as("r3", () -> {
+      lockdep.acquire(b, 0, false);
+      rw.readLock("cpus_read_lock");
+      rw.readUnlock();
+      lockdep.release(b);
+    });
+    assertThat(lockdep.splatCount()).isEqualTo(1);
+  }
+
+  @Test
+  void recursiveReads_recordNoDependency() {
+    LockMap rcu = map("rcu_read_lock");
+    LockMap b = map("B");
+    as("t1", () -> {
+      lockdep.acquire(rcu, 2, false);
+      lockdep.acquire(b, 0, false);
+      lockdep.release(b);
+      lockdep.release(rcu);
+    });
+    as("t2", () -> {
+      lockdep.acquire(b, 0, false);
+      lockdep.acquire(rcu, 2, false);
+      lockdep.release(rcu);
+      lockdep.release(b);
+    });
+    assertThat(lockdep.splatCount()).isZero();
+  }
+
+  @Test
+  void trylock_addsNoEdgeToIt_butEdgesFromIt() {
+    LockMap a = map("A");
+    LockMap t = map("T");
+    LockMap c = map("C");
+    as("t1", () -> {
+      lockdep.acquire(a, 0, false);
+      lockdep.acquire(t, 0, true); // no A -> T
+      lockdep.acquire(c, 0, false); // T -> C and, past the trylock, A -> C
+      lockdep.release(c);
+      lockdep.release(t);
+      lockdep.release(a);
+    });
+    assertThat(edgesFrom("A")).containsExactly("C");
+    assertThat(edgesFrom("T")).containsExactly("C");
+    as("t2", () -> nest(t, a)); // T -> A: fine, there is no A -> T
+    assertThat(lockdep.splatCount()).isZero();
+    as("t3", () -> nest(c, t)); // C -> T closes T -> C
+    assertThat(lockdep.splatCount()).isEqualTo(1);
+  }
+
+  @Test
+  void subclass_isAnotherClass_soNestingIsNotRecursion() {
+    Object key = new Object();
+    Mutex parent = new Mutex(lockdep, key, "&inode->i_rwsem");
+    Mutex child = new Mutex(lockdep, key, "&inode->i_rwsem");
+    as("nest", () -> {
+      parent.lock();
+      child.lockNested(1);
+      child.unlock();
+      parent.unlock();
+    });
+    assertThat(lockdep.splatCount()).isZero();
+    assertThat(lockdep.procLockdep()).contains("&inode->i_rwsem/1");
+    assertThat(lockdep.heldCount()).isZero();
+  }
+
+  @Test
+  void oneReportThenOff_untilReset() {
+    LockMap a = map("A");
+    LockMap b = map("B");
+    LockMap c = map("C");
+    LockMap d = map("D");
+    as("1", () -> nest(a, b));
+    as("2", () -> nest(b, a));
+    as("3", () -> nest(c, d));
+    as("4", () -> nest(d, c));
+    assertThat(lockdep.splatCount()).isEqualTo(1);
+    assertThat(lockdep.enabled()).isFalse();
+    lockdep.reset();
+    assertThat(lockdep.enabled()).isTrue();
+    assertThat(lockdep.dependencyCount()).isZero();
+    as("5", () -> nest(c, d));
+    as("6", () -> nest(d, c));
+    assertThat(lockdep.splatCount()).isEqualTo(2);
+  }
+
+  @Test
+  void dot_marksTheReportedCycle() {
+    LockMap a = map("A");
+    LockMap b = map("B");
+    as("1", () -> nest(a, b));
+    as("2", () -> nest(b, a));
+    assertThat(lockdep.dot()).contains("\"A\" -> \"B\" [color=red")
+        .contains("\"B\" -> \"A\" [color=red, penwidth=2.5, style=dashed");
+  }
+}

@@ -1,0 +1,119 @@
+package io.slabfs.kernel.sim;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.slabfs.kernel.era.KernelEra;
+import io.slabfs.kernel.errno.ErrnoException;
+import io.slabfs.kernel.kernfs.Vfs;
+import io.slabfs.kernel.locking.Task;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * Seed 001 in the model, deterministic: W parks inside the cpu_partial store (wait point), D
+ * destroys the cache, H takes cpu1 down, then W goes on into cpus_read_lock. On v5.19 lockdep
+ * reports cpu_hotplug_lock --> slab_mutex --> kn->active, the three really block, and the
+ * hung-task check breaks the cycle by failing W with EDEADLK; on the fixed eras all three
+ * complete and nothing is reported. The hung-task timeout is 0 and the check is called by
+ * hand, so no test timing depends on the clock.
+ */
+class Seed001Test {
+  @ParameterizedTest
+  @EnumSource(value = KernelEra.class, names = {"V5_19", "V6_1", "V6_18"})
+  void threePartyInterleaving(KernelEra era) throws Exception {
+    BootOptions opts = BootOptions.defaults().withEra(era).withBootSet(BootSet.MINIMAL)
+        .withHungTask(0, BootOptions.DeadlockMode.BREAK, false);
+    try (Kernel k = Kernel.boot(opts)) {
+      k.ctl("kmem_cache_create X 192 flags=SLAB_NO_MERGE");
+      k.ctl("pause cpu_partial_store");
+      Task w = new Task(1001, "W");
+      CompletableFuture<String> wResult = run(w, () -> write(k.vfs(), "120\n"));
+      k.ctl("await cpu_partial_store timeout=10");
+      CompletableFuture<String> dResult =
+          run(new Task(1002, "D"), () -> ctl(k, "kmem_cache_destroy X"));
+      assertThat(k.lockdep().awaitBlocked(2, 10_000)).isTrue();
+      CompletableFuture<String> hResult = run(new Task(1003, "H"), () -> {
+        try {
+          k.hotplug().cpuDown(1);
+          return "ok";
+        } catch (ErrnoException e) {
+          return e.errno().name();
+        }
+      });
+      if (era == KernelEra.V5_19) {
+        assertThat(k.lockdep().awaitBlocked(3, 10_000)).as("H waits for D's read hold").isTrue();
+      } else {
+        assertThat(hResult.get(10, TimeUnit.SECONDS)).isEqualTo("ok");
+      }
+      k.ctl("resume cpu_partial_store");
+      if (era == KernelEra.V5_19) {
+        assertThat(k.lockdep().awaitTasks(all -> w.blocked() != null
+            && w.blocked().what().startsWith("cpu_hotplug_lock"), 10_000)).isTrue();
+        String log = String.join("\n", k.dmesg().messages());
+        assertThat(log).contains("WARNING: possible circular locking dependency detected")
+            .contains("W/1001 is trying to acquire lock:")
+            .containsPattern("Chain exists of:\n  cpu_hotplug_lock --> slab_mutex --> kn->active#\\d+")
+            .contains("3 locks held by W/1001:");
+        k.hungTask().check();
+        assertThat(wResult.get(10, TimeUnit.SECONDS)).isEqualTo("EDEADLK");
+        log = String.join("\n", k.dmesg().messages());
+        assertThat(log).contains("INFO: task W:1001 blocked for more than 0 seconds.")
+            .contains("INFO: task D:1002 blocked").contains("INFO: task H:1003 blocked")
+            .contains("breaking it by failing the system call of W/1001");
+      } else {
+        assertThat(wResult.get(10, TimeUnit.SECONDS)).isEqualTo("ok");
+        assertThat(k.lockdep().splatCount()).isZero();
+      }
+      assertThat(dResult.get(10, TimeUnit.SECONDS)).isEqualTo("ok");
+      assertThat(hResult.get(10, TimeUnit.SECONDS)).isEqualTo("ok");
+      assertThat(k.lockdep().heldCount()).as("every lock free").isZero();
+      assertThat(k.lockdep().blockedCount()).isZero();
+      assertThat(k.kernfs().activeRefCount()).isZero();
+      assertThat(k.vfs().readdir("/kernel/slab")).doesNotContain("X");
+    }
+  }
+
+  private static String write(Vfs vfs, String text) {
+    long fh = -1;
+    try {
+      fh = vfs.open("/kernel/slab/X/cpu_partial", Vfs.O_WRONLY);
+      byte[] b = text.getBytes(StandardCharsets.UTF_8);
+      vfs.write(fh, b, b.length);
+      return "ok";
+    } catch (ErrnoException e) {
+      return e.errno().name();
+    } finally {
+      vfs.release(fh);
+    }
+  }
+
+  private static String ctl(Kernel k, String command) {
+    try {
+      k.ctl(command);
+      return "ok";
+    } catch (ErrnoException e) {
+      return e.errno().name();
+    }
+  }
+
+  private interface Body {
+    String run() throws Exception;
+  }
+
+  private static CompletableFuture<String> run(Task task, Body body) {
+    CompletableFuture<String> f = new CompletableFuture<>();
+    Thread t = new Thread(() -> {
+      try {
+        f.complete(Task.runAs(task, body::run));
+      } catch (Throwable e) {
+        f.completeExceptionally(e);
+      }
+    }, task.comm());
+    t.setDaemon(true);
+    t.start();
+    return f;
+  }
+}
