@@ -165,6 +165,17 @@ check_aliases_through_link() {
   [[ $out =~ ^[0-9]+$ ]]
 }
 
+# A write through an alias symlink is a write to the unique-id directory's file.
+check_write_through_link() {
+  local target
+  target=$(readlink "$MNT/kernel/slab/UDP") || return 1
+  echo 9 >"$MNT/kernel/slab/UDP/min_partial" || return 1
+  [[ $(cat "$MNT/kernel/slab/$target/min_partial") == 9 ]] || {
+    echo "$target/min_partial is $(cat "$MNT/kernel/slab/$target/min_partial"), want 9"
+    return 1
+  }
+}
+
 check_write_order() {
   ((EUID == 0)) || {
     echo "not root"
@@ -222,7 +233,7 @@ check_no_daemon() {
 }
 
 ktap_header
-ktap_plan 21
+ktap_plan 22
 
 # shellcheck disable=SC2119 # default options
 if slabfs_mount_tmp; then
@@ -245,6 +256,7 @@ ktap_run "slabs_cpu_partial reads 'N(N) C0=N(N) ...'" \
 ktap_run "ctor, shrink and validate of kmalloc-64 read empty" check_empty_files
 ktap_run "alias symlinks in kernel/slab point at bare sibling unique ids" check_symlinks
 ktap_run "cat LINK/aliases works through an alias symlink" check_aliases_through_link
+ktap_run "echo 9 > UDP/min_partial reaches :A-0001344/min_partial" check_write_through_link
 ktap_run "echo 1 > kmalloc-64/order as root: Permission denied" check_write_order
 ktap_run "cat kernel/slab: Is a directory" expect_error "Is a directory" cat "$S"
 ktap_run "cat kernel/slab/nope/order: No such file or directory" \

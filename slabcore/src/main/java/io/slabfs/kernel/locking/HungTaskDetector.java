@@ -34,7 +34,15 @@ public final class HungTaskDetector implements AutoCloseable {
   private final long timeoutNanos;
   private final boolean breakDeadlocks;
   private final LongSupplier nanoTime;
-  private final ScheduledExecutorService khungtaskd;
+  /** One khungtaskd thread serves every simulated kernel in this JVM. */
+  private static final ScheduledExecutorService KHUNGTASKD =
+      Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread th = new Thread(r, "khungtaskd");
+        th.setDaemon(true);
+        return th;
+      });
+
+  private final java.util.concurrent.ScheduledFuture<?> scan;
   private final Set<Wait> reported = java.util.Collections.newSetFromMap(new java.util.WeakHashMap<>());
   private int warnings = WARNINGS;
   private int deadlocksBroken;
@@ -48,14 +56,9 @@ public final class HungTaskDetector implements AutoCloseable {
     this.timeoutNanos = TimeUnit.SECONDS.toNanos(timeoutSecs);
     this.breakDeadlocks = breakDeadlocks;
     this.nanoTime = System::nanoTime;
-    this.khungtaskd = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread th = new Thread(r, "khungtaskd");
-      th.setDaemon(true);
-      return th;
-    });
-    if (timeoutSecs > 0) {
-      khungtaskd.scheduleWithFixedDelay(this::check, 1, 1, TimeUnit.SECONDS);
-    }
+    this.scan = timeoutSecs > 0
+        ? KHUNGTASKD.scheduleWithFixedDelay(this::checkSafely, 1, 1, TimeUnit.SECONDS)
+        : null;
   }
 
   public synchronized int deadlocksBroken() {
@@ -64,6 +67,14 @@ public final class HungTaskDetector implements AutoCloseable {
 
   public synchronized int hungReports() {
     return hungReports;
+  }
+
+  private void checkSafely() {
+    try {
+      check();
+    } catch (RuntimeException e) {
+      dmesg.printk("BUG: slabfs: khungtaskd: " + e);
+    }
   }
 
   /** One scan ({@code check_hung_uninterruptible_tasks}); public so tests can drive it. */
@@ -199,6 +210,8 @@ public final class HungTaskDetector implements AutoCloseable {
 
   @Override
   public void close() {
-    khungtaskd.shutdownNow();
+    if (scan != null) {
+      scan.cancel(false);
+    }
   }
 }

@@ -1,32 +1,37 @@
 package io.slabfs.kernel.locking;
 
+import java.util.List;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * A workqueue ({@code system_wq}, {@code slub_flushwq}): work items run on a kernel worker
- * thread whose task is named like the kernel's ({@code kworker/u4:1}).
+ * A workqueue ({@code system_wq}, {@code slub_flushwq}) with one worker: work items run on a
+ * kernel thread whose task is named like the kernel's ({@code kworker/0:1}), and a task that
+ * waits for one ({@code flush_work}) is blocked on that worker, visibly to the hung-task
+ * detector.
  */
 public final class Workqueue implements AutoCloseable {
+  private static final AtomicInteger KWORKER_PIDS = new AtomicInteger(200);
+
   private final String name;
+  private final Lockdep lockdep;
+  private final Task worker;
   private final ExecutorService executor;
 
-  public Workqueue(String name, String workerName) {
+  public Workqueue(Lockdep lockdep, String name, String workerName) {
     this.name = name;
-    AtomicInteger n = new AtomicInteger();
+    this.lockdep = lockdep;
+    this.worker = new Task(KWORKER_PIDS.incrementAndGet(), workerName);
     this.executor =
         Executors.newSingleThreadExecutor(
             r -> {
-              Task task = new Task(0, workerName);
-              Thread t =
-                  new Thread(
-                      () -> Task.runAs(task, () -> {
-                        r.run();
-                        return null;
-                      }),
-                      workerName + "#" + n.incrementAndGet());
+              Thread t = new Thread(() -> Task.runAs(worker, () -> {
+                r.run();
+                return null;
+              }), workerName);
               t.setDaemon(true);
               return t;
             });
@@ -38,24 +43,34 @@ public final class Workqueue implements AutoCloseable {
 
   /** {@code queue_work()}: returns a handle for {@link #flushWork}. */
   public Future<?> queue(Runnable work) {
-    return executor.submit(work);
+    return executor.submit(() -> {
+      try (Task.Frame f = Task.enter("process_one_work")) {
+        work.run();
+      }
+    });
   }
 
   /** {@code flush_work()}: waits, uninterruptibly, until the item has run. */
-  public static void flushWork(Future<?> work) {
-    boolean interrupted = false;
-    while (true) {
-      try {
-        work.get();
-        break;
-      } catch (InterruptedException e) {
-        interrupted = true;
-      } catch (java.util.concurrent.ExecutionException e) {
-        throw new IllegalStateException("work item failed", e.getCause());
-      }
+  public void flushWork(Future<?> work) {
+    if (work.isDone()) {
+      return;
     }
-    if (interrupted) {
-      Thread.currentThread().interrupt();
+    lockdep.block(new Wait(new String[] {"wait_for_completion", "__flush_work", "flush_work"},
+        new Object(), () -> List.of(worker), false, System.nanoTime(),
+        "work on " + worker.comm()));
+    try {
+      while (true) {
+        try {
+          work.get();
+          return;
+        } catch (InterruptedException e) {
+          // D state: only the work's completion ends the wait
+        } catch (ExecutionException e) {
+          throw new IllegalStateException("work item failed on " + worker, e.getCause());
+        }
+      }
+    } finally {
+      lockdep.unblock();
     }
   }
 

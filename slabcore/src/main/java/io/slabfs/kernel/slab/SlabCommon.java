@@ -52,6 +52,8 @@ public final class SlabCommon {
   private final KSet slabKset;
   private final KType<KmemCache> slabKtype;
   private final Workqueue eventsWq;
+  /** {@code slub_flushwq}: one worker per CPU, as {@code queue_work_on(cpu, ...)} gives. */
+  private final Workqueue[] flushWq;
   private KmemCache kmemCache;
   private KmemCache kmemCacheNode;
   private final java.util.concurrent.atomic.AtomicInteger released =
@@ -75,7 +77,11 @@ public final class SlabCommon {
     this.cpus = hotplug.cpus();
     this.era = era;
     this.random = random;
-    this.eventsWq = new Workqueue("events", "kworker/u" + 2 * cpus.nrPossible() + ":1");
+    this.eventsWq = new Workqueue(lockdep, "events", "kworker/u" + 2 * cpus.nrPossible() + ":1");
+    this.flushWq = new Workqueue[cpus.nrPossible()];
+    for (int cpu = 0; cpu < flushWq.length; cpu++) {
+      flushWq[cpu] = new Workqueue(lockdep, "slub_flushwq", "kworker/" + cpu + ":1");
+    }
     List<Attribute<KmemCache>> attrs = new SlabAttrs(this).attrs();
     this.slabKtype =
         new KType<>() {
@@ -595,11 +601,24 @@ public final class SlabCommon {
     try {
       flushLock.lock();
       try {
+        // flush_all_cpus_locked(): a flush_cpu_slab work item on each CPU that has
+        // something to flush, then flush_work() on each
         var online = cpus.onlineMask();
+        java.util.List<java.util.concurrent.Future<?>> works = new java.util.ArrayList<>();
+        java.util.List<Integer> queuedOn = new java.util.ArrayList<>();
         for (int cpu = online.nextSetBit(0); cpu >= 0; cpu = online.nextSetBit(cpu + 1)) {
           if (s.hasCpuSlab(cpu)) {
-            s.flushCpu(cpu);
+            int c = cpu;
+            works.add(flushWq[cpu].queue(() -> {
+              try (Task.Frame f = Task.enter("flush_cpu_slab")) {
+                s.flushCpu(c);
+              }
+            }));
+            queuedOn.add(cpu);
           }
+        }
+        for (int i = 0; i < works.size(); i++) {
+          flushWq[queuedOn.get(i)].flushWork(works.get(i));
         }
       } finally {
         flushLock.unlock();
@@ -651,5 +670,8 @@ public final class SlabCommon {
   /** Stops the work queue threads. */
   public void shutdown() {
     eventsWq.close();
+    for (Workqueue wq : flushWq) {
+      wq.close();
+    }
   }
 }

@@ -22,16 +22,19 @@ import org.junit.jupiter.params.provider.EnumSource;
  */
 class Seed001Test {
   @ParameterizedTest
-  @EnumSource(value = KernelEra.class, names = {"V5_19", "V6_1", "V6_18"})
+  @EnumSource(value = KernelEra.class, names = {"V5_19", "V6_1", "V6_18", "V7"})
   void threePartyInterleaving(KernelEra era) throws Exception {
+    // 7.x: cpu_partial takes no lock any more; shrink still reaches cpus_read_lock
+    String attr = era == KernelEra.V7 ? "shrink" : "cpu_partial";
+    String value = era == KernelEra.V7 ? "1\n" : "120\n";
     BootOptions opts = BootOptions.defaults().withEra(era).withBootSet(BootSet.MINIMAL)
         .withHungTask(0, BootOptions.DeadlockMode.BREAK, false);
     try (Kernel k = Kernel.boot(opts)) {
       k.ctl("kmem_cache_create X 192 flags=SLAB_NO_MERGE");
-      k.ctl("pause cpu_partial_store");
+      k.ctl("pause " + attr + "_store");
       Task w = new Task(1001, "W");
-      CompletableFuture<String> wResult = run(w, () -> write(k.vfs(), "120\n"));
-      k.ctl("await cpu_partial_store timeout=10");
+      CompletableFuture<String> wResult = run(w, () -> write(k.vfs(), attr, value));
+      k.ctl("await " + attr + "_store timeout=10");
       CompletableFuture<String> dResult =
           run(new Task(1002, "D"), () -> ctl(k, "kmem_cache_destroy X"));
       assertThat(k.lockdep().awaitBlocked(2, 10_000)).isTrue();
@@ -48,7 +51,7 @@ class Seed001Test {
       } else {
         assertThat(hResult.get(10, TimeUnit.SECONDS)).isEqualTo("ok");
       }
-      k.ctl("resume cpu_partial_store");
+      k.ctl("resume " + attr + "_store");
       if (era == KernelEra.V5_19) {
         assertThat(k.lockdep().awaitTasks(all -> w.blocked() != null
             && w.blocked().what().startsWith("cpu_hotplug_lock"), 10_000)).isTrue();
@@ -76,10 +79,10 @@ class Seed001Test {
     }
   }
 
-  private static String write(Vfs vfs, String text) {
+  private static String write(Vfs vfs, String attr, String text) {
     long fh = -1;
     try {
-      fh = vfs.open("/kernel/slab/X/cpu_partial", Vfs.O_WRONLY);
+      fh = vfs.open("/kernel/slab/X/" + attr, Vfs.O_WRONLY);
       byte[] b = text.getBytes(StandardCharsets.UTF_8);
       vfs.write(fh, b, b.length);
       return "ok";

@@ -64,6 +64,16 @@ class MergeTest {
     return k.dmesg().messages().stream().anyMatch(m -> m.contains(text));
   }
 
+  @Test
+  void writeThroughAliasSymlink_reachesTheSameCache() throws Exception {
+    boot();
+    KmemCache s = create("udp_like 1344 flags=SLAB_ACCOUNT");
+    create("udp_lite_like 1344 flags=SLAB_ACCOUNT");
+    io.slabfs.kernel.testing.Sys.write(vfs(), SLAB + "udp_lite_like/min_partial", "9\n");
+    assertThat(s.minPartial()).isEqualTo(9);
+    assertThat(attr(":A-0001344", "min_partial")).isEqualTo("9\n");
+  }
+
   // ---------------------------------------------------------------------- unique ids
 
   @Test
