@@ -14,16 +14,6 @@ CACHE=${XDG_CACHE_HOME:-/var/tmp}/slabfs-slabinfo
 SLABINFO=$CACHE/slabinfo
 HOST_SLAB=/sys/kernel/slab
 
-# expect_content FILE WANT: FILE reads exactly WANT.
-expect_content() {
-  local got
-  got=$(cat "$1") || return 1
-  if [[ $got != "$2" ]]; then
-    echo "$1: expected '$2', got '$got'"
-    return 1
-  fi
-}
-
 # ---- getting slabinfo -----------------------------------------------------------
 
 # install_source: the kernel source tarball, from apt if it is not there yet.

@@ -16,32 +16,6 @@ NOBODY=(setpriv --reuid=65534 --regid=65534 --clear-groups)
 
 # ---- helpers --------------------------------------------------------------------
 
-# expect_content FILE WANT: FILE reads exactly WANT.
-expect_content() {
-  local got
-  got=$(cat "$1") || return 1
-  if [[ $got != "$2" ]]; then
-    echo "$1: expected '$2', got '$got'"
-    return 1
-  fi
-}
-
-# expect_error WANT CMD...: CMD fails and says WANT.
-expect_error() {
-  local want=$1 out rc=0
-  shift
-  out=$("$@" 2>&1) || rc=$?
-  if ((rc == 0)); then
-    echo "succeeded, expected '$want': $out"
-    return 1
-  fi
-  echo "exit $rc: $out"
-  if [[ $out != *"$want"* ]]; then
-    echo "no '$want' in the error"
-    return 1
-  fi
-}
-
 ctl() { slabfs_ctl "$MNT" "$@"; }
 stat_of() { slabfs_stat "$MNT" "$1"; }
 

@@ -118,6 +118,33 @@ ktap_finish() {
   exit 0
 }
 
+# ---- checks shared by the suites -----------------------------------------------
+
+# expect_content FILE WANT: FILE reads exactly WANT.
+expect_content() {
+  local got
+  got=$(cat "$1") || return 1
+  if [[ $got != "$2" ]]; then
+    echo "$1: expected '$2', got '$got'"
+    return 1
+  fi
+}
+
+# expect_error WANT CMD...: CMD fails and says WANT.
+expect_error() {
+  local want=$1 out rc=0
+  shift
+  out=$("$@" 2>&1) || rc=$?
+  if ((rc == 0)); then
+    echo "succeeded, expected '$want': $out"
+    return 1
+  fi
+  if [[ $out != *"$want"* ]]; then
+    echo "failed (rc=$rc) without '$want': $out"
+    return 1
+  fi
+}
+
 # ---- mounts ---------------------------------------------------------------------
 
 SLABFS_TMP_DIRS=()

@@ -10,9 +10,12 @@ import java.nio.file.Path;
 final class Caller {
   private Caller() {}
 
-  /** A task for {@code pid}, its command name read from {@code /proc/PID/comm}. */
+  /**
+   * A task for {@code pid}; its command name is read from {@code /proc/PID/comm} only if a
+   * report needs it, not on every request.
+   */
   static Task task(int pid) {
-    return new Task(pid, comm(pid));
+    return new Task(pid, () -> comm(pid));
   }
 
   static String comm(int pid) {

@@ -192,10 +192,11 @@ public final class Lockdep {
     }
   }
 
-  /** The current task stops waiting. */
+  /** The current task stops waiting; a victim mark that came too late is dropped. */
   public void unblock() {
     Task t = Task.current();
     t.setBlocked(null);
+    t.clearVictim();
     forgetIfIdle(t);
   }
 

@@ -174,6 +174,10 @@ public final class Task {
     victim = why;
   }
 
+  void clearVictim() {
+    victim = null;
+  }
+
   /** Throws if the detector chose this task to break a deadlock. */
   void checkVictim() {
     String why = victim;

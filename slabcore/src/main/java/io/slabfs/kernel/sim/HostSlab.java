@@ -31,6 +31,18 @@ final class HostSlab {
   private static final Pattern CODE_CREATED =
       Pattern.compile("kmem_cache|kmem_cache_node|kmalloc_buckets|(dma-)?kmalloc(-cg|-rcl)?-\\d+k?");
 
+  /** The 0/1 attribute files that show one flag each. */
+  private static final Map<String, Long> FLAG_FILES = Map.of(
+      "hwcache_align", SlabFlags.SLAB_HWCACHE_ALIGN,
+      "destroy_by_rcu", SlabFlags.SLAB_TYPESAFE_BY_RCU,
+      "reclaim_account", SlabFlags.SLAB_RECLAIM_ACCOUNT,
+      "cache_dma", SlabFlags.SLAB_CACHE_DMA,
+      "sanity_checks", SlabFlags.SLAB_CONSISTENCY_CHECKS,
+      "trace", SlabFlags.SLAB_TRACE,
+      "red_zone", SlabFlags.SLAB_RED_ZONE,
+      "poison", SlabFlags.SLAB_POISON,
+      "store_user", SlabFlags.SLAB_STORE_USER);
+
   private HostSlab() {}
 
   static List<KmemCacheArgs> read(Path slabDir) throws IOException, ErrnoException {
@@ -110,32 +122,10 @@ final class HostSlab {
     int align = readInt(d, "align");
     int slabSize = readInt(d, "slab_size");
     long flags = 0;
-    if (readInt(d, "hwcache_align") == 1) {
-      flags |= SlabFlags.SLAB_HWCACHE_ALIGN;
-    }
-    if (readInt(d, "destroy_by_rcu") == 1) {
-      flags |= SlabFlags.SLAB_TYPESAFE_BY_RCU;
-    }
-    if (readInt(d, "reclaim_account") == 1) {
-      flags |= SlabFlags.SLAB_RECLAIM_ACCOUNT;
-    }
-    if (readInt(d, "cache_dma") == 1) {
-      flags |= SlabFlags.SLAB_CACHE_DMA;
-    }
-    if (readInt(d, "sanity_checks") == 1) {
-      flags |= SlabFlags.SLAB_CONSISTENCY_CHECKS;
-    }
-    if (readInt(d, "trace") == 1) {
-      flags |= SlabFlags.SLAB_TRACE;
-    }
-    if (readInt(d, "red_zone") == 1) {
-      flags |= SlabFlags.SLAB_RED_ZONE;
-    }
-    if (readInt(d, "poison") == 1) {
-      flags |= SlabFlags.SLAB_POISON;
-    }
-    if (readInt(d, "store_user") == 1) {
-      flags |= SlabFlags.SLAB_STORE_USER;
+    for (Map.Entry<String, Long> f : FLAG_FILES.entrySet()) {
+      if (readInt(d, f.getKey()) == 1) {
+        flags |= f.getValue();
+      }
     }
     if (dirName.startsWith(":")) {
       String letters = dirName.contains("-") ? dirName.substring(1, dirName.indexOf('-')) : "";
