@@ -53,15 +53,15 @@ final class MountCommand implements Callable<Integer> {
   String boot = "default";
 
   @Option(names = "--hung-task-timeout", paramLabel = "S",
-      description = "hung-task report timeout in seconds (default: ${DEFAULT-VALUE}); not yet modeled")
+      description = "seconds before a blocked task is reported (default: ${DEFAULT-VALUE})")
   int hungTaskTimeout = 10;
 
   @Option(names = "--deadlock", paramLabel = "MODE",
-      description = "break or hang (default: ${DEFAULT-VALUE}); not yet modeled")
+      description = "break or hang: what to do with a real deadlock (default: ${DEFAULT-VALUE})")
   String deadlock = "break";
 
   @Option(names = "--debug-kobject-release",
-      description = "delay kobject releases by 1-4 s; not yet modeled")
+      description = "delay every kobject release by 1-4 s, as CONFIG_DEBUG_KOBJECT_RELEASE does")
   boolean debugKobjectRelease;
 
   @Option(names = "--seed", paramLabel = "N", description = "seed for every random choice")

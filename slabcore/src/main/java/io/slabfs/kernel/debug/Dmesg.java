@@ -46,6 +46,7 @@ public final class Dmesg {
       while (bytes > LOG_BUF_LEN && ring.size() > 1) {
         bytes -= ring.removeFirst().length();
       }
+      notifyAll();
     }
   }
 
@@ -68,6 +69,30 @@ public final class Dmesg {
       out.add(record.substring(record.indexOf("] ") + 2, record.length() - 1));
     }
     return out;
+  }
+
+  /**
+   * Waits until a line containing {@code text} is in the ring (already or newly logged);
+   * false on timeout.
+   */
+  public synchronized boolean awaitMessage(String text, long timeoutMillis) {
+    long deadline = System.currentTimeMillis() + timeoutMillis;
+    while (true) {
+      for (String record : ring) {
+        if (record.contains(text)) {
+          return true;
+        }
+      }
+      long left = deadline - System.currentTimeMillis();
+      if (left <= 0) {
+        return false;
+      }
+      try {
+        wait(left);
+      } catch (InterruptedException e) {
+        return false;
+      }
+    }
   }
 
   /** Number of records ever logged (not reset by {@link #clear()}). */

@@ -108,7 +108,12 @@ public final class KObject<C> {
       throw new IllegalStateException("kobject_put underflow on '" + name + "'");
     }
     if (v == 0) {
-      cleanup();
+      Sysfs.DelayedRelease delayed = sysfs == null ? null : sysfs.delayedRelease();
+      if (delayed != null && counted) {
+        delayed.schedule(name, this::cleanup);
+      } else {
+        cleanup();
+      }
     }
   }
 

@@ -1,5 +1,7 @@
 package io.slabfs.kernel.locking;
 
+import io.slabfs.kernel.debug.Kallsyms;
+
 /**
  * A lock instance as lockdep sees it ({@code struct lockdep_map}): its class and an address
  * to print.

@@ -1,5 +1,6 @@
 package io.slabfs.kernel.locking;
 
+import io.slabfs.kernel.debug.Kallsyms;
 import io.slabfs.kernel.debug.Dmesg;
 import java.util.ArrayDeque;
 import java.util.ArrayList;

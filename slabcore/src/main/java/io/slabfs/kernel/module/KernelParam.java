@@ -18,8 +18,10 @@ public final class KernelParam {
   private final Mutex paramLock;
   private volatile String value;
   private final Attribute<KernelParam> attribute;
+  private volatile io.slabfs.kernel.locking.WaitPoints waitPoints;
 
-  KernelParam(String name, ParamType type, int perm, String initial, Mutex paramLock) {
+  /** A parameter of a loaded module, its lock being the module's {@code param_lock}. */
+  public KernelParam(String name, ParamType type, int perm, String initial, Mutex paramLock) {
     this.name = name;
     this.type = type;
     this.perm = perm;
@@ -45,7 +47,7 @@ public final class KernelParam {
     return perm;
   }
 
-  Attribute<KernelParam> attribute() {
+  public Attribute<KernelParam> attribute() {
     return attribute;
   }
 
@@ -60,9 +62,17 @@ public final class KernelParam {
   }
 
   /** {@code param_attr_store}: the whole write goes to {@code ->set}; {@code len} on success. */
+  /** Loaded modules' parameters pass the {@code param_attr_store} wait point. */
+  void setWaitPoints(io.slabfs.kernel.locking.WaitPoints w) {
+    waitPoints = w;
+  }
+
   public int store(byte[] buf, int len) throws ErrnoException {
     if ((perm & 0222) == 0) {
       throw Errno.EPERM.with(name + " has no set operation");
+    }
+    if (waitPoints != null) {
+      waitPoints.pass("param_attr_store");
     }
     paramLock.lock();
     try {

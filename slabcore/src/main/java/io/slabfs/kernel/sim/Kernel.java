@@ -14,7 +14,10 @@ import io.slabfs.kernel.locking.HungTaskDetector;
 import io.slabfs.kernel.locking.Lockdep;
 import io.slabfs.kernel.locking.Task;
 import io.slabfs.kernel.locking.WaitPoints;
+import io.slabfs.kernel.debug.Kallsyms;
+import io.slabfs.kernel.debug.Kasan;
 import io.slabfs.kernel.module.BuiltinModules;
+import io.slabfs.kernel.module.Modules;
 import io.slabfs.kernel.slab.KmemCacheArgs;
 import io.slabfs.kernel.slab.SlabCommon;
 import io.slabfs.kernel.sysfs.Sysfs;
@@ -42,7 +45,10 @@ public final class Kernel implements AutoCloseable {
   private final Cpus cpus;
   private final CpuHotplug hotplug;
   private final SlabCommon slab;
-  private final BuiltinModules modules;
+  private final BuiltinModules builtinModules;
+  private final Modules modules;
+  private final Kasan kasan;
+  private java.util.concurrent.ScheduledExecutorService kobjectReleaser;
   private final SimCtl ctl;
   private final int bootCaches;
 
@@ -89,7 +95,13 @@ public final class Kernel implements AutoCloseable {
     this.bootCaches = created;
     slab.populate(options.seed());
     CpuSysfs.init(sysfs, devices.kobj(), hotplug);
-    this.modules = BuiltinModules.init(sysfs);
+    this.builtinModules = BuiltinModules.init(sysfs);
+    this.kasan = new Kasan(dmesg, options.era().release() + "-slabfs");
+    this.modules = new Modules(sysfs, builtinModules, slab, kasan);
+    ctl.setModules(modules);
+    if (options.debugKobjectRelease()) {
+      enableDelayedKobjectRelease(new Random(options.seed() ^ 0xdeb));
+    }
     SimFiles.create(kernfs, this);
     this.hungTask = new HungTaskDetector(lockdep, options.era().release() + "-slabfs",
         options.hungTaskTimeoutSecs(), options.deadlockMode() == BootOptions.DeadlockMode.BREAK);
@@ -138,6 +150,44 @@ public final class Kernel implements AutoCloseable {
 
   public Lockdep lockdep() {
     return lockdep;
+  }
+
+  /**
+   * {@code CONFIG_DEBUG_KOBJECT_RELEASE}: every release of a kobject that was in sysfs runs
+   * 1-4 s after its last put, on a kworker, announced in dmesg as the kernel does.
+   */
+  private void enableDelayedKobjectRelease(Random random) {
+    Task worker = new Task(199, "kworker/0:2");
+    kobjectReleaser = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(() -> Task.runAs(worker, () -> {
+        r.run();
+        return null;
+      }), "kworker/0:2");
+      t.setDaemon(true);
+      return t;
+    });
+    sysfs.setDelayedRelease((name, cleanup) -> {
+      long jiffies;
+      synchronized (random) {
+        jiffies = 250 + 250L * random.nextInt(4); // HZ + HZ * (get_random_int() & 0x3)
+      }
+      dmesg.printk("kobject: '" + name + "' (" + Kallsyms.address(cleanup, false)
+          + "): kobject_release, parent 0000000000000000 (delayed " + jiffies + ")");
+      kobjectReleaser.schedule(() -> {
+        try (Task.Frame f = Task.enter("kobject_delayed_cleanup")) {
+          cleanup.run();
+        }
+      }, jiffies * 4, java.util.concurrent.TimeUnit.MILLISECONDS);
+    });
+  }
+
+  /** The loaded (non-built-in) modules. */
+  public Modules modules() {
+    return modules;
+  }
+
+  public Kasan kasan() {
+    return kasan;
   }
 
   /** Before unmounting: blocked system calls fail, so their processes let go of the mount. */
@@ -190,7 +240,7 @@ public final class Kernel implements AutoCloseable {
         + "\ndeadlock "
         + options.deadlockMode().name().toLowerCase()
         + "\ndebug_kobject_release "
-        + (options.debugKobjectRelease() ? "on (not yet modeled)" : "off")
+        + (options.debugKobjectRelease() ? "on" : "off")
         + "\ncpus "
         + options.cpus()
         + "\nnodes "
@@ -217,7 +267,9 @@ public final class Kernel implements AutoCloseable {
         + "\nkernfs_nodes " + kernfs.nodeCount()
         + "\nactive_refs " + (kernfs.activeRefCount() - ownActive)
         + "\nopen_files " + kernfs.openFileCount()
-        + "\nbuiltin_modules " + modules.names().size()
+        + "\nbuiltin_modules " + builtinModules.names().size()
+        + "\nmodules " + modules.loadedCount()
+        + "\nuse_after_free_reports " + kasan.reportCount()
         + "\ncpus_online " + cpus.numOnline()
         + "\nboot_caches " + bootCaches
         + "\ntasks_holding_locks " + others.stream().filter(t -> !t.held().isEmpty()).count()
@@ -258,6 +310,9 @@ public final class Kernel implements AutoCloseable {
   @Override
   public void close() {
     lockdep.abortAllWaits("slabfs is shutting down");
+    if (kobjectReleaser != null) {
+      kobjectReleaser.shutdownNow();
+    }
     hungTask.close();
     slab.shutdown();
   }

@@ -42,6 +42,13 @@ final class SimCtl {
   private final Map<String, ArrayDeque<KmemCache>> byName = new HashMap<>();
   private final Set<KmemCache> kernelOwned = new HashSet<>();
   private final Map<KmemCache, Integer> extraRefs = new HashMap<>();
+  /** Names of caches created by a module's init(): destroyed only by its exit(). */
+  private final Map<String, String> moduleCaches = new HashMap<>();
+  private io.slabfs.kernel.module.Modules modules;
+
+  void setModules(io.slabfs.kernel.module.Modules m) {
+    this.modules = m;
+  }
 
   SimCtl(SlabCommon slab, CpuHotplug hotplug, io.slabfs.kernel.locking.Lockdep lockdep,
       Random random) {
@@ -97,6 +104,16 @@ final class SimCtl {
       case "free" -> allocOrFree(args, false);
       case "kobject_get" -> kobjectGet(args);
       case "kobject_put" -> kobjectPut(args);
+      case "insmod" -> insmod(args);
+      case "rmmod" -> rmmod(args);
+      case "module_get" -> {
+        expect(args, 1, "module_get MODULE");
+        modules.moduleGet(args[0]);
+      }
+      case "module_put" -> {
+        expect(args, 1, "module_put MODULE");
+        modules.modulePut(args[0]);
+      }
       case "cpu_down" -> hotplug.cpuDown(cpuArg(args));
       case "cpu_up" -> hotplug.cpuUp(cpuArg(args));
       case "dmesg_clear" -> {
@@ -113,6 +130,18 @@ final class SimCtl {
         String name = point(args, 2, "await POINT [timeout=S]");
         if (!slab.waitPoints().awaitParked(name, timeout(args, 1))) {
           throw Errno.ETIMEDOUT.with("no task reached " + name);
+        }
+      }
+      case "await_dmesg" -> {
+        int n = args.length;
+        long timeout = n > 1 && args[n - 1].startsWith("timeout=") ? timeout(args, n - 1) : 30_000;
+        int words = n > 1 && args[n - 1].startsWith("timeout=") ? n - 1 : n;
+        if (words < 1) {
+          throw Errno.EINVAL.with("usage: await_dmesg TEXT [timeout=S]");
+        }
+        String text = String.join(" ", java.util.Arrays.copyOfRange(args, 0, words));
+        if (!dmesg.awaitMessage(text, timeout)) {
+          throw Errno.ETIMEDOUT.with("no dmesg line with '" + printable(text) + "'");
         }
       }
       case "await_blocked" -> {
@@ -145,6 +174,10 @@ final class SimCtl {
       s = stack.peek();
       if (kernelOwned.contains(s) && s.name().equals(args[0])) {
         throw Errno.EPERM.with(args[0] + " belongs to the slab allocator itself");
+      }
+      if (moduleCaches.containsKey(args[0])) {
+        throw Errno.EPERM.with(args[0] + " belongs to module " + moduleCaches.get(args[0])
+            + " (its exit destroys it: rmmod)");
       }
       stack.pop();
       if (stack.isEmpty()) {
@@ -270,6 +303,83 @@ final class SimCtl {
       throw Errno.EINVAL.with("timeout is at most 3600 s");
     }
     return s * 1000;
+  }
+
+  /**
+   * {@code insmod MODULE [cache=NAME:SIZE[:FLAGS[:CTOR]]]... [static_cache=NAME:SIZE[:FLAGS]]...
+   * [param=KEY=VALUE]... [depends=MODULE,...]}.
+   */
+  private void insmod(String[] args) throws ErrnoException {
+    if (args.length < 1) {
+      throw Errno.EINVAL.with("usage: insmod MODULE [cache=NAME:SIZE[:FLAGS[:CTOR]]]... "
+          + "[static_cache=NAME:SIZE[:FLAGS]]... [param=KEY=VALUE]... [depends=MODULE,...]");
+    }
+    java.util.List<KmemCacheArgs> caches = new java.util.ArrayList<>();
+    java.util.List<KmemCacheArgs> statics = new java.util.ArrayList<>();
+    Map<String, String> params = new java.util.LinkedHashMap<>();
+    java.util.List<String> depends = new java.util.ArrayList<>();
+    for (int i = 1; i < args.length; i++) {
+      String a = args[i];
+      if (a.startsWith("cache=")) {
+        caches.add(cacheSpec(a.substring(6), true));
+      } else if (a.startsWith("static_cache=")) {
+        statics.add(cacheSpec(a.substring(13), false));
+      } else if (a.startsWith("param=") && a.indexOf('=', 6) > 6) {
+        String kv = a.substring(6);
+        String key = kv.substring(0, kv.indexOf('='));
+        if (!key.matches("[a-z_][a-z0-9_]{0,63}")) {
+          throw Errno.EINVAL.with("bad parameter name '" + printable(key) + "'");
+        }
+        params.put(key, kv.substring(kv.indexOf('=') + 1));
+      } else if (a.startsWith("depends=")) {
+        depends.addAll(java.util.Arrays.asList(a.substring(8).split(",")));
+      } else {
+        throw Errno.EINVAL.with("unknown insmod argument '" + printable(a) + "'");
+      }
+    }
+    io.slabfs.kernel.module.Module m = modules.insmod(
+        new io.slabfs.kernel.module.Modules.Spec(args[0], caches, statics, params, depends));
+    for (KmemCache s : modules.caches(m.name())) {
+      synchronized (this) {
+        moduleCaches.put(s.name(), m.name());
+        register(s.name(), s);
+      }
+    }
+  }
+
+  /** {@code NAME:SIZE[:FLAGS[:CTOR]]} in the kmem_cache_create grammar. */
+  private static KmemCacheArgs cacheSpec(String spec, boolean ctorAllowed) throws ErrnoException {
+    String[] p = spec.split(":", -1);
+    if (p.length < 2 || p.length > (ctorAllowed ? 4 : 3)) {
+      throw Errno.EINVAL.with("cache spec must be NAME:SIZE[:FLAGS" + (ctorAllowed ? "[:CTOR]" : "")
+          + "], got '" + printable(spec) + "'");
+    }
+    java.util.List<String> words = new java.util.ArrayList<>(java.util.List.of(p[0], p[1]));
+    if (p.length > 2 && !p[2].isEmpty()) {
+      words.add("flags=" + p[2]);
+    }
+    if (p.length > 3 && !p[3].isEmpty()) {
+      words.add("ctor=" + p[3]);
+    }
+    return KmemCacheArgs.parse(words.toArray(new String[0]));
+  }
+
+  private void rmmod(String[] args) throws ErrnoException {
+    expect(args, 1, "rmmod MODULE");
+    java.util.List<KmemCache> owned = modules.caches(args[0]);
+    modules.rmmod(args[0]);
+    synchronized (this) {
+      for (KmemCache s : owned) {
+        moduleCaches.remove(s.name());
+        ArrayDeque<KmemCache> stack = byName.get(s.name());
+        if (stack != null) {
+          stack.remove(s);
+          if (stack.isEmpty()) {
+            byName.remove(s.name());
+          }
+        }
+      }
+    }
   }
 
   private int cpuArg(String[] args) throws ErrnoException {

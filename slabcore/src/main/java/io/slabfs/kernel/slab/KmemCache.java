@@ -51,6 +51,9 @@ public final class KmemCache {
   /** Guarded by slab_mutex. -1 for the boot caches that may never be merged or destroyed. */
   int refcount;
 
+  /** Seed 000: the module this static cache lives in, or {@code null}. */
+  private StaticOwner staticOwner;
+
   private final Object lock = new Object();
   private final Slab[] cpuSlab;
   private final List<ArrayDeque<Slab>> cpuPartialList;
@@ -169,6 +172,27 @@ public final class KmemCache {
 
   public int sheafCapacity() {
     return sheafCapacity;
+  }
+
+  /** The module whose data holds this (static, preallocated) cache, or {@code null}. */
+  public StaticOwner staticOwner() {
+    return staticOwner;
+  }
+
+  void setStaticOwner(StaticOwner owner) {
+    this.staticOwner = owner;
+  }
+
+  /**
+   * An access to the {@code struct kmem_cache} itself by {@code function}: checked by KASAN
+   * when the struct lives in module memory that may have been freed.
+   */
+  void touch(String function, int offset) {
+    StaticOwner o = staticOwner;
+    if (o != null) {
+      io.slabfs.kernel.locking.Task t = io.slabfs.kernel.locking.Task.current();
+      o.memory().touch(name, 0x40, 0x100, offset, 8, function, t.comm(), t.pid(), t.frames());
+    }
   }
 
   /** {@code s->refcount}, read without slab_mutex (as the aliases show() does). */

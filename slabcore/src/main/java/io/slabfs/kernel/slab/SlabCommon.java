@@ -9,7 +9,7 @@ import io.slabfs.kernel.errno.ErrnoException;
 import io.slabfs.kernel.kobject.KObject;
 import io.slabfs.kernel.kobject.KSet;
 import io.slabfs.kernel.kobject.KType;
-import io.slabfs.kernel.locking.Kallsyms;
+import io.slabfs.kernel.debug.Kallsyms;
 import io.slabfs.kernel.locking.Lockdep;
 import io.slabfs.kernel.locking.Mutex;
 import io.slabfs.kernel.locking.Task;
@@ -183,7 +183,7 @@ public final class SlabCommon {
   private KmemCache createBootCache(KmemCacheArgs args, int refcount) throws ErrnoException {
     slabMutex.lock();
     try {
-      KmemCache s = createCache(args, args.flags(), null, refcount);
+      KmemCache s = createCache(args, args.flags(), null, refcount, null);
       slabCaches.add(s);
       return s;
     } finally {
@@ -216,16 +216,34 @@ public final class SlabCommon {
   }
 
   /**
+   * Seed 000: {@code __KMEM_CACHE_SETUP} of a static {@code struct kmem_cache} in {@code
+   * owner}'s data ({@code args->preallocated}, {@code args->owner}): flagged {@code
+   * SLAB_PREALLOCATED | SLAB_NO_MERGE}, never merged, and on the pinned era holding a
+   * reference on the module's kobject until its final release.
+   */
+  public KmemCache createStatic(KmemCacheArgs args, StaticOwner owner) throws ErrnoException {
+    if (era.staticCaches() == KernelEra.StaticCaches.REFUSED) {
+      throw Errno.EINVAL.with("static kmem_cache " + args.name() + " needs the static-cache "
+          + "series (v7+static-cache)");
+    }
+    args = args.withFlags(args.flags() | SlabFlags.SLAB_NO_MERGE);
+    try (Task.Frame f = Task.enter("__kmem_cache_create_args")) {
+      return createChecked(args, owner.moduleName(), owner);
+    }
+  }
+
+  /**
    * {@code __kmem_cache_create_args()}: may return an existing cache that the new one merged
    * into. {@code module} owns the ctor symbol (shown as {@code sym [module]}), or is null.
    */
   public KmemCache create(KmemCacheArgs args, String module) throws ErrnoException {
     try (Task.Frame f = Task.enter("__kmem_cache_create_args")) {
-      return createChecked(args, module);
+      return createChecked(args, module, null);
     }
   }
 
-  private KmemCache createChecked(KmemCacheArgs args, String module) throws ErrnoException {
+  private KmemCache createChecked(KmemCacheArgs args, String module, StaticOwner owner)
+      throws ErrnoException {
     long flags = args.flags();
     if (args.size() < 1 || args.size() > KmemCacheArgs.KMALLOC_MAX_SIZE) {
       throw Errno.EINVAL.with(
@@ -255,13 +273,14 @@ public final class SlabCommon {
     }
     slabMutex.lock();
     try {
-      if (args.usersize() == 0) {
+      if (args.usersize() == 0 && owner == null) {
         KmemCache s = alias(args, flags);
         if (s != null) {
           return s;
         }
       }
-      KmemCache s = createCache(args, flags, module, 1);
+      KmemCache s = createCache(args, flags | (owner == null ? 0 : SlabFlags.SLAB_PREALLOCATED),
+          module, 1, owner);
       slabCaches.add(s);
       return s;
     } finally {
@@ -274,7 +293,8 @@ public final class SlabCommon {
    * refcount is set before the sysfs entry is made: for boot caches (-1) the kernel adds them
    * to sysfs only in {@code slab_sysfs_init()}, when they are already exempt from merging.
    */
-  private KmemCache createCache(KmemCacheArgs args, long flags, String module, int refcount)
+  private KmemCache createCache(
+      KmemCacheArgs args, long flags, String module, int refcount, StaticOwner owner)
       throws ErrnoException {
     Geometry geo =
         Geometry.calculate(
@@ -292,14 +312,22 @@ public final class SlabCommon {
     KmemCache s =
         new KmemCache(args, geo, flags, module, sheaf, cpus, c -> new KObject<>(c, slabKtype));
     s.refcount = refcount;
-    if (kmemCache != null) {
+    if (owner != null) {
+      // create_cache(): s->owner = args->owner; kobject_get(s->owner) -- the seed 000 pin
+      s.setStaticOwner(owner);
+      if (era.staticCaches() == KernelEra.StaticCaches.PINNED) {
+        owner.kobj().get();
+      }
+    } else if (kmemCache != null) {
       allocMeta(s);
     }
     try {
       sysfsSlabAdd(s);
     } catch (ErrnoException e) {
       if (era.sysfsFailureFailsCreate()) {
-        freeMeta();
+        if (owner == null) {
+          freeMeta();
+        }
         dmesg.printk(
             "kmem_cache_create(" + args.name() + ") failed with error -" + e.errno().number());
         throw e;
@@ -571,7 +599,18 @@ public final class SlabCommon {
    * on 5.19 it runs under {@code slab_mutex} (inside {@code kmem_cache_destroy}).
    */
   private void slabKmemCacheRelease(KmemCache s) {
-    freeMeta();
+    try (Task.Frame f = Task.enter("slab_kmem_cache_release")) {
+      s.touch("__kmem_cache_release", 0x60); // walks s->node[]
+      s.touch("slab_kmem_cache_release", 0x58); // s->name, s->owner
+      if (s.hasFlag(SlabFlags.SLAB_PREALLOCATED)) {
+        // the static series frees nothing: kobject_put(s->owner) instead of kmem_cache_free
+        if (era.staticCaches() == KernelEra.StaticCaches.PINNED) {
+          s.staticOwner().kobj().put();
+        }
+      } else {
+        freeMeta();
+      }
+    }
     released.incrementAndGet();
   }
 

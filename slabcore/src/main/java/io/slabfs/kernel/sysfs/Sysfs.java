@@ -24,6 +24,24 @@ public final class Sysfs {
   private final KernfsRoot kernfs;
   private final Dmesg dmesg;
   private final AtomicInteger kobjects = new AtomicInteger();
+  private volatile DelayedRelease delayedRelease;
+
+  /** {@code CONFIG_DEBUG_KOBJECT_RELEASE}: schedules a release to run later. */
+  @FunctionalInterface
+  public interface DelayedRelease {
+    /** Prints the kernel's line and runs {@code cleanup} 1-4 s later on a kworker. */
+    void schedule(String name, Runnable cleanup);
+  }
+
+  /** Turns on delayed kobject releases ({@code --debug-kobject-release}). */
+  public void setDelayedRelease(DelayedRelease d) {
+    delayedRelease = d;
+  }
+
+  /** The delayed-release hook, or {@code null} when releases run at once. */
+  public DelayedRelease delayedRelease() {
+    return delayedRelease;
+  }
 
   public Sysfs(KernfsRoot kernfs, Dmesg dmesg) {
     this.kernfs = kernfs;

@@ -1,4 +1,4 @@
-package io.slabfs.kernel.locking;
+package io.slabfs.kernel.debug;
 
 /**
  * {@code %pS} for the model's functions: {@code name+0xOFF/0xSIZE}. The model has no machine

@@ -1,0 +1,437 @@
+package io.slabfs.kernel.module;
+
+import io.slabfs.kernel.debug.Dmesg;
+import io.slabfs.kernel.debug.Kasan;
+import io.slabfs.kernel.era.KernelEra;
+import io.slabfs.kernel.errno.Errno;
+import io.slabfs.kernel.errno.ErrnoException;
+import io.slabfs.kernel.kernfs.KernfsDir;
+import io.slabfs.kernel.kernfs.KernfsOps;
+import io.slabfs.kernel.kernfs.KernfsRoot;
+import io.slabfs.kernel.kobject.KSet;
+import io.slabfs.kernel.locking.Lockdep;
+import io.slabfs.kernel.locking.Mutex;
+import io.slabfs.kernel.locking.Task;
+import io.slabfs.kernel.locking.Wait;
+import io.slabfs.kernel.slab.KmemCache;
+import io.slabfs.kernel.slab.KmemCacheArgs;
+import io.slabfs.kernel.slab.SlabCommon;
+import io.slabfs.kernel.sysfs.Attribute;
+import io.slabfs.kernel.sysfs.Kstrtox;
+import io.slabfs.kernel.sysfs.Sysfs;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * kernel/module: {@code load_module} / {@code delete_module} for the simulated modules, and
+ * their {@code /sys/module/NAME} directories (kernel/module/sysfs.c).
+ *
+ * <p>Concurrency: {@link #modules} is guarded by {@code module_mutex}, which is held only for
+ * the list changes, never across a module's {@code init()} or {@code exit()}, as in the kernel.
+ * The final wait of an unload ({@code mod_kobject_put}) is an uninterruptible wait for the
+ * module kobject's release, visible to the hung-task detector.
+ */
+public final class Modules {
+  /** The sections a loaded module lists in {@code sections/}. */
+  static final List<String> SECTIONS = List.of(".text", ".init.text", ".exit.text", ".rodata",
+      ".data", ".bss", ".gnu.linkonce.this_module", ".note.gnu.build-id", ".strtab", ".symtab");
+
+  /** {@code MODULE_SECT_READ_SIZE}: {@code "0x%px\n"}. */
+  static final int SECT_SIZE = 19;
+
+  private final Sysfs sysfs;
+  private final KSet moduleKset;
+  private final BuiltinModules builtin;
+  private final SlabCommon slab;
+  private final Lockdep lockdep;
+  private final Kasan kasan;
+  private final Dmesg dmesg;
+  private final KernelEra era;
+  private final Mutex moduleMutex;
+  private final Map<String, Module> modules = new LinkedHashMap<>();
+  private boolean tainted;
+
+  public Modules(Sysfs sysfs, BuiltinModules builtin, SlabCommon slab, Kasan kasan) {
+    this.sysfs = sysfs;
+    this.moduleKset = builtin.moduleKset();
+    this.builtin = builtin;
+    this.slab = slab;
+    this.lockdep = sysfs.kernfs().lockdep();
+    this.kasan = kasan;
+    this.dmesg = sysfs.dmesg();
+    this.era = slab.era();
+    this.moduleMutex = new Mutex(lockdep, "module_mutex");
+  }
+
+  /** What {@code insmod} loads: the caches its init() creates, its parameters, its deps. */
+  public record Spec(
+      String name,
+      List<KmemCacheArgs> caches,
+      List<KmemCacheArgs> staticCaches,
+      Map<String, String> params,
+      List<String> depends) {}
+
+  /** Loaded modules now. */
+  public int loadedCount() {
+    moduleMutex.lock();
+    try {
+      return modules.size();
+    } finally {
+      moduleMutex.unlock();
+    }
+  }
+
+  // --------------------------------------------------------------------------------- load
+
+  /** {@code init_module(2)} → {@code load_module()} → {@code do_init_module()}. */
+  public Module insmod(Spec spec) throws ErrnoException {
+    try (Task.Frame a = Task.enter("__do_sys_finit_module"); Task.Frame b = Task.enter("load_module")) {
+      return load(spec);
+    }
+  }
+
+  private Module load(Spec spec) throws ErrnoException {
+    String name = spec.name().replace('-', '_');
+    if (!name.matches("[A-Za-z0-9_]{1,55}")) {
+      throw Errno.EINVAL.with("bad module name '" + spec.name() + "'");
+    }
+    if (!spec.staticCaches().isEmpty() && era.staticCaches() == KernelEra.StaticCaches.REFUSED) {
+      // before the series, a static struct kmem_cache in a module does not even build
+      throw Errno.ENOEXEC.with(name + ": static kmem_cache '" + spec.staticCaches().get(0).name()
+          + "' needs the static-cache series (--kernel v7+static-cache)");
+    }
+    Module m = new Module(name, kasan.region(name, 0x4000), 16384 + 4096 * spec.caches().size(),
+        4096);
+    // add_unformed_module(), under module_mutex
+    moduleMutex.lock();
+    try {
+      if (modules.containsKey(name)) {
+        throw Errno.EEXIST.with("module " + name + " is already loaded");
+      }
+      if (builtin.names().contains(name)) {
+        throw Errno.EEXIST.with("module " + name + " is built in");
+      }
+      for (String dep : spec.depends()) {
+        Module d = modules.get(dep);
+        if (d == null || d.state != Module.State.LIVE) {
+          throw Errno.ENOENT.with(name + ": Unknown symbol (module " + dep + " is not loaded)");
+        }
+        m.uses.add(d);
+      }
+      modules.put(name, m);
+      m.state = Module.State.COMING;
+      m.refcnt.incrementAndGet(); // the reference held while coming
+    } finally {
+      moduleMutex.unlock();
+    }
+    try {
+      Mutex paramLock = new Mutex(lockdep, m, "&mod->param_lock");
+      for (Map.Entry<String, String> p : spec.params().entrySet()) {
+        KernelParam kp = new KernelParam(p.getKey(), paramType(p.getValue()), 0644, p.getValue(),
+            paramLock);
+        kp.setWaitPoints(slab.waitPoints());
+        m.params.add(kp);
+      }
+      modSysfsSetup(m);
+    } catch (ErrnoException | RuntimeException e) {
+      forget(m);
+      throw e instanceof ErrnoException ee ? ee : Errno.EINVAL.with(e.getMessage());
+    }
+    if (!tainted) {
+      tainted = true;
+      dmesg.printk(name + ": loading out-of-tree module taints kernel.");
+    }
+    try (Task.Frame f = Task.enter("do_init_module"); Task.Frame g = Task.enter(name + "_init")) {
+      slab.waitPoints().pass("module_init");
+      for (KmemCacheArgs c : spec.caches()) {
+        m.caches.add(slab.create(c, name));
+      }
+      for (KmemCacheArgs c : spec.staticCaches()) {
+        m.caches.add(slab.createStatic(c, m));
+      }
+    } catch (ErrnoException e) {
+      dmesg.printk(name + ": init failed: " + e.why());
+      exitCaches(m);
+      m.state = Module.State.GOING;
+      freeModule(m);
+      throw e;
+    }
+    m.state = Module.State.LIVE;
+    m.initsize = 0;
+    m.refcnt.decrementAndGet();
+    return m;
+  }
+
+  private static ParamType paramType(String value) {
+    if (value.matches("-?[0-9]{1,18}")) {
+      return ParamType.parse("long");
+    }
+    if (value.matches("[YNyn]")) {
+      return ParamType.parse("bool");
+    }
+    return ParamType.parse("charp");
+  }
+
+  /** {@code mod_sysfs_setup()}: the directory, holders/, parameters, modinfo, links, sections, notes. */
+  private void modSysfsSetup(Module m) throws ErrnoException {
+    m.kobj.initAndAdd(sysfs, null, moduleKset, m.name);
+    KernfsRoot kernfs = sysfs.kernfs();
+    KernfsDir dir = m.kobj.sd();
+    kernfs.createDir(dir, "holders", 0755);
+    if (!m.params.isEmpty()) {
+      KernfsDir pd = sysfs.createDir(dir, "parameters");
+      for (KernelParam p : m.params) {
+        sysfs.createFile(pd, p, p.attribute(), "param_attr");
+      }
+    }
+    sysfs.createFiles(dir, m, MODINFO_ATTRS, "module_attr");
+    for (Module d : m.uses) {
+      // add_usage_links(): NAME in each dependency's holders/
+      sysfs.createLink((KernfsDir) kernfs.child(d.kobj.sd(), "holders").orElseThrow(), dir, m.name);
+      synchronized (d) {
+        d.holders.add(m);
+      }
+    }
+    KernfsDir sections = kernfs.createDir(dir, "sections", 0755);
+    for (String s : SECTIONS) {
+      kernfs.createFile(sections, s, 0400, bin(SECTION_KEY, () -> "0x0000000000000000\n"
+          .getBytes(StandardCharsets.US_ASCII)), SECT_SIZE);
+    }
+    KernfsDir notes = kernfs.createDir(dir, "notes", 0755);
+    byte[] note = buildIdNote(m.name);
+    kernfs.createFile(notes, ".note.gnu.build-id", 0444, bin(NOTE_KEY, () -> note), note.length);
+  }
+
+  private static final Object SECTION_KEY = new Object();
+  private static final Object NOTE_KEY = new Object();
+
+  /** {@code modinfo_attrs[]}. */
+  private static final List<Attribute<Module>> MODINFO_ATTRS = List.of(
+      Attribute.wo("uevent", Modules::ueventStore),
+      Attribute.ro("srcversion", 0444, m -> m.srcversion + "\n"),
+      Attribute.ro("initstate", 0444, m -> m.state.shown + "\n"),
+      Attribute.ro("coresize", 0444, m -> m.coresize + "\n"),
+      Attribute.ro("initsize", 0444, m -> m.initsize + "\n"),
+      Attribute.ro("taint", 0444, m -> "O\n"),
+      Attribute.ro("refcnt", 0444, m -> m.refcount() + "\n"));
+
+  /** {@code kobject_synth_uevent()}: an action, optionally a UUID and KEY=VALUE pairs. */
+  private static int ueventStore(Module m, byte[] buf, int len) throws ErrnoException {
+    String[] w = new String(buf, 0, Kstrtox.length(buf), StandardCharsets.UTF_8).strip()
+        .split("\\s+");
+    if (!List.of("add", "remove", "change", "move", "online", "offline", "bind", "unbind")
+        .contains(w[0])) {
+      throw Errno.EINVAL.with("unknown uevent action '" + w[0] + "'");
+    }
+    if (w.length > 1 && !w[1].matches("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-"
+        + "[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")) {
+      throw Errno.EINVAL.with("invalid uevent UUID '" + w[1] + "'");
+    }
+    return len; // no uevent listener here: the event goes nowhere, as without udev
+  }
+
+  /** An ELF build-id note: namesz 4, descsz 20, type 3, "GNU\0", 20 bytes of id. */
+  private static byte[] buildIdNote(String name) {
+    byte[] id;
+    try {
+      id = MessageDigest.getInstance("SHA-1").digest(name.getBytes(StandardCharsets.UTF_8));
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+    byte[] note = new byte[36];
+    note[0] = 4;
+    note[4] = 20;
+    note[8] = 3;
+    note[12] = 'G';
+    note[13] = 'N';
+    note[14] = 'U';
+    System.arraycopy(id, 0, note, 16, 20);
+    return note;
+  }
+
+  private static KernfsOps bin(Object key, java.util.function.Supplier<byte[]> content) {
+    return new KernfsOps() {
+      @Override
+      public boolean canRead() {
+        return true;
+      }
+
+      @Override
+      public boolean canWrite() {
+        return false;
+      }
+
+      @Override
+      public byte[] show() {
+        return content.get();
+      }
+
+      @Override
+      public int write(byte[] buf, int len) throws ErrnoException {
+        throw Errno.EIO.with("read-only binary attribute");
+      }
+
+      @Override
+      public Object activeKey() {
+        return key;
+      }
+    };
+  }
+
+  // ------------------------------------------------------------------------------- unload
+
+  /** {@code delete_module(2)}. */
+  public void rmmod(String name) throws ErrnoException {
+    try (Task.Frame f = Task.enter("__do_sys_delete_module")) {
+      unload(name);
+    }
+  }
+
+  private void unload(String name) throws ErrnoException {
+    Module m;
+    moduleMutex.lock();
+    try {
+      m = modules.get(name);
+      if (m == null) {
+        throw Errno.ENOENT.with("module " + name + " is not loaded");
+      }
+      synchronized (m) {
+        if (!m.holders.isEmpty()) {
+          throw Errno.EWOULDBLOCK.with("module " + name + " is in use by "
+              + m.holders.stream().map(Module::name).toList());
+        }
+      }
+      if (m.state != Module.State.LIVE) {
+        throw Errno.EBUSY.with("module " + name + " is " + m.state.shown);
+      }
+      // try_stop_module(): the count must go from the base to 0
+      if (!m.refcnt.compareAndSet(Module.REF_BASE, 0)) {
+        throw Errno.EWOULDBLOCK.with("module " + name + " has " + m.refcount() + " users");
+      }
+      m.state = Module.State.GOING;
+    } finally {
+      moduleMutex.unlock();
+    }
+    try (Task.Frame f = Task.enter(name + "_exit")) {
+      slab.waitPoints().pass("module_exit");
+      exitCaches(m);
+    }
+    freeModule(m);
+  }
+
+  /** The module's {@code exit()}: destroys its caches, newest first. */
+  private void exitCaches(Module m) {
+    for (int i = m.caches.size() - 1; i >= 0; i--) {
+      try {
+        slab.destroy(m.caches.get(i));
+      } catch (ErrnoException e) {
+        dmesg.printk(m.name + ": exit: " + e.why());
+      }
+    }
+    m.caches.clear();
+  }
+
+  /**
+   * {@code free_module()}: {@code mod_sysfs_teardown()}, then {@code mod_kobject_put()}, which
+   * waits, uninterruptibly, for the module kobject's release; only then is the module's
+   * memory freed.
+   */
+  private void freeModule(Module m) {
+    try (Task.Frame f = Task.enter("free_module")) {
+      KernfsRoot kernfs = sysfs.kernfs();
+      for (Module d : m.uses) {
+        kernfs.child(d.kobj.sd(), "holders").ifPresent(h -> kernfs.removeByName((KernfsDir) h,
+            m.name));
+        synchronized (d) {
+          d.holders.remove(m);
+        }
+      }
+      if (m.kobj.sd() != null) {
+        for (Attribute<Module> a : MODINFO_ATTRS) {
+          kernfs.removeByName(m.kobj.sd(), a.name());
+        }
+        for (String sub : List.of("parameters", "holders", "notes", "sections")) {
+          kernfs.removeByName(m.kobj.sd(), sub);
+        }
+      }
+      try (Task.Frame g = Task.enter("mod_kobject_put")) {
+        m.kobj.put();
+        synchronized (m) {
+          if (!m.kobjectReleased()) {
+            lockdep.block(new Wait(new String[] {"wait_for_completion", "mod_kobject_put"}, m,
+                List::of, false, System.nanoTime(),
+                "module " + m.name + "'s kobject release (kobj_completion)"));
+            try {
+              while (!m.kobjectReleased()) {
+                try {
+                  m.wait();
+                } catch (InterruptedException e) {
+                  // TASK_UNINTERRUPTIBLE
+                }
+              }
+            } finally {
+              lockdep.unblock();
+            }
+          }
+        }
+      }
+      m.state = Module.State.UNFORMED;
+      m.memory.free();
+      forget(m);
+    }
+  }
+
+  private void forget(Module m) {
+    moduleMutex.lock();
+    try {
+      modules.remove(m.name, m);
+    } finally {
+      moduleMutex.unlock();
+    }
+  }
+
+  // ------------------------------------------------------------------------- references
+
+  /** {@code try_module_get()}: fails once the module is going. */
+  public void moduleGet(String name) throws ErrnoException {
+    Module m = find(name);
+    if (m.state != Module.State.LIVE) {
+      throw Errno.ENODEV.with("module " + name + " is " + m.state.shown);
+    }
+    m.refcnt.incrementAndGet();
+  }
+
+  /** {@code module_put()}. */
+  public void modulePut(String name) throws ErrnoException {
+    Module m = find(name);
+    int v;
+    do {
+      v = m.refcnt.get();
+      if (v <= Module.REF_BASE) {
+        throw Errno.EINVAL.with("module " + name + " has no reference to put");
+      }
+    } while (!m.refcnt.compareAndSet(v, v - 1));
+  }
+
+  /** The caches a loaded module's init() created. */
+  public List<KmemCache> caches(String name) throws ErrnoException {
+    return new ArrayList<>(find(name).caches);
+  }
+
+  private Module find(String name) throws ErrnoException {
+    moduleMutex.lock();
+    try {
+      Module m = modules.get(name);
+      if (m == null) {
+        throw Errno.ENOENT.with("module " + name + " is not loaded");
+      }
+      return m;
+    } finally {
+      moduleMutex.unlock();
+    }
+  }
+}
