@@ -22,12 +22,18 @@ public final class Dmesg {
   private static final Logger log = LoggerFactory.getLogger("dmesg");
 
   private final KernelClock clock;
+  private final Taint taint = new Taint();
   private final ArrayDeque<String> ring = new ArrayDeque<>();
   private int bytes;
   private long sequence;
 
   public Dmesg(KernelClock clock) {
     this.clock = clock;
+  }
+
+  /** The kernel's taint flags, printed in report headers. */
+  public Taint taint() {
+    return taint;
   }
 
   /** Appends one or more lines (split at '\n'), all with the same timestamp. */

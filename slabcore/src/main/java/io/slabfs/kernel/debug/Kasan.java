@@ -68,6 +68,7 @@ public final class Kasan {
         return false;
       }
       reports.incrementAndGet();
+      dmesg.taint().add('B');
       long addr = base + variableOffset + offset;
       StringBuilder sb = new StringBuilder();
       sb.append("==================================================================\n");
@@ -76,7 +77,7 @@ public final class Kasan {
           .append(Long.toHexString(addr)).append(" by task ").append(task).append('/')
           .append(pid).append("\n\n");
       sb.append("CPU: 0 UID: 0 PID: ").append(pid).append(" Comm: ").append(task)
-          .append(" Tainted: G    B      O       ").append(release).append(" #1\n");
+          .append(' ').append(dmesg.taint()).append(' ').append(release).append(" #1\n");
       sb.append("Hardware name: slabfs simulated machine\nCall Trace:\n <TASK>\n");
       for (String f : List.of("dump_stack_lvl", "print_report", "kasan_report", function)) {
         sb.append(' ').append(symbol(f)).append('\n');

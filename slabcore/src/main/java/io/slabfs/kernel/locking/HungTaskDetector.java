@@ -118,7 +118,7 @@ public final class HungTaskDetector implements AutoCloseable {
     StringBuilder sb = new StringBuilder();
     sb.append("INFO: task ").append(t.comm()).append(':').append(t.pid())
         .append(" blocked for more than ").append(secs).append(" seconds.\n");
-    sb.append("      Not tainted ").append(release).append(" #1\n");
+    sb.append("      ").append(dmesg.taint()).append(' ').append(release).append(" #1\n");
     sb.append("\"echo 0 > /proc/sys/kernel/hung_task_timeout_secs\" disables this message.\n");
     sb.append(String.format("task:%-15s state:D stack:0     pid:%-5d tgid:%-5d ppid:1      "
         + "task_flags:0x400000 flags:0x00004000%n", t.comm(), t.pid(), t.pid()));

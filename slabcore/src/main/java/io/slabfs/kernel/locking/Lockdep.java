@@ -310,7 +310,7 @@ public final class Lockdep {
   // ----------------------------------------------------------------------------- reports
 
   private String header(String title) {
-    return EQ54 + "\n" + title + "\n" + release + " #1 Not tainted\n" + DASH54 + "\n";
+    return EQ54 + "\n" + title + "\n" + release + " #1 " + dmesg.taint() + "\n" + DASH54 + "\n";
   }
 
   /** {@code print_circular_bug()}: the report of seed 001, in the kernel's layout. */
@@ -400,7 +400,7 @@ public final class Lockdep {
   private void appendBacktrace(StringBuilder sb, Task t, String check, String[] lockFrames) {
     sb.append("\nstack backtrace:\n");
     sb.append("CPU: 0 UID: 0 PID: ").append(t.pid()).append(" Comm: ").append(t.comm())
-        .append(" Not tainted ").append(release).append(" #1\n");
+        .append(' ').append(dmesg.taint()).append(' ').append(release).append(" #1\n");
     sb.append("Hardware name: slabfs simulated machine\nCall Trace:\n <TASK>\n");
     for (String f : List.of("dump_stack_lvl", check, "__lock_acquire", "lock_acquire")) {
       sb.append(' ').append(Kallsyms.symbol(f)).append('\n');

@@ -145,6 +145,7 @@ public final class Modules {
       tainted = true;
       dmesg.printk(name + ": loading out-of-tree module taints kernel.");
     }
+    dmesg.taint().add('O');
     try (Task.Frame f = Task.enter("do_init_module"); Task.Frame g = Task.enter(name + "_init")) {
       slab.waitPoints().pass("module_init");
       for (KmemCacheArgs c : spec.caches()) {

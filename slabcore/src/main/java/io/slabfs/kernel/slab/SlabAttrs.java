@@ -173,7 +173,7 @@ final class SlabAttrs {
     slab.waitPoints().pass("validate_store");
     slab.flushAll(s);
     for (String problem : s.validate()) {
-      slab.dmesg().printk("BUG " + s.name() + " (Not tainted): " + problem);
+      slab.dmesg().printk("BUG " + s.name() + " (" + slab.dmesg().taint() + "): " + problem);
     }
     return len;
   }

@@ -701,6 +701,7 @@ public final class SlabCommon {
   /** {@code WARN()}: the cut-here block in dmesg, at {@code function}. */
   void warn(String message, String function) {
     Task t = Task.current();
+    dmesg.taint().add('W');
     dmesg.printk("------------[ cut here ]------------\n" + message + "\nWARNING: CPU: 0 PID: "
         + t.pid() + " at mm/slab_common.c:529 " + Kallsyms.symbol(function) + "\n"
         + "---[ end trace 0000000000000000 ]---");

@@ -71,6 +71,7 @@ class ModuleTest {
     assertThat(cat(k.vfs(), "/module/mymod/parameters/debug")).isEqualTo("16\n");
     assertThat(cat(k.vfs(), "/kernel/slab/mymod_obj/ctor")).matches("mymod_ctor\\+0x0/0x\\w+ \\[mymod\\]\n");
     assertThat(log()).contains("mymod: loading out-of-tree module taints kernel.");
+    assertThat(k.dmesg().taint().toString()).isEqualTo("Tainted: G           O");
     k.ctl("rmmod mymod");
     assertThat(k.vfs().readdir("/module")).doesNotContain("mymod");
     assertThat(k.vfs().readdir("/kernel/slab")).doesNotContain("mymod_obj");
@@ -196,6 +197,7 @@ class ModuleTest {
     assertThat(k.kasan().reportCount()).isZero();
     k.ctl("kobject_put st_cache");
     assertThat(k.kasan().reportCount()).isEqualTo(2);
+    assertThat(k.dmesg().taint().toString()).isEqualTo("Tainted: G    B      O");
     assertThat(log()).contains("BUG: KASAN: use-after-free in __kmem_cache_release")
         .contains("The buggy address belongs to the variable:\n st_cache+0x60/0x100 [st]")
         .contains("Disabling lock debugging due to kernel taint");
