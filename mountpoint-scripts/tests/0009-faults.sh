@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# 0009-faults: a client killed while blocked in a modeled lock, the daemon killed in the
+# middle of a read storm, and unmounting with requests in flight.
+# shellcheck disable=SC2317 # check functions are called through ktap_run
+set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=lib/ktap.sh
+source "$(dirname "$(readlink -f "$0")")/lib/ktap.sh"
+
+ctl() { printf '%s' "$*" >"$MNT/sim/ctl"; }
+stat_is() { local v; v=$(slabfs_stat "$MNT" "$1"); [[ $v == "$2" ]] || { echo "$1 is $v, want $2"; return 1; }; }
+umount_clean() {
+  slabfs_cmd umount "$MNT" && [[ -z $(slabfs_mount_type "$MNT") ]] && [[ -z $(slabfs_daemon_pids "$MNT") ]]
+}
+proc_state() { awk '/^State:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo gone; }
+
+# A writer parked inside shrink_store (holding of->mutex and the active reference) is
+# SIGKILLed: like any task in D state it stays until its request ends; when the point is
+# resumed the store completes, the process is gone and nothing is left held.
+killed_client() {
+  ctl "pause shrink_store"
+  bash -c "echo 1 > '$MNT/kernel/slab/kmalloc-64/shrink'" &
+  local w=$!
+  ctl "await shrink_store timeout=20" || return 1
+  kill -9 "$w"
+  local st
+  st=$(proc_state "$w")
+  echo "after SIGKILL the writer is in state $st (waiting for its FUSE request)"
+  [[ $st == D || $st == Z || $st == S ]] || return 1
+  stat_is held_locks 3 || return 1
+  ctl "resume shrink_store"
+  wait "$w" 2>/dev/null || true
+  [[ $(proc_state "$w") == gone ]] && stat_is held_locks 0 && stat_is blocked_tasks 0 &&
+    stat_is active_refs 0
+}
+
+# Every symlink in the tree is relative and resolves inside the mount (or dangles): no path
+# leads from the mount onto the host, and the daemon itself never follows a link.
+links_stay_inside() {
+  ctl "insmod conf_a" && ctl "insmod conf_b depends=conf_a" || return 1
+  local link target resolved bad=0 n=0
+  while IFS= read -r link; do
+    n=$((n + 1))
+    target=$(readlink "$link")
+    resolved=$(realpath -m "$link")
+    if [[ $target == /* || $resolved != "$MNT"/* ]]; then
+      echo "escapes: $link -> $target ($resolved)"
+      bad=$((bad + 1))
+    fi
+  done < <(find "$MNT" -type l)
+  echo "$n links checked"
+  ctl "rmmod conf_b" && ctl "rmmod conf_a"
+  ((bad == 0 && n > 100))
+}
+
+READERS=()
+start_readers() {
+  local _
+  for _ in 1 2 3 4; do
+    ( while :; do cat "$MNT"/kernel/slab/kmalloc-*/objects >/dev/null 2>&1 || true; done ) &
+    READERS+=($!)
+  done
+}
+stop_readers() {
+  local p
+  for p in "${READERS[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
+  # Every symlink in the tree is relative and resolves inside the mount (or dangles): no path
+# leads from the mount onto the host, and the daemon itself never follows a link.
+links_stay_inside() {
+  ctl "insmod conf_a" && ctl "insmod conf_b depends=conf_a" || return 1
+  local link target resolved bad=0 n=0
+  while IFS= read -r link; do
+    n=$((n + 1))
+    target=$(readlink "$link")
+    resolved=$(realpath -m "$link")
+    if [[ $target == /* || $resolved != "$MNT"/* ]]; then
+      echo "escapes: $link -> $target ($resolved)"
+      bad=$((bad + 1))
+    fi
+  done < <(find "$MNT" -type l)
+  echo "$n links checked"
+  ctl "rmmod conf_b" && ctl "rmmod conf_a"
+  ((bad == 0 && n > 100))
+}
+
+READERS=()
+}
+
+daemon_killed_mid_storm() {
+  local pid
+  pid=$(slabfs_daemon_pids "$MNT")
+  [[ -n $pid ]] || return 1
+  start_readers
+  ctl "alloc kmalloc-64 1000" # requests in flight
+  kill -9 "$pid"
+  stop_readers
+  echo "after kill -9: $(slabfs_mount_type "$MNT") still listed; cat gives: $(head -n1 "$MNT/sim/stats" 2>&1)"
+  [[ -n $(slabfs_mount_type "$MNT") ]]
+}
+
+remount_clears() {
+  slabfs_cmd mount "$MNT" && [[ $(cat "$MNT/kernel/slab/kmalloc-64/object_size") == 64 ]] &&
+    [[ $(grep -c " $MNT " /proc/mounts) == 1 ]]
+}
+
+umount_under_load() {
+  start_readers
+  local rc=0
+  slabfs_cmd umount "$MNT" || rc=1
+  stop_readers
+  ((rc == 0)) && [[ -z $(slabfs_mount_type "$MNT") ]] && [[ -z $(slabfs_daemon_pids "$MNT") ]]
+}
+
+ktap_header
+ktap_plan 6
+if slabfs_mount_tmp --kernel v6.18; then
+  ktap_run "every symlink resolves inside the mount" links_stay_inside
+  ktap_run "a client SIGKILLed while blocked leaves nothing held once its request ends" killed_client
+  ktap_run "kill -9 of the daemon during a read storm leaves a dead mount" daemon_killed_mid_storm
+  ktap_run "the next mount on that directory clears it and works" remount_clears
+  ktap_run "umount with readers hammering the mount completes, no daemon left" umount_under_load
+  ktap_run "nothing of the mount is left" sh -c "! grep -q ' $MNT ' /proc/mounts"
+else
+  ktap_fail_rest "no mount"
+fi
+ktap_finish
