@@ -8,7 +8,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * data, bss), which a static-duration {@code struct kmem_cache} lives in (seed 000). Every
  * access the model makes to such memory goes through {@link Region#touch}; one made after the
  * region was freed prints the kernel's {@code BUG: KASAN: use-after-free} report and taints
- * the kernel.
+ * the kernel. As without {@code kasan_multi_shot}, only the first bad access is printed;
+ * later ones are counted.
  */
 public final class Kasan {
   private final Dmesg dmesg;
@@ -67,7 +68,10 @@ public final class Kasan {
       if (!freed) {
         return false;
       }
-      reports.incrementAndGet();
+      // without kasan_multi_shot only the first bad access is reported
+      if (reports.getAndIncrement() > 0) {
+        return true;
+      }
       dmesg.taint().add('B');
       long addr = base + variableOffset + offset;
       StringBuilder sb = new StringBuilder();

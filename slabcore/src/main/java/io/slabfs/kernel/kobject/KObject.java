@@ -33,6 +33,27 @@ public final class KObject<C> {
   private volatile boolean released;
   private volatile boolean counted;
   private Sysfs sysfs;
+  /** Seed 000: the memory this kobject is embedded in, when that can be freed under it. */
+  private volatile io.slabfs.kernel.debug.Kasan.Region residence;
+  private volatile String residenceVariable;
+
+  /**
+   * Marks the kobject as embedded in {@code variable} inside {@code region} (a static
+   * {@code struct kmem_cache} in module data), so every get and put checks that memory.
+   */
+  public void setResidence(io.slabfs.kernel.debug.Kasan.Region region, String variable) {
+    this.residence = region;
+    this.residenceVariable = variable;
+  }
+
+  private void touch(String function) {
+    io.slabfs.kernel.debug.Kasan.Region r = residence;
+    if (r != null) {
+      Task t = Task.current();
+      // s->kobj sits at offset 0x68 in struct kmem_cache; kref at its +0x38
+      r.touch(residenceVariable, 0x40, 0x100, 0xa0, 4, function, t.comm(), t.pid(), t.frames());
+    }
+  }
 
   public KObject(C container, KType<C> ktype) {
     this.container = Objects.requireNonNull(container);
@@ -94,6 +115,7 @@ public final class KObject<C> {
 
   /** {@code kobject_get()}. */
   public KObject<C> get() {
+    touch("kobject_get");
     int v = kref.getAndIncrement();
     if (v <= 0) {
       throw new IllegalStateException("kobject_get on released kobject '" + name + "'");
@@ -103,6 +125,7 @@ public final class KObject<C> {
 
   /** {@code kobject_put()}: the last put runs {@code kobject_release}. */
   public void put() {
+    touch("kobject_put");
     int v = kref.decrementAndGet();
     if (v < 0) {
       throw new IllegalStateException("kobject_put underflow on '" + name + "'");

@@ -315,6 +315,7 @@ public final class SlabCommon {
     if (owner != null) {
       // create_cache(): s->owner = args->owner; kobject_get(s->owner) -- the seed 000 pin
       s.setStaticOwner(owner);
+      s.kobj().setResidence(owner.memory(), s.name());
       if (era.staticCaches() == KernelEra.StaticCaches.PINNED) {
         owner.kobj().get();
       }
