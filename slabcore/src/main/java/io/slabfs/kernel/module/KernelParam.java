@@ -76,7 +76,7 @@ public final class KernelParam {
     }
     paramLock.lock();
     try {
-      value = type.set(buf);
+      value = type.set(buf, value);
       return len;
     } finally {
       paramLock.unlock();

@@ -138,6 +138,7 @@ public final class Modules {
       }
       modSysfsSetup(m);
     } catch (ErrnoException | RuntimeException e) {
+      undoSysfsSetup(m);
       forget(m);
       throw e instanceof ErrnoException ee ? ee : Errno.EINVAL.with(e.getMessage());
     }
@@ -383,6 +384,24 @@ public final class Modules {
       m.state = Module.State.UNFORMED;
       m.memory.free();
       forget(m);
+    }
+  }
+
+  /** The error path of {@code mod_sysfs_setup()}: whatever was made is removed again. */
+  private void undoSysfsSetup(Module m) {
+    KernfsRoot kernfs = sysfs.kernfs();
+    for (Module d : m.uses) {
+      kernfs.child(d.kobj.sd(), "holders").ifPresent(h -> kernfs.removeByName((KernfsDir) h,
+          m.name));
+      synchronized (d) {
+        d.holders.remove(m);
+      }
+    }
+    if (m.kobj.stateInSysfs()) {
+      m.kobj.del();
+    }
+    if (m.kobj.refcount() > 0) {
+      m.kobj.put();
     }
   }
 

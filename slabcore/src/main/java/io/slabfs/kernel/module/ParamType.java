@@ -14,6 +14,11 @@ public sealed interface ParamType {
   /** {@code ->set}: parses {@code val} (the store buffer, up to its NUL) to the stored value. */
   String set(byte[] val) throws ErrnoException;
 
+  /** {@code ->set} for a parameter that holds {@code old} now (arrays keep what is not given). */
+  default String set(byte[] val, String old) throws ErrnoException {
+    return set(val);
+  }
+
   /** {@code ->get}: the text {@code cat} shows, with its newline. */
   String get(String stored);
 
@@ -97,7 +102,7 @@ public sealed interface ParamType {
       if (n > 1024) {
         throw Errno.ENOSPC.with("charp parameter longer than 1024 bytes");
       }
-      return new String(val, 0, n, StandardCharsets.UTF_8);
+      return new String(val, 0, n, StandardCharsets.ISO_8859_1); // bytes, not characters
     }
 
     @Override
@@ -114,7 +119,7 @@ public sealed interface ParamType {
       if (n + 1 > max) {
         throw Errno.ENOSPC.with("string doesn't fit in " + (max - 1) + " chars");
       }
-      return new String(val, 0, n, StandardCharsets.UTF_8);
+      return new String(val, 0, n, StandardCharsets.ISO_8859_1);
     }
 
     @Override
@@ -123,24 +128,31 @@ public sealed interface ParamType {
     }
   }
 
-  /** {@code param_array_ops}: comma-separated elements of a scalar type, at most 64. */
+  /**
+   * {@code param_array_ops}: comma-separated elements of a scalar type, at most the array's
+   * capacity; elements not given keep their values, and all of them are shown (arrays
+   * declared without a count, such as {@code vt.default_red}).
+   */
   record ArrayType(Scalar element) implements ParamType {
-    static final int MAX = 64;
-
     @Override
     public String set(byte[] val) throws ErrnoException {
+      return set(val, null);
+    }
+
+    @Override
+    public String set(byte[] val, String old) throws ErrnoException {
       int n = Kstrtox.length(val);
-      String text = new String(val, 0, n, StandardCharsets.UTF_8);
+      String text = new String(val, 0, n, StandardCharsets.ISO_8859_1);
       String[] parts = text.split(",", -1);
-      if (parts.length > MAX) {
-        throw Errno.EINVAL.with("can only take " + MAX + " arguments");
+      String[] current = old == null ? parts : old.split(",", -1);
+      if (parts.length > current.length) {
+        throw Errno.EINVAL.with("can only take " + current.length + " arguments");
       }
-      StringBuilder out = new StringBuilder();
-      for (String part : parts) {
-        String v = element.set(part.getBytes(StandardCharsets.UTF_8));
-        out.append(out.length() == 0 ? "" : ",").append(v);
+      String[] out = current.clone();
+      for (int i = 0; i < parts.length; i++) {
+        out[i] = element.set(parts[i].getBytes(StandardCharsets.ISO_8859_1));
       }
-      return out.toString();
+      return String.join(",", out);
     }
 
     @Override

@@ -135,7 +135,7 @@ final class SimCtl {
       case "await_dmesg" -> {
         int n = args.length;
         long timeout = n > 1 && args[n - 1].startsWith("timeout=") ? timeout(args, n - 1) : 30_000;
-        int words = n > 1 && args[n - 1].startsWith("timeout=") ? n - 1 : n;
+        int words = n > 0 && args[n - 1].startsWith("timeout=") ? n - 1 : n;
         if (words < 1) {
           throw Errno.EINVAL.with("usage: await_dmesg TEXT [timeout=S]");
         }
@@ -148,8 +148,11 @@ final class SimCtl {
         if (args.length < 1 || args.length > 2) {
           throw Errno.EINVAL.with("usage: await_blocked N [timeout=S]");
         }
-        int n = (int) number(args[0], "N");
-        if (!lockdep.awaitBlocked(n, timeout(args, 1))) {
+        long n = number(args[0], "N");
+        if (n > 100_000) {
+          throw Errno.EINVAL.with("N is at most 100000");
+        }
+        if (!lockdep.awaitBlocked((int) n, timeout(args, 1))) {
           throw Errno.ETIMEDOUT.with("fewer than " + n + " tasks blocked");
         }
       }
@@ -217,10 +220,11 @@ final class SimCtl {
       if (!args[2].startsWith("cpu=")) {
         throw Errno.EINVAL.with("usage: " + usage);
       }
-      cpu = (int) number(args[2].substring(4), "cpu");
-      if (cpu >= slab.cpus().nrPossible() || !slab.cpus().isOnline(cpu)) {
-        throw Errno.EINVAL.with("cpu" + cpu + " is not online");
+      long n = number(args[2].substring(4), "cpu");
+      if (n >= slab.cpus().nrPossible() || !slab.cpus().isOnline((int) n)) {
+        throw Errno.EINVAL.with("cpu" + n + " is not online");
       }
+      cpu = (int) n;
     } else {
       int[] online = slab.cpus().onlineMask().stream().toArray();
       synchronized (random) {
@@ -228,6 +232,11 @@ final class SimCtl {
       }
     }
     if (alloc) {
+      long slabsNeeded = count / s.objsPerSlab();
+      if (slabsNeeded > 200_000) {
+        throw Errno.ENOMEM.with("alloc " + count + " objects of " + s.name() + " would take "
+            + slabsNeeded + " slabs; this simulation stops at 200000");
+      }
       s.alloc(cpu, count);
     } else {
       synchronized (random) {
@@ -337,12 +346,17 @@ final class SimCtl {
         throw Errno.EINVAL.with("unknown insmod argument '" + printable(a) + "'");
       }
     }
-    io.slabfs.kernel.module.Module m = modules.insmod(
-        new io.slabfs.kernel.module.Modules.Spec(args[0], caches, statics, params, depends));
-    for (KmemCache s : modules.caches(m.name())) {
-      synchronized (this) {
-        moduleCaches.put(s.name(), m.name());
-        register(s.name(), s);
+    io.slabfs.kernel.module.Module m = modules.insmod(new io.slabfs.kernel.module.Modules.Spec(
+        args[0], caches, statics, params, new java.util.ArrayList<>(new java.util.LinkedHashSet<>(depends))));
+    // init() creates the caches in spec order; a cache may have merged into another, so it is
+    // known under the name it was created as, not the merge target's
+    java.util.List<KmemCache> created = modules.caches(m.name());
+    java.util.List<KmemCacheArgs> asked = new java.util.ArrayList<>(caches);
+    asked.addAll(statics);
+    synchronized (this) {
+      for (int i = 0; i < created.size(); i++) {
+        moduleCaches.put(asked.get(i).name(), m.name());
+        register(asked.get(i).name(), created.get(i));
       }
     }
   }
@@ -369,22 +383,19 @@ final class SimCtl {
     java.util.List<KmemCache> owned = modules.caches(args[0]);
     modules.rmmod(args[0]);
     synchronized (this) {
-      for (KmemCache s : owned) {
-        moduleCaches.remove(s.name());
-        ArrayDeque<KmemCache> stack = byName.get(s.name());
-        if (stack != null) {
-          stack.remove(s);
-          if (stack.isEmpty()) {
-            byName.remove(s.name());
-          }
-        }
-      }
+      moduleCaches.values().removeIf(args[0]::equals);
+      byName.values().forEach(stack -> stack.removeIf(owned::contains));
+      byName.values().removeIf(ArrayDeque::isEmpty);
     }
   }
 
   private int cpuArg(String[] args) throws ErrnoException {
     expect(args, 1, "cpu_down|cpu_up N");
-    return (int) number(args[0], "N");
+    long n = number(args[0], "N");
+    if (n >= slab.cpus().nrPossible()) {
+      throw Errno.EINVAL.with("cpu" + n + " is not present");
+    }
+    return (int) n;
   }
 
   private static void expect(String[] args, int n, String usage) throws ErrnoException {

@@ -45,7 +45,7 @@ public final class KmemCache {
   private volatile int objectSize;
   private volatile long minPartial;
   private volatile int cpuPartial;
-  private volatile int cpuPartialSlabs;
+  private volatile long cpuPartialSlabs;
   private volatile int remoteNodeDefragRatio = 1000;
 
   /** Guarded by slab_mutex. -1 for the boot caches that may never be merged or destroyed. */
@@ -225,7 +225,7 @@ public final class KmemCache {
   }
 
   /** Not visible in sysfs: {@code DIV_ROUND_UP(cpu_partial * 2, objs_per_slab)}. */
-  public int cpuPartialSlabs() {
+  public long cpuPartialSlabs() {
     return cpuPartialSlabs;
   }
 
@@ -237,9 +237,9 @@ public final class KmemCache {
   public void setCpuPartial(long objects) {
     int nrObjects = (int) objects;
     cpuPartial = nrObjects;
-    long doubled = (objects * 2) & 0xFFFF_FFFFL;
     long perSlab = geo.objects();
-    cpuPartialSlabs = (int) ((doubled + perSlab - 1) / perSlab);
+    // DIV_ROUND_UP(nr_objects * 2, oo_objects(s->oo)) in unsigned int: both steps wrap
+    cpuPartialSlabs = (((objects * 2) + perSlab - 1) & 0xFFFF_FFFFL) / perSlab;
   }
 
   /** The internal value (shown divided by 10). */
@@ -380,7 +380,7 @@ public final class KmemCache {
       case FULL -> {
         if (hasCpuPartial()) {
           putCpuPartial(cpu, s);
-        } else if (s.inuse == 0 && nodePartial.get(s.node).size() >= minPartial) {
+        } else if (s.inuse == 0 && atLeastMinPartial(s.node)) {
           discard(s);
         } else {
           addPartial(s, true);
@@ -388,7 +388,7 @@ public final class KmemCache {
       }
       case NODE_PARTIAL -> {
         ArrayDeque<Slab> list = nodePartial.get(s.node);
-        if (s.inuse == 0 && list.size() >= minPartial) {
+        if (s.inuse == 0 && atLeastMinPartial(s.node)) {
           list.remove(s);
           discard(s);
         }
@@ -415,13 +415,18 @@ public final class KmemCache {
   /** {@code __put_partials()}: empties a CPU partial list onto the node lists. */
   private void putPartials(ArrayDeque<Slab> list) {
     for (Slab p : list) {
-      if (p.inuse == 0 && nodePartial.get(p.node).size() >= minPartial) {
+      if (p.inuse == 0 && atLeastMinPartial(p.node)) {
         discard(p);
       } else {
         addPartial(p, true);
       }
     }
     list.clear();
+  }
+
+  /** {@code n->nr_partial >= s->min_partial}, compared as the unsigned longs they are. */
+  private boolean atLeastMinPartial(int node) {
+    return Long.compareUnsigned(nodePartial.get(node).size(), minPartial) >= 0;
   }
 
   private void addPartial(Slab s, boolean tail) {
@@ -447,7 +452,7 @@ public final class KmemCache {
       }
       if (s != null) {
         cpuSlab[cpu] = null;
-        if (s.inuse == 0 && nodePartial.get(s.node).size() >= minPartial) {
+        if (s.inuse == 0 && atLeastMinPartial(s.node)) {
           discard(s);
         } else if (s.inuse == s.objects) {
           s.where = Slab.Where.FULL;

@@ -109,9 +109,9 @@ public final class Kstrtox {
   }
 
   /**
-   * {@code kstrtobool}: looks at the first one or two characters only: {@code 1 y Y t T} and
-   * {@code on} are true, {@code 0 n N f F} and {@code off} are false; anything else {@code
-   * EINVAL}.
+   * {@code kstrtobool}: looks at the first one or two characters only: {@code 1 y Y t T e E}
+   * and {@code on} are true, {@code 0 n N f F d D} and {@code off} are false ({@code e}/{@code
+   * d} for enable/disable since 6.16); anything else {@code EINVAL}.
    */
   public static boolean kstrtobool(byte[] buf) throws ErrnoException {
     int n = length(buf);
@@ -119,9 +119,9 @@ public final class Kstrtox {
       throw Errno.EINVAL.with("empty boolean");
     }
     switch (buf[0]) {
-      case 'y', 'Y', 't', 'T', '1':
+      case 'y', 'Y', 't', 'T', 'e', 'E', '1':
         return true;
-      case 'n', 'N', 'f', 'F', '0':
+      case 'n', 'N', 'f', 'F', 'd', 'D', '0':
         return false;
       case 'o', 'O':
         if (n > 1) {

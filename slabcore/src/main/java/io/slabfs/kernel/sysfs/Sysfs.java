@@ -176,7 +176,8 @@ public final class Sysfs {
       byte[] out;
       try (Task.Frame a = Task.enter(ops + "_show");
           Task.Frame b = Task.enter(attr.name() + "_show")) {
-        out = attr.show().show(obj).getBytes(StandardCharsets.UTF_8);
+        // show() text is bytes: a charp parameter gives back exactly what was stored
+        out = attr.show().show(obj).getBytes(StandardCharsets.ISO_8859_1);
       }
       if (out.length >= KernfsOpenFile.PAGE_SIZE) {
         dmesg.printk("fill_read_buffer: " + attr.name() + "_show returned bad count");
