@@ -122,6 +122,14 @@ public final class Modules {
         }
         m.uses.add(d);
       }
+      // resolve_symbol() -> ref_module(): each dependency is held (its refcnt counts users,
+      // lsmod's "Used by") and lists this module among its holders, until this one is freed
+      for (Module d : m.uses) {
+        d.refcnt.incrementAndGet();
+        synchronized (d) {
+          d.holders.add(m);
+        }
+      }
       modules.put(name, m);
       m.state = Module.State.COMING;
       m.refcnt.incrementAndGet(); // the reference held while coming
@@ -140,7 +148,7 @@ public final class Modules {
     } catch (ErrnoException | RuntimeException e) {
       undoSysfsSetup(m);
       forget(m);
-      throw e instanceof ErrnoException ee ? ee : Errno.EINVAL.with(e.getMessage());
+      throw e;
     }
     if (!tainted) {
       tainted = true;
@@ -194,9 +202,6 @@ public final class Modules {
     for (Module d : m.uses) {
       // add_usage_links(): NAME in each dependency's holders/
       sysfs.createLink((KernfsDir) kernfs.child(d.kobj.sd(), "holders").orElseThrow(), dir, m.name);
-      synchronized (d) {
-        d.holders.add(m);
-      }
     }
     KernfsDir sections = kernfs.createDir(dir, "sections", 0755);
     for (String s : SECTIONS) {
@@ -348,9 +353,6 @@ public final class Modules {
       for (Module d : m.uses) {
         kernfs.child(d.kobj.sd(), "holders").ifPresent(h -> kernfs.removeByName((KernfsDir) h,
             m.name));
-        synchronized (d) {
-          d.holders.remove(m);
-        }
       }
       if (m.kobj.sd() != null) {
         for (Attribute<Module> a : MODINFO_ATTRS) {
@@ -382,6 +384,7 @@ public final class Modules {
         }
       }
       m.state = Module.State.UNFORMED;
+      releaseDependencies(m); // module_unload_free()
       m.memory.free();
       forget(m);
     }
@@ -393,15 +396,25 @@ public final class Modules {
     for (Module d : m.uses) {
       kernfs.child(d.kobj.sd(), "holders").ifPresent(h -> kernfs.removeByName((KernfsDir) h,
           m.name));
-      synchronized (d) {
-        d.holders.remove(m);
-      }
     }
+    releaseDependencies(m);
     if (m.kobj.stateInSysfs()) {
       m.kobj.del();
     }
     if (m.kobj.refcount() > 0) {
       m.kobj.put();
+    }
+  }
+
+  /** {@code module_unload_free()}: drop the references taken on the dependencies. */
+  private void releaseDependencies(Module m) {
+    for (Module d : m.uses) {
+      synchronized (d) {
+        if (!d.holders.remove(m)) {
+          continue;
+        }
+      }
+      d.refcnt.decrementAndGet();
     }
   }
 

@@ -137,6 +137,7 @@ class ModuleTest {
     assertThat(ctlErrno("insmod user depends=nope")).isEqualTo(Errno.ENOENT);
     k.ctl("insmod user depends=base");
     assertThat(k.vfs().readlink("/module/base/holders/user")).isEqualTo("../../user");
+    assertThat(cat(k.vfs(), "/module/base/refcnt")).as("ref_module: Used by 1").isEqualTo("1\n");
     assertThat(ctlErrno("rmmod base")).as("a holder depends on it").isEqualTo(Errno.EAGAIN);
     assertThat(ctlErrno("rmmod nope")).isEqualTo(Errno.ENOENT);
     k.ctl("module_get user");
@@ -146,6 +147,7 @@ class ModuleTest {
     assertThat(ctlErrno("module_put user")).isEqualTo(Errno.EINVAL);
     k.ctl("rmmod user");
     assertThat(k.vfs().readdir("/module/base/holders")).isEmpty();
+    assertThat(cat(k.vfs(), "/module/base/refcnt")).isEqualTo("0\n");
     k.ctl("rmmod base");
     assertThat(ctlErrno("insmod bad cache=x")).isEqualTo(Errno.EINVAL);
     assertThat(ctlErrno("insmod m2 cache=c:64 bogus=1")).isEqualTo(Errno.EINVAL);
