@@ -39,4 +39,37 @@ public interface KernfsOps {
   default boolean isSyscall() {
     return false;
   }
+
+  /**
+   * A file that is only read: {@code show} gives its content, of any length (not a sysfs text
+   * attribute: {@code sim/} files, binary module attributes). {@code key} is its lock class.
+   */
+  static KernfsOps readOnly(Object key, java.util.function.Supplier<byte[]> show) {
+    return new KernfsOps() {
+      @Override
+      public boolean canRead() {
+        return true;
+      }
+
+      @Override
+      public boolean canWrite() {
+        return false;
+      }
+
+      @Override
+      public byte[] show() {
+        return show.get();
+      }
+
+      @Override
+      public int write(byte[] buf, int len) throws ErrnoException {
+        throw io.slabfs.kernel.errno.Errno.EIO.with("read-only");
+      }
+
+      @Override
+      public Object activeKey() {
+        return key;
+      }
+    };
+  }
 }

@@ -205,12 +205,13 @@ public final class Modules {
     }
     KernfsDir sections = kernfs.createDir(dir, "sections", 0755);
     for (String s : SECTIONS) {
-      kernfs.createFile(sections, s, 0400, bin(SECTION_KEY, () -> "0x0000000000000000\n"
+      kernfs.createFile(sections, s, 0400, KernfsOps.readOnly(SECTION_KEY, () -> "0x0000000000000000\n"
           .getBytes(StandardCharsets.US_ASCII)), SECT_SIZE);
     }
     KernfsDir notes = kernfs.createDir(dir, "notes", 0755);
     byte[] note = buildIdNote(m.name);
-    kernfs.createFile(notes, ".note.gnu.build-id", 0444, bin(NOTE_KEY, () -> note), note.length);
+    kernfs.createFile(notes, ".note.gnu.build-id", 0444, KernfsOps.readOnly(NOTE_KEY, () -> note),
+        note.length);
   }
 
   private static final Object SECTION_KEY = new Object();
@@ -258,35 +259,6 @@ public final class Modules {
     note[14] = 'U';
     System.arraycopy(id, 0, note, 16, 20);
     return note;
-  }
-
-  private static KernfsOps bin(Object key, java.util.function.Supplier<byte[]> content) {
-    return new KernfsOps() {
-      @Override
-      public boolean canRead() {
-        return true;
-      }
-
-      @Override
-      public boolean canWrite() {
-        return false;
-      }
-
-      @Override
-      public byte[] show() {
-        return content.get();
-      }
-
-      @Override
-      public int write(byte[] buf, int len) throws ErrnoException {
-        throw Errno.EIO.with("read-only binary attribute");
-      }
-
-      @Override
-      public Object activeKey() {
-        return key;
-      }
-    };
   }
 
   // ------------------------------------------------------------------------------- unload

@@ -6,7 +6,6 @@ import io.slabfs.kernel.kernfs.KernfsDir;
 import io.slabfs.kernel.kernfs.KernfsOps;
 import io.slabfs.kernel.kernfs.KernfsRoot;
 import java.nio.charset.StandardCharsets;
-import java.util.function.Supplier;
 
 /**
  * {@code sim/}: the simulator's own window, which real sysfs does not have. Its files are not
@@ -31,7 +30,8 @@ final class SimFiles {
     for (int i = 0; i < CTL_CHANNELS; i++) {
       kernfs.createFile(channels, Integer.toString(i), 0200, writeOnly(kernel.ctl()), 0);
     }
-    kernfs.createFile(sim, "lockdep", 0400, readOnly(() -> bytes(kernel.lockdep().procLockdep())), 0);
+    kernfs.createFile(sim, "lockdep", 0400, readOnly(() -> bytes(kernel.lockdep().procLockdep())),
+        0);
     kernfs.createFile(sim, "lockdep.dot", 0400, readOnly(() -> bytes(kernel.lockdep().dot())), 0);
     kernfs.createFile(sim, "held_locks", 0400,
         readOnly(() -> bytes(kernel.lockdep().showAllLocks(System.nanoTime()))), 0);
@@ -71,36 +71,12 @@ final class SimFiles {
     };
   }
 
-  private static byte[] bytes(String s) {
-    return s.getBytes(StandardCharsets.UTF_8);
+  /** Each sim file is its own kn->active class. */
+  private static KernfsOps readOnly(java.util.function.Supplier<byte[]> show) {
+    return KernfsOps.readOnly(new Object(), show);
   }
 
-  private static KernfsOps readOnly(Supplier<byte[]> show) {
-    return new KernfsOps() {
-      @Override
-      public boolean canRead() {
-        return true;
-      }
-
-      @Override
-      public boolean canWrite() {
-        return false;
-      }
-
-      @Override
-      public byte[] show() {
-        return show.get();
-      }
-
-      @Override
-      public int write(byte[] buf, int len) throws ErrnoException {
-        throw Errno.EIO.with("read-only");
-      }
-
-      @Override
-      public Object activeKey() {
-        return this;
-      }
-    };
+  private static byte[] bytes(String s) {
+    return s.getBytes(StandardCharsets.UTF_8);
   }
 }
