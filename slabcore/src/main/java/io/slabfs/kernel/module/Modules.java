@@ -139,8 +139,18 @@ public final class Modules {
     try {
       Mutex paramLock = new Mutex(lockdep, m, "&mod->param_lock");
       for (Map.Entry<String, String> p : spec.params().entrySet()) {
-        KernelParam kp = new KernelParam(p.getKey(), paramType(p.getValue()), 0644, p.getValue(),
-            paramLock);
+        ParamType type = paramType(p.getValue());
+        try {
+          // parse_args(): the value goes through the type's ->set first
+          type.set(p.getValue().getBytes(StandardCharsets.ISO_8859_1));
+        } catch (ErrnoException e) {
+          dmesg.printk(name + ": `" + (p.getValue().length() > 40
+              ? p.getValue().substring(0, 40) + "..." : p.getValue()) + "' "
+              + (e.errno() == Errno.ENOSPC ? "too large" : "invalid") + " for parameter `"
+              + p.getKey() + "'");
+          throw e;
+        }
+        KernelParam kp = new KernelParam(p.getKey(), type, 0644, p.getValue(), paramLock);
         kp.setWaitPoints(slab.waitPoints());
         m.params.add(kp);
       }

@@ -56,7 +56,7 @@ import net.jqwik.api.statistics.Statistics;
 class SimCtlFuzzTest {
   static final Set<Errno> CTL_ERRNOS = EnumSet.of(Errno.EINVAL, Errno.ENOENT, Errno.EEXIST,
       Errno.EPERM, Errno.EBUSY, Errno.EAGAIN, Errno.ENODEV, Errno.ERANGE, Errno.ENOEXEC,
-      Errno.ETIMEDOUT);
+      Errno.ETIMEDOUT, Errno.ENOSPC, Errno.ENOMEM);
 
   /** Wait points that only file writes pass: pausing them cannot block a sim/ctl command. */
   static final List<String> SAFE_POINTS =

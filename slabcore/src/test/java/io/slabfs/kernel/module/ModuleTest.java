@@ -149,6 +149,9 @@ class ModuleTest {
     assertThat(k.vfs().readdir("/module/base/holders")).isEmpty();
     assertThat(cat(k.vfs(), "/module/base/refcnt")).isEqualTo("0\n");
     k.ctl("rmmod base");
+    assertThat(ctlErrno("insmod longp param=p=" + "x".repeat(1100))).as("parse_args")
+        .isEqualTo(Errno.ENOSPC);
+    assertThat(k.vfs().readdir("/module")).doesNotContain("longp");
     assertThat(ctlErrno("insmod bad cache=x")).isEqualTo(Errno.EINVAL);
     assertThat(ctlErrno("insmod m2 cache=c:64 bogus=1")).isEqualTo(Errno.EINVAL);
     assertThat(k.vfs().readdir("/module")).doesNotContain("m2");
