@@ -7,6 +7,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import jnr.posix.POSIXFactory;
@@ -68,12 +69,15 @@ final class Daemon {
       return fail(ready, "boot failed: " + e, pidFile);
     }
     SlabFuse fuse = new SlabFuse(kernel);
-    AtomicReference<Throwable> mountError = new AtomicReference<>();
+    AtomicReference<String> mountError = new AtomicReference<>();
     Thread loop = new Thread(() -> {
       try {
-        fuse.mount(mountpoint, true, false, fuseOptions());
+        if (fuse.serve(mountpoint, fuseOptions()) != 0) {
+          mountError.set("libfuse refused it; see the log");
+        }
       } catch (Throwable t) {
-        mountError.set(t);
+        log.error("FUSE loop failed", t);
+        mountError.set(t.toString());
       } finally {
         fuse.initialized().countDown();
       }
@@ -96,7 +100,7 @@ final class Daemon {
     boolean initialized = fuse.initialized().await(MOUNT_TIMEOUT_SECONDS, TimeUnit.SECONDS);
     if (mountError.get() != null || !loop.isAlive()) {
       return fail(ready, "mount failed at " + mountpoint + ": "
-          + (mountError.get() == null ? "libfuse exited; see the log" : mountError.get()), pidFile);
+          + Objects.requireNonNullElse(mountError.get(), "libfuse exited; see the log"), pidFile);
     }
     if (!initialized || !Mounts.isMounted(mountpoint)) {
       Mounts.fusermountUnmount(mountpoint, true);

@@ -7,6 +7,7 @@ import io.slabfs.kernel.kernfs.Vfs;
 import io.slabfs.kernel.locking.Task;
 import io.slabfs.kernel.sim.Kernel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.concurrent.CountDownLatch;
 import jnr.ffi.Pointer;
 import jnr.ffi.types.mode_t;
@@ -38,6 +39,15 @@ public final class SlabFuse extends FuseStubFS {
   public SlabFuse(Kernel kernel) {
     this.kernel = kernel;
     this.vfs = kernel.vfs();
+  }
+
+  /**
+   * Mounts at {@code mountpoint} and serves requests until it is unmounted; see {@link
+   * FuseLoop} for why this is not jnr-fuse's {@code mount}. Returns 0, or 1 if libfuse refused
+   * the mount (its reason is on stderr).
+   */
+  public int serve(Path mountpoint, String[] options) {
+    return new FuseLoop().serve(mountpoint, "slabfs", options, fuseOperations);
   }
 
   /** Counted down when the kernel's FUSE_INIT has been answered. */
