@@ -39,6 +39,9 @@ final class MountCommand implements Callable<Integer> {
   @Parameters(paramLabel = "MOUNTPOINT", description = "an empty directory")
   Path mountpoint;
 
+  /** Five-digit names; 10,000 caches are about 330,000 kernfs nodes. */
+  static final int MAX_EXTRA_CACHES = 99_999;
+
   @Option(names = "--kernel", paramLabel = "ERA", description = "v5.19, v6.1, v6.18, v7, "
       + "v7+static-cache, v7+static-cache-unpinned (default: ${DEFAULT-VALUE})")
   String kernel = "v6.18";
@@ -51,6 +54,10 @@ final class MountCommand implements Callable<Integer> {
 
   @Option(names = "--boot", paramLabel = "SET", description = "default, host or minimal (default: ${DEFAULT-VALUE})")
   String boot = "default";
+
+  @Option(names = "--extra-caches", paramLabel = "N",
+      description = "create N more caches (scale_00001...) after the boot set (default: 0)")
+  int extraCaches;
 
   @Option(names = "--hung-task-timeout", paramLabel = "S",
       description = "seconds before a blocked task is reported (default: ${DEFAULT-VALUE})")
@@ -123,6 +130,9 @@ final class MountCommand implements Callable<Integer> {
     }
     BootSet set = BootSet.byId(boot).orElseThrow(
         () -> usage("--boot: unknown set '" + boot + "' (default, host or minimal)"));
+    if (extraCaches < 0 || extraCaches > MAX_EXTRA_CACHES) {
+      throw usage("--extra-caches: must be 0 to " + MAX_EXTRA_CACHES + ", got " + extraCaches);
+    }
     if (hungTaskTimeout < 0 || hungTaskTimeout > 86400) {
       throw usage("--hung-task-timeout: must be 0 to 86400 seconds, got " + hungTaskTimeout);
     }
@@ -139,7 +149,8 @@ final class MountCommand implements Callable<Integer> {
         .withCpus(cpus, nodes)
         .withBootSet(set)
         .withSeed(seed)
-        .withHungTask(hungTaskTimeout, mode, debugKobjectRelease);
+        .withHungTask(hungTaskTimeout, mode, debugKobjectRelease)
+        .withExtraCaches(extraCaches);
   }
 
   /**
@@ -168,6 +179,7 @@ final class MountCommand implements Callable<Integer> {
     }
     cmd.addAll(List.of("mount", mp.toString(), "--kernel", kernel, "--cpus", Integer.toString(cpus),
         "--nodes", Integer.toString(nodes), "--boot", boot,
+        "--extra-caches", Integer.toString(extraCaches),
         "--hung-task-timeout", Integer.toString(hungTaskTimeout), "--deadlock", deadlock,
         "--seed", Long.toString(seed), "--foreground", "--notify-ready"));
     if (debugKobjectRelease) {

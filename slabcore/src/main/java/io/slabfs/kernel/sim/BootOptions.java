@@ -11,6 +11,8 @@ import java.util.function.LongSupplier;
  *
  * @param hostSlab where {@code --boot host} reads the real tree (normally {@code
  *     /sys/kernel/slab})
+ * @param extraCaches {@code --extra-caches}: unmergeable caches created after the boot set,
+ *     for scale tests
  */
 public record BootOptions(
     KernelEra era,
@@ -22,6 +24,7 @@ public record BootOptions(
     DeadlockMode deadlockMode,
     boolean debugKobjectRelease,
     Path hostSlab,
+    int extraCaches,
     KernelClock clock,
     LongSupplier wallClockMillis) {
 
@@ -43,37 +46,43 @@ public record BootOptions(
         DeadlockMode.BREAK,
         false,
         Path.of("/sys/kernel/slab"),
+        0,
         KernelClock.system(),
         System::currentTimeMillis);
   }
 
   public BootOptions withEra(KernelEra e) {
     return new BootOptions(e, cpus, nodes, bootSet, seed, hungTaskTimeoutSecs, deadlockMode,
-        debugKobjectRelease, hostSlab, clock, wallClockMillis);
+        debugKobjectRelease, hostSlab, extraCaches, clock, wallClockMillis);
   }
 
   public BootOptions withCpus(int n, int numaNodes) {
     return new BootOptions(era, n, numaNodes, bootSet, seed, hungTaskTimeoutSecs, deadlockMode,
-        debugKobjectRelease, hostSlab, clock, wallClockMillis);
+        debugKobjectRelease, hostSlab, extraCaches, clock, wallClockMillis);
   }
 
   public BootOptions withBootSet(BootSet set) {
     return new BootOptions(era, cpus, nodes, set, seed, hungTaskTimeoutSecs, deadlockMode,
-        debugKobjectRelease, hostSlab, clock, wallClockMillis);
+        debugKobjectRelease, hostSlab, extraCaches, clock, wallClockMillis);
   }
 
   public BootOptions withHostSlab(Path path) {
     return new BootOptions(era, cpus, nodes, bootSet, seed, hungTaskTimeoutSecs, deadlockMode,
-        debugKobjectRelease, path, clock, wallClockMillis);
+        debugKobjectRelease, path, extraCaches, clock, wallClockMillis);
   }
 
   public BootOptions withSeed(long s) {
     return new BootOptions(era, cpus, nodes, bootSet, s, hungTaskTimeoutSecs, deadlockMode,
-        debugKobjectRelease, hostSlab, clock, wallClockMillis);
+        debugKobjectRelease, hostSlab, extraCaches, clock, wallClockMillis);
   }
 
   public BootOptions withHungTask(int secs, DeadlockMode mode, boolean kobjectRelease) {
     return new BootOptions(era, cpus, nodes, bootSet, seed, secs, mode, kobjectRelease, hostSlab,
-        clock, wallClockMillis);
+        extraCaches, clock, wallClockMillis);
+  }
+
+  public BootOptions withExtraCaches(int n) {
+    return new BootOptions(era, cpus, nodes, bootSet, seed, hungTaskTimeoutSecs, deadlockMode,
+        debugKobjectRelease, hostSlab, n, clock, wallClockMillis);
   }
 }

@@ -24,6 +24,7 @@ import io.slabfs.kernel.sysfs.Sysfs;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 
@@ -81,7 +82,8 @@ public final class Kernel implements AutoCloseable {
             + cpus.nrNodes());
     this.ctl = new SimCtl(slab, hotplug, lockdep, new Random(options.seed() ^ 0x5eed));
     slab.caches().forEach(ctl::registerKernelOwned);
-    List<KmemCacheArgs> boot = options.bootSet().caches(options.hostSlab());
+    List<KmemCacheArgs> boot = new ArrayList<>(options.bootSet().caches(options.hostSlab()));
+    boot.addAll(extraCaches(options.extraCaches()));
     int created = 0;
     for (KmemCacheArgs args : boot) {
       try {
@@ -113,6 +115,20 @@ public final class Kernel implements AutoCloseable {
             + " kmem_cache_create() calls, "
             + slab.caches().size()
             + " caches");
+  }
+
+  /**
+   * {@code --extra-caches N}: {@code scale_00001}... with a constructor each, so that none
+   * merges and every one gets its own directory, in the object sizes of the kmalloc range.
+   */
+  static List<KmemCacheArgs> extraCaches(int n) {
+    List<KmemCacheArgs> out = new ArrayList<>(n);
+    for (int i = 1; i <= n; i++) {
+      int size = 16 << (i % 9);
+      out.add(new KmemCacheArgs(String.format("scale_%05d", i), size - 8 * (i % 3), 0, 0,
+          "scale_ctor", 0, 0, -1, 0));
+    }
+    return out;
   }
 
   /** Boots a kernel. {@code IOException} only for {@code --boot host} reading the host tree. */
