@@ -31,22 +31,34 @@ import ru.serce.jnrfuse.struct.FuseFileInfo;
 public final class SlabFuse extends FuseStubFS {
   private static final Logger log = LoggerFactory.getLogger(SlabFuse.class);
 
-  private final Kernel kernel;
-  private final Vfs vfs;
+  // Set before any request can arrive: by the constructor, or by serve before it mounts.
+  private Kernel kernel;
+  private Vfs vfs;
   private final CountDownLatch initialized = new CountDownLatch(1);
   private final CountDownLatch destroyed = new CountDownLatch(1);
 
+  /**
+   * The FUSE operations alone, for {@link #serve}. Building them (jnr-fuse generates a native
+   * callback per operation) takes about as long as booting the default kernel, so the daemon
+   * does both at once.
+   */
+  public SlabFuse() {}
+
+  /** Operations on {@code kernel}, called directly (tests). */
   public SlabFuse(Kernel kernel) {
     this.kernel = kernel;
     this.vfs = kernel.vfs();
   }
 
   /**
-   * Mounts at {@code mountpoint} and serves requests until it is unmounted; see {@link
+   * Mounts at {@code mountpoint} and serves {@code kernel} until it is unmounted; see {@link
    * FuseLoop} for why this is not jnr-fuse's {@code mount}. Returns 0, or 1 if libfuse refused
    * the mount (its reason is on stderr).
    */
-  public int serve(Path mountpoint, String[] options) {
+  public int serve(Kernel kernel, Path mountpoint, String[] options) {
+    this.kernel = kernel;
+    this.vfs = kernel.vfs();
+    // FuseLoop's workers start after these writes, so they see them
     return new FuseLoop().serve(mountpoint, "slabfs", options, fuseOperations);
   }
 
