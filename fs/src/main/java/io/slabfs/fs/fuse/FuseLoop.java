@@ -12,6 +12,7 @@ import jnr.ffi.Runtime;
 import jnr.ffi.Struct;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import ru.serce.jnrfuse.struct.FuseContext;
 import ru.serce.jnrfuse.struct.FuseOperations;
 
 /**
@@ -65,6 +66,8 @@ final class FuseLoop {
     int fuse_session_exited(Pointer se);
 
     void fuse_session_exit(Pointer se);
+
+    Pointer fuse_get_context();
   }
 
   private static LibFuse2 load() {
@@ -76,7 +79,11 @@ final class FuseLoop {
     }
   }
 
-  private final LibFuse2 lib = load();
+  private static final LibFuse2 lib = load();
+
+  /** {@code offsetof(struct fuse_context, pid)}, from jnr-fuse's layout of the struct. */
+  private static final long PID_OFFSET =
+      new FuseContext(Runtime.getSystemRuntime()).pid.offset();
   private final Runtime runtime = Runtime.getSystemRuntime();
   private final AtomicInteger idle = new AtomicInteger();
   private final List<Thread> workers = new ArrayList<>();
@@ -124,6 +131,16 @@ final class FuseLoop {
     // unmounts (if the kernel has not already) and destroys, which calls ops->destroy
     lib.fuse_teardown(fuse, mountpointOut.getPointer(0));
     return 0;
+  }
+
+  /**
+   * The pid of the process whose request this thread is serving, or 0 outside a request.
+   * Read straight from {@code fuse_get_context()}: jnr-fuse's getContext() maps a new struct
+   * per call.
+   */
+  static int callerPid() {
+    Pointer ctx = lib.fuse_get_context();
+    return ctx == null ? 0 : ctx.getInt(PID_OFFSET);
   }
 
   /** Called with a request in hand and no worker left waiting, or at start. */

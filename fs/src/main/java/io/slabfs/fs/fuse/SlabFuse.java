@@ -16,6 +16,7 @@ import jnr.ffi.types.size_t;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import ru.serce.jnrfuse.ErrorCodes;
+import ru.serce.jnrfuse.FuseCallbacks;
 import ru.serce.jnrfuse.FuseFillDir;
 import ru.serce.jnrfuse.FuseStubFS;
 import ru.serce.jnrfuse.struct.FileStat;
@@ -31,6 +32,9 @@ import ru.serce.jnrfuse.struct.FuseFileInfo;
 public final class SlabFuse extends FuseStubFS {
   private static final Logger log = LoggerFactory.getLogger(SlabFuse.class);
 
+  private static final ThreadLocal<FileStat> STAT_VIEW =
+      ThreadLocal.withInitial(() -> new FileStat(jnr.ffi.Runtime.getSystemRuntime()));
+
   // Set before any request can arrive: by the constructor, or by serve before it mounts.
   private Kernel kernel;
   private Vfs vfs;
@@ -42,10 +46,19 @@ public final class SlabFuse extends FuseStubFS {
    * callback per operation) takes about as long as booting the default kernel, so the daemon
    * does both at once.
    */
-  public SlabFuse() {}
+  public SlabFuse() {
+    // jnr-fuse's own getattr callback maps a new FileStat (two dozen objects) per call, and
+    // GETATTR (LOOKUP too) is most of what FUSE asks; this one reuses a view per thread
+    fuseOperations.getattr.set((FuseCallbacks.GetAttrCallback) (path, buf) -> {
+      FileStat view = STAT_VIEW.get();
+      view.useMemory(buf);
+      return getattr(path, view);
+    });
+  }
 
   /** Operations on {@code kernel}, called directly (tests). */
   public SlabFuse(Kernel kernel) {
+    this();
     this.kernel = kernel;
     this.vfs = kernel.vfs();
   }
@@ -84,7 +97,9 @@ public final class SlabFuse extends FuseStubFS {
       Task task = Caller.task(pid);
       return Task.runAs(task, body::run);
     } catch (ErrnoException e) {
-      log.debug("{} {} -> {} ({})", op, path, e.errno(), e.why());
+      if (log.isDebugEnabled()) {
+        log.debug("{} {} -> {} ({})", op, path, e.errno(), e.why());
+      }
       return -e.errno().number();
     } catch (Throwable t) {
       log.error("BUG in {} {}", op, path, t);
@@ -97,9 +112,9 @@ public final class SlabFuse extends FuseStubFS {
     }
   }
 
-  private int pidOfCaller() {
+  private static int pidOfCaller() {
     try {
-      return (int) getContext().pid.get();
+      return FuseLoop.callerPid();
     } catch (Throwable t) {
       return 0;
     }
