@@ -34,6 +34,7 @@ public final class SlabFuse extends FuseStubFS {
 
   private static final ThreadLocal<FileStat> STAT_VIEW =
       ThreadLocal.withInitial(() -> new FileStat(jnr.ffi.Runtime.getSystemRuntime()));
+  private static final ThreadLocal<FuseFileInfo> FILE_INFO_VIEW = new ThreadLocal<>();
 
   // Set before any request can arrive: by the constructor, or by serve before it mounts.
   private Kernel kernel;
@@ -47,13 +48,30 @@ public final class SlabFuse extends FuseStubFS {
    * does both at once.
    */
   public SlabFuse() {
-    // jnr-fuse's own getattr callback maps a new FileStat (two dozen objects) per call, and
-    // GETATTR (LOOKUP too) is most of what FUSE asks; this one reuses a view per thread
+    // jnr-fuse's own callbacks map a new FileStat or FuseFileInfo (a dozen to two dozen
+    // objects) per call. The requests of a stat or a cat (LOOKUP and GETATTR, OPEN, READ,
+    // RELEASE) go through these instead, which move one view per thread onto libfuse's struct.
     fuseOperations.getattr.set((FuseCallbacks.GetAttrCallback) (path, buf) -> {
       FileStat view = STAT_VIEW.get();
       view.useMemory(buf);
       return getattr(path, view);
     });
+    fuseOperations.open.set((FuseCallbacks.OpenCallback) (path, fi) -> open(path, fileInfo(fi)));
+    fuseOperations.read.set((FuseCallbacks.ReadCallback) (path, buf, size, offset, fi) ->
+        read(path, buf, size, offset, fileInfo(fi)));
+    fuseOperations.release.set(
+        (FuseCallbacks.ReleaseCallback) (path, fi) -> release(path, fileInfo(fi)));
+  }
+
+  private static FuseFileInfo fileInfo(Pointer fi) {
+    FuseFileInfo view = FILE_INFO_VIEW.get();
+    if (view == null) {
+      view = FuseFileInfo.of(fi); // its constructor is not public
+      FILE_INFO_VIEW.set(view);
+    } else {
+      view.useMemory(fi);
+    }
+    return view;
   }
 
   /** Operations on {@code kernel}, called directly (tests). */
