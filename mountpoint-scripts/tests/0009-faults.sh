@@ -33,6 +33,32 @@ killed_client() {
     stat_is active_refs 0
 }
 
+# Sixteen writers parked in the model at once, far more than the FUSE workers the daemon
+# starts with: every request still reaches the model (a new worker starts whenever none is
+# left waiting), other requests are served while they wait, and all complete on resume.
+many_parked_writers() {
+  local dirs=() d pids=() p
+  for d in "$MNT"/kernel/slab/kmalloc-*; do
+    [[ -L $d ]] || dirs+=("$d")
+  done
+  ((${#dirs[@]} >= 16)) || { echo "only ${#dirs[@]} kmalloc directories"; return 1; }
+  ctl "pause shrink_store"
+  for d in "${dirs[@]:0:16}"; do
+    bash -c "echo 1 > '$d/shrink'" &
+    pids+=($!)
+  done
+  # under timeout(1): with no worker left to read it, this request would wait forever
+  timeout -s KILL 40 bash -c "printf '%s' 'await_blocked 16 timeout=20' >'$MNT/sim/ctl'" ||
+    { echo "the 16 writers did not all reach the model"; ctl "resume shrink_store"; return 1; }
+  [[ $(cat "$MNT/kernel/slab/kmalloc-64/object_size") == 64 ]] || return 1
+  stat_is blocked_tasks 16 || return 1
+  ctl "resume shrink_store"
+  for p in "${pids[@]}"; do
+    wait "$p" || { echo "a writer failed"; return 1; }
+  done
+  stat_is blocked_tasks 0 && stat_is held_locks 0
+}
+
 # Every symlink in the tree is relative and resolves inside the mount (or dangles): no path
 # leads from the mount onto the host, and the daemon itself never follows a link.
 links_stay_inside() {
@@ -92,10 +118,12 @@ umount_under_load() {
 }
 
 ktap_header
-ktap_plan 6
+ktap_plan 7
 if slabfs_mount_tmp --kernel v6.18; then
   ktap_run "every symlink resolves inside the mount" links_stay_inside
   ktap_run "a client SIGKILLed while blocked leaves nothing held once its request ends" killed_client
+  ktap_run "16 writers blocked in the model at once: the mount still serves, all complete" \
+    many_parked_writers
   ktap_run "kill -9 of the daemon during a read storm leaves a dead mount" daemon_killed_mid_storm
   ktap_run "the next mount on that directory clears it and works" remount_clears
   ktap_run "umount with readers hammering the mount completes, no daemon left" umount_under_load
