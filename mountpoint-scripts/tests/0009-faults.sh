@@ -117,8 +117,29 @@ umount_under_load() {
   ((rc == 0)) && [[ -z $(slabfs_mount_type "$MNT") ]] && [[ -z $(slabfs_daemon_pids "$MNT") ]]
 }
 
+# umount -f aborts the FUSE connection (fuse_umount_begin) while a writer is parked in the
+# model: its request can never be answered now, so the daemon fails the model's waits
+# itself, its workers come back, and it exits instead of waiting on the parked task.
+aborted_with_parked_writer() {
+  local pid w
+  slabfs_cmd mount "$MNT" >/dev/null || return 1
+  pid=$(slabfs_daemon_pids "$MNT")
+  ctl "pause shrink_store"
+  bash -c "echo 1 > '$MNT/kernel/slab/kmalloc-64/shrink'" 2>/dev/null &
+  w=$!
+  ctl "await shrink_store timeout=20" || return 1
+  umount -f "$MNT" 2>/dev/null || true # aborts the connection even when it cannot unmount
+  if ! timeout 30 tail --pid="$pid" -f /dev/null; then
+    echo "daemon $pid still running 30 s after the abort"
+    return 1
+  fi
+  wait "$w" && { echo "the parked write succeeded"; return 1; }
+  # what is left is a dead mount point, as after kill -9: the next mount clears it
+  slabfs_cmd mount "$MNT" >/dev/null && slabfs_cmd umount "$MNT" >/dev/null
+}
+
 ktap_header
-ktap_plan 7
+ktap_plan 8
 if slabfs_mount_tmp --kernel v6.18; then
   ktap_run "every symlink resolves inside the mount" links_stay_inside
   ktap_run "a client SIGKILLed while blocked leaves nothing held once its request ends" killed_client
@@ -127,6 +148,8 @@ if slabfs_mount_tmp --kernel v6.18; then
   ktap_run "kill -9 of the daemon during a read storm leaves a dead mount" daemon_killed_mid_storm
   ktap_run "the next mount on that directory clears it and works" remount_clears
   ktap_run "umount with readers hammering the mount completes, no daemon left" umount_under_load
+  ktap_run "umount -f with a writer parked in the model: the daemon exits" \
+    aborted_with_parked_writer
   ktap_run "nothing of the mount is left" sh -c "! grep -q ' $MNT ' /proc/mounts"
 else
   ktap_fail_rest "no mount"

@@ -4,6 +4,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import jnr.ffi.LibraryLoader;
 import jnr.ffi.Memory;
@@ -90,6 +91,8 @@ final class FuseLoop {
   private final Object workersLock = new Object();
   /** Native memory that libfuse may still point into (argv strings). */
   private final List<Pointer> keepAlive = new ArrayList<>();
+  private final AtomicBoolean ended = new AtomicBoolean();
+  private Runnable onSessionEnd;
   private Pointer session;
   private Pointer channel;
   private long bufsize;
@@ -101,8 +104,13 @@ final class FuseLoop {
    *
    * @param fsName {@code argv[0]}, as {@code fuse_main()} gets it
    * @param options the command-line options, e.g. {@code {"-o", "ro,nopath"}}
+   * @param onSessionEnd run once when the session ends (unmounted, or told to exit) while
+   *     workers may still be busy: requests blocked in the filesystem now have nobody to
+   *     answer, and their workers must come back before the {@code struct fuse} is destroyed
    */
-  int serve(Path mountpoint, String fsName, String[] options, FuseOperations operations) {
+  int serve(Path mountpoint, String fsName, String[] options, FuseOperations operations,
+      Runnable onSessionEnd) {
+    this.onSessionEnd = onSessionEnd;
     List<String> argv = new ArrayList<>();
     argv.add(fsName);
     argv.add(mountpoint.toAbsolutePath().toString());
@@ -173,7 +181,7 @@ final class FuseLoop {
           if (res < 0) {
             log.error("reading /dev/fuse: errno {}", -res);
           }
-          lib.fuse_session_exit(session);
+          endSession();
           return;
         }
         if (idle.decrementAndGet() == 0) {
@@ -187,7 +195,14 @@ final class FuseLoop {
       }
     } catch (Throwable t) {
       log.error("FUSE worker {} failed", Thread.currentThread().getName(), t);
-      lib.fuse_session_exit(session);
+      endSession();
+    }
+  }
+
+  private void endSession() {
+    lib.fuse_session_exit(session);
+    if (ended.compareAndSet(false, true)) {
+      onSessionEnd.run();
     }
   }
 
@@ -212,13 +227,6 @@ final class FuseLoop {
       if (interrupted) {
         Thread.currentThread().interrupt();
       }
-    }
-  }
-
-  /** Workers started so far (they never exit before the session ends). */
-  int workers() {
-    synchronized (workersLock) {
-      return workers.size();
     }
   }
 

@@ -89,8 +89,11 @@ public final class SlabFuse extends FuseStubFS {
   public int serve(Kernel kernel, Path mountpoint, String[] options) {
     this.kernel = kernel;
     this.vfs = kernel.vfs();
-    // FuseLoop's workers start after these writes, so they see them
-    return new FuseLoop().serve(mountpoint, "slabfs", options, fuseOperations);
+    // FuseLoop's workers start after these writes, so they see them. Once the connection is
+    // gone, a request blocked in the model can never be answered: fail its waits, as
+    // slabfs umount does before unmounting.
+    return new FuseLoop().serve(mountpoint, "slabfs", options, fuseOperations,
+        kernel::abortBlocked);
   }
 
   /** Counted down when the kernel's FUSE_INIT has been answered. */
