@@ -31,7 +31,7 @@ WRITE_TIMEOUT=30
 # wait points that only file writes pass: pausing one cannot block a sim/ctl command
 SAFE_POINTS=(cpu_partial_store shrink_store validate_store param_attr_store)
 ALL_POINTS=(cpu_partial_store shrink_store validate_store kmem_cache_destroy cpu_down
-  module_init module_exit param_attr_store)
+  module_init module_exit try_module_get param_attr_store)
 
 # ---- garbage ----------------------------------------------------------------------
 

@@ -18,7 +18,7 @@ public final class WaitPoints {
   /** Every point the kernel code passes, in path order. */
   public static final Set<String> NAMES = Set.of(
       "cpu_partial_store", "shrink_store", "validate_store", "kmem_cache_destroy", "cpu_down",
-      "module_init", "module_exit", "param_attr_store");
+      "module_init", "module_exit", "try_module_get", "param_attr_store");
 
   private final Lockdep lockdep;
   private final Map<String, int[]> armed = new LinkedHashMap<>();

@@ -411,13 +411,26 @@ public final class Modules {
 
   // ------------------------------------------------------------------------- references
 
-  /** {@code try_module_get()}: fails once the module is going. */
+  /**
+   * {@code try_module_get()}: {@code module_is_live(mod) && atomic_inc_not_zero(&mod->refcnt)}.
+   * The increment must not resurrect a count that {@code try_stop_module()} has just taken to
+   * 0: a get that read LIVE before an rmmod's compare-and-set would otherwise succeed on a
+   * module that is being unloaded.
+   */
   public void moduleGet(String name) throws ErrnoException {
     Module m = find(name);
-    if (m.state != Module.State.LIVE) {
-      throw Errno.ENODEV.with("module " + name + " is " + m.state.shown);
-    }
-    m.refcnt.incrementAndGet();
+    int v;
+    do {
+      v = m.refcnt.get();
+      if (m.state != Module.State.LIVE || v == 0) {
+        // v == 0: try_stop_module() has won, state GOING follows under module_mutex
+        throw Errno.ENODEV.with("module " + name + " is "
+            + (v == 0 ? Module.State.GOING : m.state).shown);
+      }
+      // seen live, not yet counted: an rmmod can run to completion here, and the
+      // compare-and-set below then fails and sees the 0
+      slab.waitPoints().pass("try_module_get");
+    } while (!m.refcnt.compareAndSet(v, v + 1));
   }
 
   /** {@code module_put()}. */

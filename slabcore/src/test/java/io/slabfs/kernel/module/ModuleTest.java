@@ -50,6 +50,31 @@ class ModuleTest {
     return k.stats().replaceAll("(?m)^(requests|dmesg_records|caches_released|lockdep_\\w+) .*\n", "");
   }
 
+  /**
+   * try_module_get() with the module in hand while an rmmod runs to completion: the get
+   * must then fail (atomic_inc_not_zero on the count try_stop_module() zeroed), not revive
+   * the count of a module that is gone. Found by stress/module-churn, where such a get
+   * "succeeded" and its holder's next module_put found no module.
+   */
+  @Test
+  void moduleGetOvertakenByRmmod_fails() throws Exception {
+    boot(KernelEra.V6_18);
+    k.ctl("insmod racy");
+    k.ctl("pause try_module_get");
+    CompletableFuture<Errno> get =
+        CompletableFuture.supplyAsync(() -> ctlErrno("module_get racy"));
+    Errno rmmod;
+    try {
+      k.ctl("await try_module_get timeout=10");
+      rmmod = ctlErrno("rmmod racy");
+    } finally {
+      k.ctl("resume try_module_get");
+    }
+    assertThat(rmmod).isNull();
+    assertThat(get.get(10, TimeUnit.SECONDS)).isEqualTo(Errno.ENODEV);
+    assertThat(ctlErrno("module_put racy")).isEqualTo(Errno.ENOENT);
+  }
+
   @Test
   void loadShowsTheModuleDirectory_unloadRemovesIt_andNothingLeaks() throws Exception {
     boot(KernelEra.V6_18);
