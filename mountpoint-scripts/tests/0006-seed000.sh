@@ -12,7 +12,13 @@ SCENARIO="$ROOT/mountpoint-scripts/scenarios/seed-000-static-cache-vs-rmmod.sh"
 STAT_KEYS=(caches kobjects kernfs_nodes active_refs open_files modules held_locks blocked_tasks)
 
 ctl() { printf '%s' "$*" >"$MNT/sim/ctl"; }
-stats_now() { local k; for k in "${STAT_KEYS[@]}"; do printf '%s=%s ' "$k" "$(slabfs_stat "$MNT" "$k")"; done; }
+stats_now() {
+  local k v
+  for k in "${STAT_KEYS[@]}"; do
+    if [[ $k == open_files ]]; then v=$(slabfs_open_files "$MNT"); else v=$(slabfs_stat "$MNT" "$k"); fi
+    printf '%s=%s ' "$k" "$v"
+  done
+}
 stats_same() { local now; now=$(stats_now); [[ $now == "$1" ]] || { echo "was: $1"; echo "now: $now"; return 1; }; }
 umount_clean() {
   slabfs_cmd umount "$MNT" && [[ -z $(slabfs_mount_type "$MNT") ]] && [[ -z $(slabfs_daemon_pids "$MNT") ]]

@@ -358,6 +358,7 @@ ctl_state() {
   done
   find "$MNT/module" -mindepth 1 -maxdepth 1 -printf '%f\n' | LC_ALL=C sort | tr '\n' ' '
   while read -r k v; do
+    [[ $k == open_files ]] && v=$(slabfs_open_files "$MNT") # see there
     [[ " ${STABLE_STATS[*]} " == *" $k "* ]] && echo "$k $v"
   done <"$MNT/sim/stats"
   value "$MNT/devices/system/cpu/online"
