@@ -210,14 +210,7 @@ check_no_daemon() {
 ktap_header
 ktap_plan 22
 
-# shellcheck disable=SC2119 # default options
-if slabfs_mount_tmp; then
-  ktap_ok "slabfs mount returns 0 on a fresh directory"
-else
-  ktap_not_ok "slabfs mount returns 0 on a fresh directory"
-  ktap_fail_rest "mount failed"
-  ktap_finish
-fi
+slabfs_mount_first
 
 S=$MNT/kernel/slab
 ktap_run "/proc/mounts shows the mount as fuse.slabfs" check_proc_mounts

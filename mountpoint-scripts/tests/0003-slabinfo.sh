@@ -272,14 +272,7 @@ ktap_diag "slabinfo: $SLABINFO (from $CACHE/slabinfo.c)"
 
 HOST_BEFORE=$(host_slab_count)
 
-# shellcheck disable=SC2119 # default options
-if slabfs_mount_tmp; then
-  ktap_ok "slabfs mount returns 0 on a fresh directory"
-else
-  ktap_not_ok "slabfs mount returns 0 on a fresh directory"
-  ktap_fail_rest "mount failed"
-  ktap_finish
-fi
+slabfs_mount_first
 S=$MNT/kernel/slab
 
 ktap_run "slabinfo exits 0 and lists kmalloc-64 with object size 64" check_default

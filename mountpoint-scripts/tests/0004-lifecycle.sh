@@ -363,14 +363,7 @@ EINVAL_INPUTS=(' 5' '5 ' '-1' '0x10' '5\n\n' 'abc')
 ktap_header
 ktap_plan 76
 
-# shellcheck disable=SC2119 # default options
-if slabfs_mount_tmp; then
-  ktap_ok "slabfs mount returns 0 on a fresh directory"
-else
-  ktap_not_ok "slabfs mount returns 0 on a fresh directory"
-  ktap_fail_rest "mount failed"
-  ktap_finish
-fi
+slabfs_mount_first
 S=$MNT/kernel/slab
 K=$S/kmalloc-64
 

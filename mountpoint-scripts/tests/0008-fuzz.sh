@@ -711,14 +711,7 @@ FUZZ_FAILED=0
 make_inputs
 ktap_diag "seed $SEED: ${#INPUTS[@]} inputs, $(du -sh "$WORK" | cut -f1) in $WORK"
 
-# shellcheck disable=SC2119 # default options
-if slabfs_mount_tmp; then
-  ktap_ok "slabfs mount returns 0 on a fresh directory"
-else
-  ktap_not_ok "slabfs mount returns 0 on a fresh directory"
-  ktap_fail_rest "mount failed"
-  ktap_finish
-fi
+slabfs_mount_first
 S=$MNT/kernel/slab
 LOG=${SLABFS_STATE_DIR:-/tmp/slabfs}/$(sed 's#^/*##; s#[^A-Za-z0-9._-]#_#g' <<<"$MNT").log
 SECONDS=0

@@ -201,6 +201,7 @@ slabfs_tmpdir() {
   SLABFS_TMP_DIRS+=("$SLABFS_DIR")
 }
 
+# shellcheck disable=SC2120 # the suites pass mount options; slabfs_mount_first none
 slabfs_mount_tmp() {
   local out rc=0
   slabfs_tmpdir
@@ -208,6 +209,19 @@ slabfs_mount_tmp() {
   out=$(slabfs_cmd mount "$MNT" "$@" 2>&1) || rc=$?
   ktap_diag "$out"
   return "$rc"
+}
+
+# slabfs_mount_first: a suite's first test point, a default mount into MNT; if it fails,
+# every other planned point fails with it and the suite ends there.
+slabfs_mount_first() {
+  # shellcheck disable=SC2119 # default options
+  if slabfs_mount_tmp; then
+    ktap_ok "slabfs mount returns 0 on a fresh directory"
+  else
+    ktap_not_ok "slabfs mount returns 0 on a fresh directory"
+    ktap_fail_rest "mount failed"
+    ktap_finish
+  fi
 }
 
 # _slabfs_release DIR: unmount DIR if anything of it is left, then remove it.

@@ -11,11 +11,11 @@ import io.slabfs.kernel.locking.WaitPoints;
 import io.slabfs.kernel.sim.BootOptions;
 import io.slabfs.kernel.sim.BootSet;
 import io.slabfs.kernel.sim.Kernel;
+import io.slabfs.kernel.testing.Sim;
 import io.slabfs.kernel.testing.Sys;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.EnumSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -102,7 +102,7 @@ class SimCtlFuzzTest {
       if (hung) {
         return; // the property failed with the hung command; the state is of no interest
       }
-      Map<String, String> stats = stats();
+      Map<String, String> stats = Sim.stats(k);
       for (String key : List.of("held_locks", "blocked_tasks", "active_refs", "open_files",
           "tasks_holding_locks")) {
         assertThat(stats.get(key)).as("sim/stats %s at the end", key).isEqualTo("0");
@@ -163,27 +163,14 @@ class SimCtlFuzzTest {
       }
     }
     out.put("cpu online", Sys.cat(vfs, "/devices/system/cpu/online"));
-    Map<String, String> stats = stats();
+    Map<String, String> stats = Sim.stats(k);
     for (String key : STABLE_STATS) {
       out.put("stats " + key, stats.get(key));
     }
     return out;
   }
 
-  private Map<String, String> stats() {
-    Map<String, String> out = new LinkedHashMap<>();
-    for (String line : k.stats().split("\n")) {
-      String[] kv = line.split(" ", 2);
-      out.put(kv[0], kv[1]);
-    }
-    return out;
-  }
 
-  private List<String> newLines(long sinceSequence) {
-    List<String> all = k.dmesg().messages();
-    long n = Math.min(all.size(), k.dmesg().sequence() - sinceSequence);
-    return all.subList(all.size() - (int) n, all.size());
-  }
 
   /** Runs one command and checks the answer, dmesg, and (on failure) that nothing changed. */
   private Errno run(byte[] cmd, String channel) throws Exception {
@@ -191,7 +178,8 @@ class SimCtlFuzzTest {
     long seq = k.dmesg().sequence();
     Errno got = write(channel, cmd);
     String what = Garbage.show(cmd) + " answered " + (got == null ? "ok" : got.name());
-    assertThat(newLines(seq)).as("dmesg after %s", what).noneMatch(l -> l.startsWith("BUG:"));
+    assertThat(Sim.dmesgSince(k, seq)).as("dmesg after %s", what)
+        .noneMatch(l -> l.startsWith("BUG:"));
     if (got != null) {
       assertThat(CTL_ERRNOS).as(what).contains(got);
       assertThat(state()).as("state after the failed %s", what).isEqualTo(before);

@@ -14,12 +14,12 @@ import io.slabfs.kernel.sim.BootOptions;
 import io.slabfs.kernel.sim.BootSet;
 import io.slabfs.kernel.sim.Kernel;
 import io.slabfs.kernel.slab.KmemCache;
+import io.slabfs.kernel.testing.Sim;
 import io.slabfs.kernel.testing.Sys;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -116,9 +116,9 @@ class WritableFileFuzzTest {
       // the model's own consistency check, on the cache the fuzzing flushed and validated most
       long seq = k.dmesg().sequence();
       assertThat(Sys.write(vfs, "/kernel/slab/" + DEBUG_CACHE + "/validate", "1")).isEqualTo(1);
-      assertThat(newLines(seq)).as("validate of %s", DEBUG_CACHE)
+      assertThat(Sim.dmesgSince(k, seq)).as("validate of %s", DEBUG_CACHE)
           .noneMatch(l -> l.startsWith("BUG"));
-      Map<String, String> stats = stats();
+      Map<String, String> stats = Sim.stats(k);
       for (String key : List.of("held_locks", "blocked_tasks", "active_refs", "open_files")) {
         assertThat(stats.get(key)).as("sim/stats %s", key).isEqualTo("0");
       }
@@ -135,24 +135,10 @@ class WritableFileFuzzTest {
     return dir;
   }
 
-  /** {@code sim/stats}, read from the model so that no open file of the reader is counted. */
-  private Map<String, String> stats() {
-    Map<String, String> out = new LinkedHashMap<>();
-    for (String line : k.stats().split("\n")) {
-      String[] kv = line.split(" ", 2);
-      out.put(kv[0], kv[1]);
-    }
-    return out;
-  }
 
-  private List<String> newLines(long sinceSequence) {
-    List<String> all = k.dmesg().messages();
-    long n = Math.min(all.size(), k.dmesg().sequence() - sinceSequence);
-    return all.subList(all.size() - (int) n, all.size());
-  }
 
   private void assertNoBug(long sinceSequence) {
-    assertThat(newLines(sinceSequence)).as("dmesg").noneMatch(l -> l.startsWith("BUG:"));
+    assertThat(Sim.dmesgSince(k, sinceSequence)).as("dmesg").noneMatch(l -> l.startsWith("BUG:"));
   }
 
   /** Every readable file of the directories a write to {@code file} may touch, counters left out. */
