@@ -176,20 +176,8 @@ public final class Lockdep {
    */
   public boolean awaitTasks(java.util.function.Predicate<List<Task>> condition,
       long timeoutMillis) {
-    long deadline = System.currentTimeMillis() + timeoutMillis;
     synchronized (blockedChanged) {
-      while (!condition.test(tasks())) {
-        long left = deadline - System.currentTimeMillis();
-        if (left <= 0) {
-          return false;
-        }
-        try {
-          blockedChanged.wait(left);
-        } catch (InterruptedException e) {
-          return false;
-        }
-      }
-      return true;
+      return Waits.awaitUntil(blockedChanged, () -> condition.test(tasks()), timeoutMillis);
     }
   }
 

@@ -64,21 +64,9 @@ public final class WaitPoints {
 
   /** Waits until at least one task is parked at {@code name}; false on timeout. */
   public synchronized boolean awaitParked(String name, long timeoutMillis) {
-    long deadline = System.currentTimeMillis() + timeoutMillis;
-    while (true) {
+    return Waits.awaitUntil(this, () -> {
       int[] parked = armed.get(name);
-      if (parked != null && parked[0] > 0) {
-        return true;
-      }
-      long left = deadline - System.currentTimeMillis();
-      if (left <= 0) {
-        return false;
-      }
-      try {
-        wait(left);
-      } catch (InterruptedException e) {
-        return false;
-      }
-    }
+      return parked != null && parked[0] > 0;
+    }, timeoutMillis);
   }
 }
