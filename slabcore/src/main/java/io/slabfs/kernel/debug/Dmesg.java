@@ -26,6 +26,7 @@ public final class Dmesg {
   private final ArrayDeque<String> ring = new ArrayDeque<>();
   private int bytes;
   private long sequence;
+  private volatile Runnable listener;
 
   public Dmesg(KernelClock clock) {
     this.clock = clock;
@@ -52,7 +53,10 @@ public final class Dmesg {
       while (bytes > LOG_BUF_LEN && ring.size() > 1) {
         bytes -= ring.removeFirst().length();
       }
-      notifyAll();
+    }
+    Runnable l = listener;
+    if (l != null) {
+      l.run();
     }
   }
 
@@ -77,28 +81,22 @@ public final class Dmesg {
     return out;
   }
 
-  /**
-   * Waits until a line containing {@code text} is in the ring (already or newly logged);
-   * false on timeout.
-   */
-  public synchronized boolean awaitMessage(String text, long timeoutMillis) {
-    long deadline = System.currentTimeMillis() + timeoutMillis;
-    while (true) {
-      for (String record : ring) {
-        if (record.contains(text)) {
-          return true;
-        }
-      }
-      long left = deadline - System.currentTimeMillis();
-      if (left <= 0) {
-        return false;
-      }
-      try {
-        wait(left);
-      } catch (InterruptedException e) {
-        return false;
+  /** Whether a line containing {@code text} is in the ring. */
+  public synchronized boolean contains(String text) {
+    for (String record : ring) {
+      if (record.contains(text)) {
+        return true;
       }
     }
+    return false;
+  }
+
+  /**
+   * Runs {@code listener} after every printk, outside the ring's monitor (the locking layer, which
+   * sits above this one, wakes its waiters for new lines with it).
+   */
+  public void onPrintk(Runnable listener) {
+    this.listener = listener;
   }
 
   /** Number of records ever logged (not reset by {@link #clear()}). */

@@ -4,7 +4,7 @@ import io.slabfs.kernel.errno.Errno;
 import io.slabfs.kernel.errno.ErrnoException;
 import io.slabfs.kernel.locking.Lockdep;
 import io.slabfs.kernel.locking.Task;
-import io.slabfs.kernel.locking.Wait;
+import io.slabfs.kernel.locking.WaitQueueHead;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -22,13 +22,13 @@ import java.util.function.LongSupplier;
  * write lock, then drains node by node with the lock dropped, exactly as {@code
  * __kernfs_remove} does, so a remover never holds the rwsem while it waits for a {@code show()}
  * or {@code store()} to return. The drain is a real wait on {@link #deactivateWaitq}, woken by
- * the last {@link KernfsNode#putActive()}.
+ * the close of the last {@link KernfsNode.Active} reference.
  */
 public final class KernfsRoot {
   private static final int MAX_SYMLINK_DEPTH = 40;
 
   private final ReentrantReadWriteLock rwsem = new ReentrantReadWriteLock();
-  private final Object deactivateWaitq = new Object();
+  private final WaitQueueHead deactivateWaitq;
   private final AtomicLong lastIno = new AtomicLong(1);
   private final AtomicInteger nodes = new AtomicInteger();
   final AtomicLong activeRefs = new AtomicLong();
@@ -43,6 +43,7 @@ public final class KernfsRoot {
 
   public KernfsRoot(Lockdep lockdep, LongSupplier wallClockMillis) {
     this.lockdep = lockdep;
+    this.deactivateWaitq = new WaitQueueHead(lockdep);
     this.wallClockMillis = wallClockMillis;
     this.rootDir = new KernfsDir(this, null, "", 0755);
     rootDir.activate();
@@ -197,34 +198,18 @@ public final class KernfsRoot {
       if (kn.drained()) {
         return;
       }
-      lockdep.block(new Wait(new String[] {"kernfs_drain", "__kernfs_remove"}, deactivateWaitq,
-          kn::activeHolders, false, System.nanoTime(), "drain of " + kn.path()));
-      boolean interrupted = false;
-      try {
-        synchronized (deactivateWaitq) {
-          while (!kn.drained()) {
-            try {
-              deactivateWaitq.wait();
-            } catch (InterruptedException e) {
-              interrupted = true;
-            }
-          }
-        }
-      } finally {
-        lockdep.unblock();
-      }
-      if (interrupted) {
-        Thread.currentThread().interrupt();
-      }
+      deactivateWaitq.waitEvent(
+          kn::drained,
+          new WaitQueueHead.Sleep(
+              "drain of " + kn.path(), kn::activeHolders, false, "kernfs_drain",
+              "__kernfs_remove"));
     } finally {
       lockdep.release(file.activeMap());
     }
   }
 
   void wakeDrainers() {
-    synchronized (deactivateWaitq) {
-      deactivateWaitq.notifyAll();
-    }
+    deactivateWaitq.wakeUpAll();
   }
 
   /** An active child of {@code dir} by name. */

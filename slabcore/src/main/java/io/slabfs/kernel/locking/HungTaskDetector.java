@@ -174,9 +174,7 @@ public final class HungTaskDetector implements AutoCloseable {
       dmesg.printk("slabfs: deadlock " + names + ": breaking it by failing the system call of "
           + victim + " (waiting for " + w.what() + ") with -EDEADLK");
       victim.markVictim("deadlock broken: " + names);
-      synchronized (w.monitor()) {
-        w.monitor().notifyAll();
-      }
+      w.queue().wakeUpAll();
       return;
     }
   }

@@ -40,7 +40,8 @@ public final class Lockdep {
   private final Map<String, Integer> nameVersions = new HashMap<>();
   private final Map<LockClass, Map<LockClass, List<String>>> forward = new LinkedHashMap<>();
   private final Set<Task> tasks = ConcurrentHashMap.newKeySet();
-  private final Object blockedChanged = new Object();
+  /** Woken whenever a task starts waiting, for {@link #awaitTasks}. */
+  private final WaitQueueHead blockedChanged = new WaitQueueHead(this);
   private volatile boolean enabled = true;
   private int splats;
   private List<LockClass> lastCycle = List.of();
@@ -148,9 +149,7 @@ public final class Lockdep {
     Task t = Task.current();
     t.setBlocked(w);
     tasks.add(t);
-    synchronized (blockedChanged) {
-      blockedChanged.notifyAll();
-    }
+    blockedChanged.wakeUpAll();
   }
 
   /** Tasks blocked right now. */
@@ -176,9 +175,8 @@ public final class Lockdep {
    */
   public boolean awaitTasks(java.util.function.Predicate<List<Task>> condition,
       long timeoutMillis) {
-    synchronized (blockedChanged) {
-      return Waits.awaitUntil(blockedChanged, () -> condition.test(tasks()), timeoutMillis);
-    }
+    return blockedChanged.waitEventInterruptibleTimeout(
+        () -> condition.test(tasks()), timeoutMillis);
   }
 
   /** The current task stops waiting; a victim mark that came too late is dropped. */
@@ -204,9 +202,7 @@ public final class Lockdep {
       Wait w = t.blocked();
       if (w != null && w.abortable()) {
         t.markVictim(why);
-        synchronized (w.monitor()) {
-          w.monitor().notifyAll();
-        }
+        w.queue().wakeUpAll();
       }
     }
   }

@@ -12,7 +12,6 @@ import io.slabfs.kernel.kobject.KSet;
 import io.slabfs.kernel.locking.Lockdep;
 import io.slabfs.kernel.locking.Mutex;
 import io.slabfs.kernel.locking.Task;
-import io.slabfs.kernel.locking.Wait;
 import io.slabfs.kernel.slab.KmemCache;
 import io.slabfs.kernel.slab.KmemCacheArgs;
 import io.slabfs.kernel.slab.SlabCommon;
@@ -105,7 +104,7 @@ public final class Modules {
           + "' needs the static-cache series (--kernel v7+static-cache)");
     }
     Module m = new Module(name, kasan.region(name, 0x4000), 16384 + 4096 * spec.caches().size(),
-        4096);
+        4096, lockdep);
     // add_unformed_module(), under module_mutex
     moduleMutex.lock();
     try {
@@ -346,24 +345,10 @@ public final class Modules {
       }
       try (Task.Frame g = Task.enter("mod_kobject_put")) {
         m.kobj.put();
-        synchronized (m) {
-          if (!m.kobjectReleased()) {
-            lockdep.block(new Wait(new String[] {"wait_for_completion", "mod_kobject_put"}, m,
-                List::of, false, System.nanoTime(),
-                "module " + m.name + "'s kobject release (kobj_completion)"));
-            try {
-              while (!m.kobjectReleased()) {
-                try {
-                  m.wait();
-                } catch (InterruptedException e) {
-                  // TASK_UNINTERRUPTIBLE
-                }
-              }
-            } finally {
-              lockdep.unblock();
-            }
-          }
-        }
+        m.kobjCompletion.waitForCompletion(
+            "mod_kobject_put",
+            "module " + m.name + "'s kobject release (kobj_completion)",
+            List::of);
       }
       m.state = Module.State.UNFORMED;
       releaseDependencies(m); // module_unload_free()

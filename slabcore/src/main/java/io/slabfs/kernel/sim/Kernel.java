@@ -14,6 +14,7 @@ import io.slabfs.kernel.locking.HungTaskDetector;
 import io.slabfs.kernel.locking.Lockdep;
 import io.slabfs.kernel.locking.Task;
 import io.slabfs.kernel.locking.WaitPoints;
+import io.slabfs.kernel.locking.Workqueue;
 import io.slabfs.kernel.debug.Kallsyms;
 import io.slabfs.kernel.debug.Kasan;
 import io.slabfs.kernel.module.BuiltinModules;
@@ -49,7 +50,7 @@ public final class Kernel implements AutoCloseable {
   private final BuiltinModules builtinModules;
   private final Modules modules;
   private final Kasan kasan;
-  private java.util.concurrent.ScheduledExecutorService kobjectReleaser;
+  private Workqueue kobjectReleaser;
   private final SimCtl ctl;
   private final int bootCaches;
 
@@ -173,15 +174,7 @@ public final class Kernel implements AutoCloseable {
    * 1-4 s after its last put, on a kworker, announced in dmesg as the kernel does.
    */
   private void enableDelayedKobjectRelease(Random random) {
-    Task worker = new Task(199, "kworker/0:2");
-    kobjectReleaser = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(() -> Task.runAs(worker, () -> {
-        r.run();
-        return null;
-      }), "kworker/0:2");
-      t.setDaemon(true);
-      return t;
-    });
+    kobjectReleaser = new Workqueue(lockdep, "events", new Task(199, "kworker/0:2"));
     sysfs.setDelayedRelease((name, cleanup) -> {
       long jiffies;
       synchronized (random) {
@@ -189,11 +182,11 @@ public final class Kernel implements AutoCloseable {
       }
       dmesg.printk("kobject: '" + name + "' (" + Kallsyms.address(cleanup, false)
           + "): kobject_release, parent 0000000000000000 (delayed " + jiffies + ")");
-      kobjectReleaser.schedule(() -> {
+      kobjectReleaser.queueDelayed(() -> {
         try (Task.Frame f = Task.enter("kobject_delayed_cleanup")) {
           cleanup.run();
         }
-      }, jiffies * 4, java.util.concurrent.TimeUnit.MILLISECONDS);
+      }, jiffies * 4);
     });
   }
 
@@ -327,7 +320,7 @@ public final class Kernel implements AutoCloseable {
   public void close() {
     lockdep.abortAllWaits("slabfs is shutting down");
     if (kobjectReleaser != null) {
-      kobjectReleaser.shutdownNow();
+      kobjectReleaser.close();
     }
     hungTask.close();
     slab.shutdown();

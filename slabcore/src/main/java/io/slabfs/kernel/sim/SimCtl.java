@@ -39,6 +39,8 @@ final class SimCtl {
   private final Dmesg dmesg;
   private final Random random;
   private final io.slabfs.kernel.locking.Lockdep lockdep;
+  /** Woken by every printk, for {@code await_dmesg}. */
+  private final io.slabfs.kernel.locking.WaitQueueHead dmesgLogged;
   private final Map<String, ArrayDeque<KmemCache>> byName = new HashMap<>();
   private final Set<KmemCache> kernelOwned = new HashSet<>();
   private final Map<KmemCache, Integer> extraRefs = new HashMap<>();
@@ -57,6 +59,8 @@ final class SimCtl {
     this.hotplug = hotplug;
     this.dmesg = slab.dmesg();
     this.random = random;
+    this.dmesgLogged = new io.slabfs.kernel.locking.WaitQueueHead(lockdep);
+    dmesg.onPrintk(dmesgLogged::wakeUpAll);
   }
 
   /** Caches created by the slab code itself: they can be used but not destroyed. */
@@ -140,7 +144,7 @@ final class SimCtl {
           throw Errno.EINVAL.with("usage: await_dmesg TEXT [timeout=S]");
         }
         String text = String.join(" ", java.util.Arrays.copyOfRange(args, 0, words));
-        if (!dmesg.awaitMessage(text, timeout)) {
+        if (!dmesgLogged.waitEventInterruptibleTimeout(() -> dmesg.contains(text), timeout)) {
           throw Errno.ETIMEDOUT.with("no dmesg line with '" + printable(text) + "'");
         }
       }

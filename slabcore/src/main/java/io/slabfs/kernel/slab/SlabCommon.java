@@ -52,6 +52,10 @@ public final class SlabCommon {
   private final KSet slabKset;
   private final KType<KmemCache> slabKtype;
   private final Workqueue eventsWq;
+  /** The RCU kthread, for {@link #rcuBarrier}. */
+  private final Workqueue rcuWq;
+  /** A grace period of the model: a few tens of milliseconds, as on an idle machine. */
+  private static final long RCU_GRACE_MILLIS = 20;
   /** {@code slub_flushwq}: one worker per CPU, as {@code queue_work_on(cpu, ...)} gives. */
   private final Workqueue[] flushWq;
   private KmemCache kmemCache;
@@ -78,6 +82,7 @@ public final class SlabCommon {
     this.era = era;
     this.random = random;
     this.eventsWq = new Workqueue(lockdep, "events", "kworker/u" + 2 * cpus.nrPossible() + ":1");
+    this.rcuWq = new Workqueue(lockdep, "rcu", "rcu_preempt");
     this.flushWq = new Workqueue[cpus.nrPossible()];
     for (int cpu = 0; cpu < flushWq.length; cpu++) {
       flushWq[cpu] = new Workqueue(lockdep, "slub_flushwq", "kworker/" + cpu + ":1");
@@ -615,13 +620,12 @@ public final class SlabCommon {
     released.incrementAndGet();
   }
 
-  /** {@code rcu_barrier()}: waits out a grace period; a few tens of milliseconds here. */
-  static void rcuBarrier() {
-    try {
-      Thread.sleep(20);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+  /**
+   * {@code rcu_barrier()}: waits until the RCU callbacks queued so far have run, which takes a
+   * grace period; here a callback queued on the RCU kthread, due {@link #RCU_GRACE_MILLIS} from now.
+   */
+  private void rcuBarrier() {
+    rcuWq.flushWork(rcuWq.queueDelayed(() -> {}, RCU_GRACE_MILLIS));
   }
 
   // ------------------------------------------------------------------------ flush, hotplug
@@ -644,7 +648,7 @@ public final class SlabCommon {
         // flush_all_cpus_locked(): a flush_cpu_slab work item on each CPU that has
         // something to flush, then flush_work() on each
         var online = cpus.onlineMask();
-        java.util.List<java.util.concurrent.Future<?>> works = new java.util.ArrayList<>();
+        java.util.List<Workqueue.Work> works = new java.util.ArrayList<>();
         java.util.List<Integer> queuedOn = new java.util.ArrayList<>();
         for (int cpu = online.nextSetBit(0); cpu >= 0; cpu = online.nextSetBit(cpu + 1)) {
           if (s.hasCpuSlab(cpu)) {
@@ -711,6 +715,7 @@ public final class SlabCommon {
   /** Stops the work queue threads. */
   public void shutdown() {
     eventsWq.close();
+    rcuWq.close();
     for (Workqueue wq : flushWq) {
       wq.close();
     }
