@@ -4,6 +4,7 @@ import io.slabfs.kernel.cpu.CpuHotplug;
 import io.slabfs.kernel.cpu.CpuSysfs;
 import io.slabfs.kernel.cpu.Cpus;
 import io.slabfs.kernel.debug.Dmesg;
+import io.slabfs.kernel.era.KernelEra;
 import io.slabfs.kernel.errno.ErrnoException;
 import io.slabfs.kernel.kernfs.KernfsRoot;
 import io.slabfs.kernel.kernfs.Vfs;
@@ -228,22 +229,15 @@ public final class Kernel implements AutoCloseable {
   /** {@code sim/variant}: the era and every behaviour switch in force. */
   public String variant() {
     var era = options.era();
+    StringBuilder switches = new StringBuilder();
+    for (Enum<?> s : era.switches()) {
+      switches.append('\n').append(KernelEra.key(s)).append(' ').append(KernelEra.value(s));
+    }
     return "kernel "
         + era.id()
         + "\nrelease "
         + era.release()
-        + "\ndestroy_drain "
-        + (era.destroyDrainsUnderLocks() ? "under_cpu_hotplug_lock_and_slab_mutex" : "after_unlock")
-        + "\nrcu_cache_destroy "
-        + era.rcuDestroy().name().toLowerCase()
-        + "\ncpu_partial_store "
-        + (era.cpuPartialStoreFlushes() ? "set_and_flush_all" : "zero_only_no_lock")
-        + "\nleaked_cache "
-        + (era.leakedCacheStaysListed() ? "stays_listed" : "unlisted_and_unlinked")
-        + "\nsheaf_capacity_file "
-        + (era.sheaves() ? "yes" : "no")
-        + "\nstatic_caches "
-        + era.staticCaches().name().toLowerCase()
+        + switches
         + "\nhung_task_timeout "
         + options.hungTaskTimeoutSecs()
         + "\ndeadlock "
