@@ -1,5 +1,7 @@
 package io.slabfs.kernel.debug;
 
+import com.google.errorprone.annotations.FormatMethod;
+import com.google.errorprone.annotations.FormatString;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -61,7 +63,8 @@ public final class Dmesg {
   }
 
   /** {@code pr_*} with a format string, for convenience. */
-  public void printf(String format, Object... args) {
+  @FormatMethod
+  public void printf(@FormatString String format, Object... args) {
     printk(String.format(format, args));
   }
 

@@ -22,7 +22,9 @@ public final class ErrnoException extends Exception {
     return getMessage();
   }
 
+  /** {@code ENOENT: why}: the errno's name first, as strace shows a failed call. */
   @Override
+  @SuppressWarnings("OverrideThrowableToString") // getMessage() stays the bare reason (why())
   public String toString() {
     return errno.name() + ": " + getMessage();
   }

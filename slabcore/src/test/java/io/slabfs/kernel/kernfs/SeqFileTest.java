@@ -290,6 +290,7 @@ class SeqFileTest {
     root.createFile(dir, "other", 0400, new CountingOps(n -> "x\n"), 4096);
     root.createFile(dir, "store", 0600, new CountingOps(n -> "") {
       @Override
+      @SuppressWarnings("UnsynchronizedOverridesSynchronized") // parks mid-store on purpose
       public int write(byte[] buf, int len) {
         entered.countDown();
         awaitUninterruptibly(releaseStore);
