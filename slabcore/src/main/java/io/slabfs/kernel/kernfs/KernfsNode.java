@@ -142,9 +142,15 @@ public abstract sealed class KernfsNode permits KernfsDir, KernfsFile, KernfsLin
     }
   }
 
-  /** The tasks holding an active reference now. */
-  Collection<Task> activeHolders() {
+  /** The tasks holding an active reference now (also for reports and tests). */
+  public Collection<Task> activeHolders() {
     return List.copyOf(holders.keySet());
+  }
+
+  /** Active references held now, without the deactivation bias (for reports and tests). */
+  public int activeRefs() {
+    int v = active.get();
+    return v < 0 ? v - DEACTIVATED_BIAS : v;
   }
 
   /** {@code kernfs_activate()} for this node. */

@@ -238,4 +238,15 @@ public final class Vfs {
     KernfsOpenFile of = files.get(fh);
     return of == null ? Optional.empty() : Optional.of(of.node());
   }
+
+  /**
+   * The handles not yet released, by handle, to the path they were opened at ({@code /proc/PID/fd}
+   * for tests and reports); a directory's path ends in {@code /}.
+   */
+  public Map<Long, String> openHandles() {
+    Map<Long, String> out = new java.util.TreeMap<>();
+    files.forEach((fh, of) -> out.put(fh, of.node().path()));
+    dirs.forEach((fh, dir) -> out.put(fh, dir.path() + "/"));
+    return out;
+  }
 }

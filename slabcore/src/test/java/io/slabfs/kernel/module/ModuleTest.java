@@ -10,25 +10,29 @@ import io.slabfs.kernel.locking.Task;
 import io.slabfs.kernel.sim.BootOptions;
 import io.slabfs.kernel.sim.BootSet;
 import io.slabfs.kernel.sim.Kernel;
+import io.slabfs.kernel.testing.ExpectDmesg;
+import io.slabfs.kernel.testing.KernelTest;
+import io.slabfs.kernel.testing.Kernels;
 import io.slabfs.kernel.testing.Sys;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** Loadable modules: load and unload sequences, /sys/module files, and seed 000 per era. */
+@KernelTest
 class ModuleTest {
   private Kernel k;
 
-  @AfterEach
-  void tearDown() {
-    if (k != null) {
-      k.close();
-    }
+  private Kernels kernels;
+
+  @BeforeEach
+  void kernels(Kernels kernels) {
+    this.kernels = kernels;
   }
 
   private Kernel boot(KernelEra era) throws Exception {
-    k = Kernel.boot(BootOptions.defaults().withEra(era).withBootSet(BootSet.MINIMAL)
+    k = kernels.boot(BootOptions.defaults().withEra(era).withBootSet(BootSet.MINIMAL)
         .withHungTask(0, BootOptions.DeadlockMode.BREAK, false));
     return k;
   }
@@ -218,6 +222,7 @@ class ModuleTest {
 
   /** Unpinned: rmmod returns, module memory is freed, the late release touches it. */
   @Test
+  @ExpectDmesg("BUG: KASAN: use-after-free in kobject_put")
   void staticCache_unpinned_lateReleaseIsAUseAfterFree() throws Exception {
     boot(KernelEra.V7_STATIC_CACHE_UNPINNED);
     k.ctl("insmod st static_cache=st_cache:256");
