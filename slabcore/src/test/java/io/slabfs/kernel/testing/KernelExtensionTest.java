@@ -135,7 +135,7 @@ class KernelExtensionTest {
     @Test
     void leaksAnActiveReference(Kernel k) throws Exception {
       KernfsNode kn = k.kernfs().lookup("kernel/slab/kmalloc-64/order").orElseThrow();
-      asLeaker(() -> assertThat(kn.tryGetActive()).isTrue());
+      asLeaker(() -> kn.getActive()); // never closed: no kernfs_put_active
     }
 
     @Test
