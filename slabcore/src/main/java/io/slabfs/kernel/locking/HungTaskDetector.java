@@ -82,7 +82,7 @@ public final class HungTaskDetector implements AutoCloseable {
   public synchronized void check() {
     long now = nanoTime.getAsLong();
     List<Task> hung = new ArrayList<>();
-    for (Task t : lockdep.tasks()) {
+    for (Task t : lockdep.taskList().tasks()) {
       Wait w = t.blocked();
       if (w != null && now - w.sinceNanos() >= timeoutNanos) {
         hung.add(t);

@@ -201,7 +201,7 @@ public final class Kernel implements AutoCloseable {
 
   /** Before unmounting: blocked system calls fail, so their processes let go of the mount. */
   public void abortBlocked() {
-    lockdep.abortAllWaits("slabfs is shutting down");
+    lockdep.taskList().abortAllWaits("slabfs is shutting down");
   }
 
   public HungTaskDetector hungTask() {
@@ -267,7 +267,7 @@ public final class Kernel implements AutoCloseable {
    */
   public String stats() {
     Task self = Task.current();
-    List<Task> others = lockdep.tasks().stream().filter(t -> t != self).toList();
+    List<Task> others = lockdep.taskList().tasks().stream().filter(t -> t != self).toList();
     long ownActive = self.held().stream()
         .filter(h -> h.map().lockClass().name().equals("kn->active")).count();
     return "caches " + slab.caches().size()
@@ -318,7 +318,7 @@ public final class Kernel implements AutoCloseable {
 
   @Override
   public void close() {
-    lockdep.abortAllWaits("slabfs is shutting down");
+    lockdep.taskList().abortAllWaits("slabfs is shutting down");
     if (kobjectReleaser != null) {
       kobjectReleaser.close();
     }
