@@ -45,7 +45,7 @@ public final class Vfs {
 
   private KernfsNode resolve(String path) throws ErrnoException {
     requests.incrementAndGet();
-    Optional<KernfsNode> kn = root.lookup(path);
+    Optional<KernfsNode> kn = Namei.lookup(root, path);
     if (kn.isEmpty()) {
       throw Errno.ENOENT.with(path);
     }
@@ -111,7 +111,7 @@ public final class Vfs {
   public long opendir(String path) throws ErrnoException {
     KernfsNode kn = resolve(path);
     if (kn instanceof KernfsLink) {
-      kn = root.follow(kn).orElseThrow(() -> Errno.ENOENT.with(path + " dangles"));
+      kn = Namei.follow(root, kn).orElseThrow(() -> Errno.ENOENT.with(path + " dangles"));
     }
     if (!(kn instanceof KernfsDir dir)) {
       throw Errno.ENOTDIR.with(path);
@@ -162,7 +162,7 @@ public final class Vfs {
   public long open(String path, int flags) throws ErrnoException {
     KernfsNode kn = resolve(path);
     if (kn instanceof KernfsLink) {
-      Optional<KernfsNode> target = root.follow(kn);
+      Optional<KernfsNode> target = Namei.follow(root, kn);
       if (target.isEmpty()) {
         throw Errno.ENOENT.with(path + " dangles");
       }
@@ -224,7 +224,7 @@ public final class Vfs {
    */
   public void truncate(String path) throws ErrnoException {
     KernfsNode kn = resolve(path);
-    Optional<KernfsNode> target = root.follow(kn);
+    Optional<KernfsNode> target = Namei.follow(root, kn);
     if (target.isEmpty()) {
       throw Errno.ENOENT.with(path + " dangles");
     }
