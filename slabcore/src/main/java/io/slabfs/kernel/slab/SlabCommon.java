@@ -10,6 +10,7 @@ import io.slabfs.kernel.kobject.KObject;
 import io.slabfs.kernel.kobject.KSet;
 import io.slabfs.kernel.kobject.KType;
 import io.slabfs.kernel.debug.Kallsyms;
+import io.slabfs.kernel.debug.Warn;
 import io.slabfs.kernel.locking.Lockdep;
 import io.slabfs.kernel.locking.Mutex;
 import io.slabfs.kernel.locking.Task;
@@ -320,7 +321,8 @@ public final class SlabCommon {
     if (owner != null) {
       // create_cache(): s->owner = args->owner; kobject_get(s->owner) -- the seed 000 pin
       s.setStaticOwner(owner);
-      s.kobj().setResidence(owner.memory(), s.name());
+      s.kobj().setResidence(owner.memory(), s.name(), KmemCacheLayout.STATIC_OFFSET,
+          KmemCacheLayout.SIZE, KmemCacheLayout.KOBJ);
       if (era.staticCaches() == KernelEra.StaticCaches.PINNED) {
         owner.kobj().get();
       }
@@ -703,13 +705,9 @@ public final class SlabCommon {
     return i >= 0 && i + 1 < frames.size() ? frames.get(i + 1) : "do_syscall_64";
   }
 
-  /** {@code WARN()}: the cut-here block in dmesg, at {@code function}. */
+  /** {@code WARN()} in mm/slab_common.c, at {@code function}. */
   void warn(String message, String function) {
-    Task t = Task.current();
-    dmesg.taint().add('W');
-    dmesg.printk("------------[ cut here ]------------\n" + message + "\nWARNING: CPU: 0 PID: "
-        + t.pid() + " at mm/slab_common.c:529 " + Kallsyms.symbol(function) + "\n"
-        + "---[ end trace 0000000000000000 ]---");
+    Warn.warn(dmesg, Task.current().pid(), "mm/slab_common.c", 529, function, message);
   }
 
   /** Stops the work queue threads. */
