@@ -85,11 +85,12 @@ public final class KernfsOpenFile {
         Task.Frame b = Task.enter("vfs_read");
         Task.Frame c = Task.enter("kernfs_fop_read_iter");
         Task.Frame d = Task.enter("seq_read_iter")) {
-      return readLocked(pos, size);
+      return seqReadIter(pos, size);
     }
   }
 
-  private byte[] readLocked(long pos, int size) throws ErrnoException {
+  /** {@code seq_read_iter()}: under the open file's mutex, from the buffer or a new show(). */
+  private byte[] seqReadIter(long pos, int size) throws ErrnoException {
     mutex.lock();
     try {
       if (pos == 0) {

@@ -129,35 +129,31 @@ public final class KernfsRoot {
    */
   public void remove(KernfsNode kn) {
     try (Task.Frame f = Task.enter("kernfs_remove")) {
-      removeLocked(kn);
-    }
-  }
-
-  private void removeLocked(KernfsNode kn) {
-    List<KernfsNode> postOrder = new ArrayList<>();
-    rwsem.writeLock().lock();
-    try {
-      if (kn.isRemoved() || kn.parent() == null) {
-        return;
-      }
-      collectPostOrder(kn, postOrder);
-      for (KernfsNode pos : postOrder) {
-        pos.deactivate();
-      }
-    } finally {
-      rwsem.writeLock().unlock();
-    }
-    for (KernfsNode pos : postOrder) {
-      drain(pos);
+      List<KernfsNode> postOrder = new ArrayList<>();
       rwsem.writeLock().lock();
       try {
-        if (!pos.isRemoved()) {
-          pos.parent().unlink(pos);
-          pos.markRemoved();
-          nodes.decrementAndGet();
+        if (kn.isRemoved() || kn.parent() == null) {
+          return;
+        }
+        collectPostOrder(kn, postOrder);
+        for (KernfsNode pos : postOrder) {
+          pos.deactivate();
         }
       } finally {
         rwsem.writeLock().unlock();
+      }
+      for (KernfsNode pos : postOrder) {
+        drain(pos);
+        rwsem.writeLock().lock();
+        try {
+          if (!pos.isRemoved()) {
+            pos.parent().unlink(pos);
+            pos.markRemoved();
+            nodes.decrementAndGet();
+          }
+        } finally {
+          rwsem.writeLock().unlock();
+        }
       }
     }
   }

@@ -485,11 +485,15 @@ public final class SlabCommon {
    */
   public void destroy(KmemCache s) throws ErrnoException {
     try (Task.Frame f = Task.enter("kmem_cache_destroy")) {
-      destroyLocked(s);
+      kmemCacheDestroy(s);
     }
   }
 
-  private void destroyLocked(KmemCache s) throws ErrnoException {
+  /**
+   * The body of {@code kmem_cache_destroy()}, in its frame: takes {@code cpu_hotplug_lock} and
+   * {@code slab_mutex} itself.
+   */
+  private void kmemCacheDestroy(KmemCache s) throws ErrnoException {
     boolean err;
     boolean rcu = s.hasFlag(SlabFlags.SLAB_TYPESAFE_BY_RCU);
     hotplug.cpusReadLock();
@@ -638,39 +642,42 @@ public final class SlabCommon {
    */
   public void flushAll(KmemCache s) {
     try (Task.Frame f = Task.enter("flush_all")) {
-      flushAllLocked(s);
+      hotplug.cpusReadLock();
+      try {
+        flushAllCpusLocked(s);
+      } finally {
+        hotplug.cpusReadUnlock();
+      }
     }
   }
 
-  private void flushAllLocked(KmemCache s) {
-    hotplug.cpusReadLock();
+  /**
+   * {@code flush_all_cpus_locked()}, called with {@code cpus_read_lock} held: under {@code
+   * flush_lock}, a flush_cpu_slab work item on each CPU that has something to flush, then
+   * flush_work() on each.
+   */
+  private void flushAllCpusLocked(KmemCache s) {
+    flushLock.lock();
     try {
-      flushLock.lock();
-      try {
-        // flush_all_cpus_locked(): a flush_cpu_slab work item on each CPU that has
-        // something to flush, then flush_work() on each
-        var online = cpus.onlineMask();
-        java.util.List<Workqueue.Work> works = new java.util.ArrayList<>();
-        java.util.List<Integer> queuedOn = new java.util.ArrayList<>();
-        for (int cpu = online.nextSetBit(0); cpu >= 0; cpu = online.nextSetBit(cpu + 1)) {
-          if (s.hasCpuSlab(cpu)) {
-            int c = cpu;
-            works.add(flushWq[cpu].queue(() -> {
-              try (Task.Frame f = Task.enter("flush_cpu_slab")) {
-                s.flushCpu(c);
-              }
-            }));
-            queuedOn.add(cpu);
-          }
+      var online = cpus.onlineMask();
+      java.util.List<Workqueue.Work> works = new java.util.ArrayList<>();
+      java.util.List<Integer> queuedOn = new java.util.ArrayList<>();
+      for (int cpu = online.nextSetBit(0); cpu >= 0; cpu = online.nextSetBit(cpu + 1)) {
+        if (s.hasCpuSlab(cpu)) {
+          int c = cpu;
+          works.add(flushWq[cpu].queue(() -> {
+            try (Task.Frame f = Task.enter("flush_cpu_slab")) {
+              s.flushCpu(c);
+            }
+          }));
+          queuedOn.add(cpu);
         }
-        for (int i = 0; i < works.size(); i++) {
-          flushWq[queuedOn.get(i)].flushWork(works.get(i));
-        }
-      } finally {
-        flushLock.unlock();
+      }
+      for (int i = 0; i < works.size(); i++) {
+        flushWq[queuedOn.get(i)].flushWork(works.get(i));
       }
     } finally {
-      hotplug.cpusReadUnlock();
+      flushLock.unlock();
     }
   }
 
@@ -683,18 +690,14 @@ public final class SlabCommon {
   /** {@code slub_cpu_dead()}: under {@code slab_mutex}, flush that CPU in every cache. */
   private void slubCpuDead(int cpu) {
     try (Task.Frame f = Task.enter("slub_cpu_dead")) {
-      slubCpuDeadLocked(cpu);
-    }
-  }
-
-  private void slubCpuDeadLocked(int cpu) {
-    slabMutex.lock();
-    try {
-      for (KmemCache s : slabCaches) {
-        s.flushCpu(cpu);
+      slabMutex.lock();
+      try {
+        for (KmemCache s : slabCaches) {
+          s.flushCpu(cpu);
+        }
+      } finally {
+        slabMutex.unlock();
       }
-    } finally {
-      slabMutex.unlock();
     }
   }
 
