@@ -1,8 +1,10 @@
 package io.slabfs.kernel.debug;
 
 /**
- * Models: kernel/panic.c ({@code __warn()}). The report of a {@code WARN()}: the cut-here line,
- * the message, where it fired, the end marker; and the {@code W} taint.
+ * Models: kernel/panic.c.
+ *
+ * <p>{@code __warn()}: the report of a {@code WARN()}: the cut-here line, the message, where it
+ * fired, the end marker; and the {@code W} taint.
  */
 public final class Warn {
   private Warn() {}

@@ -5,7 +5,9 @@ import java.util.Optional;
 import java.util.stream.Collectors;
 
 /**
- * Which kernel's behaviour is simulated (product.md section 5, kernel-model.md section 0). An
+ * Ours: simulator.
+ *
+ * <p>Which kernel's behaviour is simulated (product.md section 5, kernel-model.md section 0). An
  * era is data: the few switches below, read at the few places where kernels differ.
  */
 public enum KernelEra {

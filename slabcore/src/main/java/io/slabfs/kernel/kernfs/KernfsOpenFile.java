@@ -10,7 +10,9 @@ import io.slabfs.kernel.locking.Task;
 import java.util.Arrays;
 
 /**
- * A {@code struct kernfs_open_file} with its single-record {@code seq_file}: what one {@code
+ * Models: fs/kernfs/file.c.
+ *
+ * <p>A {@code struct kernfs_open_file} with its single-record {@code seq_file}: what one {@code
  * open()} of an attribute gives.
  *
  * <p>Reads follow {@code seq_read_iter} (kernel-model 4.4): a read at position 0 resets the

@@ -14,7 +14,9 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.LongSupplier;
 
 /**
- * A {@code struct kernfs_root}: the tree, its {@code kernfs_rwsem}, and the {@code
+ * Models: fs/kernfs/dir.c.
+ *
+ * <p>A {@code struct kernfs_root}: the tree, its {@code kernfs_rwsem}, and the {@code
  * deactivate_waitq} on which removers drain (fs/kernfs/dir.c).
  *
  * <p>Concurrency. The rwsem guards every directory's children. Lookups take it for read;

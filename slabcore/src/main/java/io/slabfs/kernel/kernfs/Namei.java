@@ -5,10 +5,11 @@ import io.slabfs.kernel.errno.ErrnoException;
 import java.util.Optional;
 
 /**
- * Models: fs/namei.c. The path walk over a kernfs tree, as {@code link_path_walk()} does it for
- * {@link Vfs}: component by component from the root, symlinks in the middle followed by name (at
- * most {@code MAXSYMLINKS} deep), the last component not followed ({@code O_NOFOLLOW}, {@code
- * lstat}).
+ * Models: fs/namei.c.
+ *
+ * <p>The path walk over a kernfs tree, as {@code link_path_walk()} does it for {@link Vfs}:
+ * component by component from the root, symlinks in the middle followed by name (at most {@code
+ * MAXSYMLINKS} deep), the last component not followed ({@code O_NOFOLLOW}, {@code lstat}).
  *
  * <p>Concurrency: a walk holds {@link KernfsRoot}'s {@code kernfs_rwsem} for read throughout (the
  * kernel takes it per component in {@code kernfs_iop_lookup()}), so it never sees a half-linked

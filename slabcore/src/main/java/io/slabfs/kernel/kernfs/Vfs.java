@@ -11,7 +11,9 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The VFS-shaped face of the model: path-based {@code stat}, {@code readdir}, {@code readlink},
+ * Ours: simulator (the system calls of fs/open.c, fs/read_write.c and fs/stat.c as one face).
+ *
+ * <p>The VFS-shaped face of the model: path-based {@code stat}, {@code readdir}, {@code readlink},
  * {@code truncate}, and handle-based {@code open}/{@code read}/{@code write}/{@code release},
  * each answering with a value or an {@link ErrnoException}. Paths are as FUSE passes them
  * (absolute from the mount root); the last component is never followed.

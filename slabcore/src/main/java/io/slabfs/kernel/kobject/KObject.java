@@ -8,7 +8,9 @@ import java.util.Objects;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * A {@code struct kobject} (lib/kobject.c), embedded in its container {@code C} (the kernel's
+ * Models: lib/kobject.c.
+ *
+ * <p>A {@code struct kobject} (lib/kobject.c), embedded in its container {@code C} (the kernel's
  * {@code container_of}): a name, a parent, a reference count and a sysfs directory.
  *
  * <p>Lifetime. {@link #init} sets the count to 1; {@link #add} takes a reference on the parent

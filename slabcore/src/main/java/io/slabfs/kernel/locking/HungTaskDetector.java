@@ -15,7 +15,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 
 /**
- * {@code khungtaskd} (kernel/hung_task.c): once a second it looks at every blocked task; one
+ * Models: kernel/hung_task.c.
+ *
+ * <p>{@code khungtaskd} (kernel/hung_task.c): once a second it looks at every blocked task; one
  * blocked longer than the timeout is reported ({@code INFO: task ... blocked for more than N
  * seconds.}, its stack, then all held locks), once per wait, within the warning budget.
  *

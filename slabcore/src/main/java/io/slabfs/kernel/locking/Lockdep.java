@@ -13,7 +13,9 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Models: kernel/locking/lockdep.c. The lock validator, for the locks of one simulated kernel.
+ * Models: kernel/locking/lockdep.c.
+ *
+ * <p>The lock validator, for the locks of one simulated kernel.
  *
  * <p>Every acquisition goes through {@link #acquire} before the task blocks: the lock is
  * pushed on the task's held locks and, unless it is a trylock or recursive read, a dependency

@@ -7,11 +7,13 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Predicate;
 
 /**
- * Models: kernel/sched/core.c, the scheduler's side of the tasks that matter to lockdep and
- * khungtaskd: which tasks exist ({@code for_each_process_thread()}), and which of them sleep in
- * {@code TASK_UNINTERRUPTIBLE} and on what ({@code set_current_state()} before {@code
- * schedule()}, {@code __set_current_state(TASK_RUNNING)} after). The awaits ({@link #awaitTasks},
- * {@link #awaitBlocked}) and {@link #abortAllWaits} are ours: simulator.
+ * Models: kernel/sched/core.c.
+ *
+ * <p>The scheduler's side of the tasks that matter to lockdep and khungtaskd: which tasks exist
+ * ({@code for_each_process_thread()}), and which of them sleep in {@code TASK_UNINTERRUPTIBLE} and
+ * on what ({@code set_current_state()} before {@code schedule()}, {@code
+ * __set_current_state(TASK_RUNNING)} after). The awaits ({@link #awaitTasks}, {@link
+ * #awaitBlocked}) and {@link #abortAllWaits} are ours: simulator.
  *
  * <p>Only tasks that hold or wait for a modeled lock are listed: {@link Lockdep#acquire} and
  * {@link #block} add the current task, and it is dropped once it holds nothing and waits for

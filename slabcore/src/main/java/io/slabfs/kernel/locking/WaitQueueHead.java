@@ -6,7 +6,9 @@ import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
 /**
- * A wait queue head (include/linux/wait.h, kernel/sched/wait.c): the one way a task of the model
+ * Models: kernel/sched/wait.c.
+ *
+ * <p>A wait queue head (include/linux/wait.h, kernel/sched/wait.c): the one way a task of the model
  * sleeps. Every modeled wait (a mutex, a percpu rw-semaphore, a kernfs drain, a completion, a
  * workqueue flush, a wait point) is a {@link #waitEvent} on one of these, so the task list,
  * {@code sim/held_locks}, khungtaskd and the deadlock breaker see every wait the same way, and a

@@ -15,10 +15,12 @@ import java.security.MessageDigest;
 import java.util.List;
 
 /**
- * Models: kernel/module/sysfs.c. A loaded module's {@code /sys/module/NAME}: the module kobject,
- * {@code holders/} and the usage links in its dependencies' {@code holders/}, {@code
- * parameters/} ({@code module_param_sysfs_setup()}), the {@code modinfo_attrs}, {@code sections/}
- * and {@code notes/}; and {@code mod_kobject_put()}, which waits for the kobject's release.
+ * Models: kernel/module/sysfs.c.
+ *
+ * <p>A loaded module's {@code /sys/module/NAME}: the module kobject, {@code holders/} and the usage
+ * links in its dependencies' {@code holders/}, {@code parameters/} ({@code
+ * module_param_sysfs_setup()}), the {@code modinfo_attrs}, {@code sections/} and {@code notes/};
+ * and {@code mod_kobject_put()}, which waits for the kobject's release.
  *
  * <p>Concurrency: called by {@link Modules} outside {@code module_mutex}; kernfs serialises the
  * tree changes.

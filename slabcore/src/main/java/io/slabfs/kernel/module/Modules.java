@@ -19,9 +19,10 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Models: kernel/module/main.c. {@code load_module} / {@code delete_module} for the simulated
- * modules; their {@code /sys/module/NAME} directories are {@link ModuleSysfs}
- * (kernel/module/sysfs.c).
+ * Models: kernel/module/main.c.
+ *
+ * <p>{@code load_module} / {@code delete_module} for the simulated modules; their {@code
+ * /sys/module/NAME} directories are {@link ModuleSysfs} (kernel/module/sysfs.c).
  *
  * <p>Concurrency: {@link #modules} is guarded by {@code module_mutex}, which is held only for
  * the list changes, never across a module's {@code init()} or {@code exit()}, as in the kernel.

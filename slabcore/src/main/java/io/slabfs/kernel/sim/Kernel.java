@@ -30,9 +30,11 @@ import java.util.List;
 import java.util.Random;
 
 /**
- * Models: init/main.c ({@code start_kernel()}). The simulated machine: boots the subsystems in
- * kernel order and is the facade the FUSE adapter and the tests use ({@link Vfs}, the subsystems,
- * {@code sim/ctl}). One instance is one boot. The {@code sim/} files are {@link SimFiles}.
+ * Models: init/main.c.
+ *
+ * <p>The simulated machine ({@code start_kernel()}): boots the subsystems in kernel order and is
+ * the facade the FUSE adapter and the tests use ({@link Vfs}, the subsystems, {@code sim/ctl}). One
+ * instance is one boot. The {@code sim/} files are {@link SimFiles}.
  */
 public final class Kernel implements AutoCloseable {
   private static final KType<Object> PLAIN = kobj -> {};

@@ -10,7 +10,9 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 /**
- * Ours: simulator. {@code sim/}: the simulator's own window, which real sysfs does not have. Its files are not
+ * Ours: simulator.
+ *
+ * <p>{@code sim/}: the simulator's own window, which real sysfs does not have. Its files are not
  * sysfs attributes: they may be longer than a page ({@code dmesg}), and like procfs files they
  * report size 0. This class creates them and renders {@code variant} and {@code stats}.
  */

@@ -1,8 +1,10 @@
 package io.slabfs.kernel.slab;
 
 /**
- * Models: include/linux/slub_def.h, the layout of a {@code struct kmem_cache} on x86_64 as far
- * as KASAN reports about a static cache in freed module memory show it ({@code VAR+0xa0/0x100}).
+ * Models: mm/slab.h.
+ *
+ * <p>The layout of a {@code struct kmem_cache} on x86_64 as far as KASAN reports about a static
+ * cache in freed module memory show it ({@code VAR+0xa0/0x100}).
  */
 final class KmemCacheLayout {
   /** Where the simulated module's data places a static {@code struct kmem_cache}. */

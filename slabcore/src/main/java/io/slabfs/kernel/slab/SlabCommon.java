@@ -23,7 +23,10 @@ import java.util.List;
 import java.util.Random;
 
 /**
- * mm/slab_common.c and the sysfs half of mm/slub.c: the list of caches under {@code
+ * Models: mm/slab_common.c (for now also the sysfs, flush and CPU-dead parts of mm/slub.c,
+ * which issue 11 moves out).
+ *
+ * <p>mm/slab_common.c and the sysfs half of mm/slub.c: the list of caches under {@code
  * slab_mutex}, {@code kmem_cache_create()} with merging, {@code kmem_cache_destroy()} in the
  * three historical shapes, unique ids, {@code /sys/kernel/slab}, and the boot caches.
  *
