@@ -13,7 +13,7 @@ import java.nio.charset.StandardCharsets;
  * attribute ({@code param_attr_show} / {@code param_attr_store}, both under the module's
  * {@code kernel_param_lock}).
  */
-public final class KernelParam {
+final class KernelParam {
   private final String name;
   private final ParamType type;
   private final int perm;

@@ -12,7 +12,7 @@ import java.nio.charset.StandardCharsets;
  * from text ({@code ->set}) and printed ({@code ->get}). Values are kept as their canonical
  * text between the two, so {@code get(set(x))} is what the kernel would print.
  */
-public sealed interface ParamType {
+sealed interface ParamType {
   /** {@code ->set}: parses {@code val} (the store buffer, up to its NUL) to the stored value. */
   String set(byte[] val) throws ErrnoException;
 
