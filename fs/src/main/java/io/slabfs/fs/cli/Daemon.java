@@ -17,7 +17,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The mounted filesystem's process: boots the kernel model, serves it through FUSE until the
+ * Ours: simulator (the daemon process behind a mount).
+ *
+ * <p>The mounted filesystem's process: boots the kernel model, serves it through FUSE until the
  * mount goes away (umount, SIGTERM, Ctrl-C), then exits.
  *
  * <p>Readiness is not guessed: the mount counts as ready once libfuse has answered the kernel's

@@ -9,7 +9,9 @@ import java.util.Optional;
 import java.util.OptionalLong;
 
 /**
- * The host side of a mount: {@code /proc/self/mountinfo}, {@code fusermount}, and where a
+ * Ours: simulator (the host side of a mount, as fusermount sees it).
+ *
+ * <p>The host side of a mount: {@code /proc/self/mountinfo}, {@code fusermount}, and where a
  * mount's log and pid file live ({@code $SLABFS_STATE_DIR}, default {@code /tmp/slabfs}).
  */
 final class Mounts {

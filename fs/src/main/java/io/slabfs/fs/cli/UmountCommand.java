@@ -11,7 +11,11 @@ import java.util.concurrent.TimeoutException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
-/** {@code slabfs umount MOUNTPOINT}: unmount, then wait for the daemon to exit. */
+/**
+ * Ours: simulator.
+ *
+ * <p>{@code slabfs umount MOUNTPOINT}: unmount, then wait for the daemon to exit.
+ */
 @Command(name = "umount", mixinStandardHelpOptions = true, description = "Unmount a slabfs mount.")
 final class UmountCommand implements Callable<Integer> {
   static final Duration DAEMON_EXIT_TIMEOUT = Duration.ofSeconds(30);

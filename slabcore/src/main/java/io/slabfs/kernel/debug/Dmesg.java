@@ -10,7 +10,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The kernel log ring ({@code printk}). Each record is one line with the printk timestamp
+ * Models: kernel/printk/printk.c.
+ *
+ * <p>The kernel log ring ({@code printk}). Each record is one line with the printk timestamp
  * prefix {@code [    12.345678] }. The ring keeps at most {@link #LOG_BUF_LEN} bytes of text,
  * dropping the oldest records first, as {@code log_buf_len} does.
  *

@@ -10,7 +10,9 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * A {@code struct kernfs_node}: a directory, an attribute file or a symlink.
+ * Models: fs/kernfs/dir.c.
+ *
+ * <p>A {@code struct kernfs_node}: a directory, an attribute file or a symlink.
  *
  * <p>Concurrency. Two counters, as in fs/kernfs/dir.c. The node stays in memory for as long as
  * Java references it (the kernel's {@code count}). {@link #active} counts callers that are

@@ -10,7 +10,9 @@ import io.slabfs.kernel.locking.Task;
 import java.util.Arrays;
 
 /**
- * A {@code struct kernfs_open_file} with its single-record {@code seq_file}: what one {@code
+ * Models: fs/kernfs/file.c.
+ *
+ * <p>A {@code struct kernfs_open_file} with its single-record {@code seq_file}: what one {@code
  * open()} of an attribute gives.
  *
  * <p>Reads follow {@code seq_read_iter} (kernel-model 4.4): a read at position 0 resets the
@@ -85,11 +87,12 @@ public final class KernfsOpenFile {
         Task.Frame b = Task.enter("vfs_read");
         Task.Frame c = Task.enter("kernfs_fop_read_iter");
         Task.Frame d = Task.enter("seq_read_iter")) {
-      return readLocked(pos, size);
+      return seqReadIter(pos, size);
     }
   }
 
-  private byte[] readLocked(long pos, int size) throws ErrnoException {
+  /** {@code seq_read_iter()}: under the open file's mutex, from the buffer or a new show(). */
+  private byte[] seqReadIter(long pos, int size) throws ErrnoException {
     mutex.lock();
     try {
       if (pos == 0) {

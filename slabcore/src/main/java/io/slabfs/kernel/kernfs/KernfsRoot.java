@@ -14,7 +14,9 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.LongSupplier;
 
 /**
- * A {@code struct kernfs_root}: the tree, its {@code kernfs_rwsem}, and the {@code
+ * Models: fs/kernfs/dir.c.
+ *
+ * <p>A {@code struct kernfs_root}: the tree, its {@code kernfs_rwsem}, and the {@code
  * deactivate_waitq} on which removers drain (fs/kernfs/dir.c).
  *
  * <p>Concurrency. The rwsem guards every directory's children. Lookups take it for read;
@@ -25,8 +27,6 @@ import java.util.function.LongSupplier;
  * the close of the last {@link KernfsNode.Active} reference.
  */
 public final class KernfsRoot {
-  private static final int MAX_SYMLINK_DEPTH = 40;
-
   private final ReentrantReadWriteLock rwsem = new ReentrantReadWriteLock();
   private final WaitQueueHead deactivateWaitq;
   private final AtomicLong lastIno = new AtomicLong(1);
@@ -55,6 +55,11 @@ public final class KernfsRoot {
 
   public Lockdep lockdep() {
     return lockdep;
+  }
+
+  /** {@code kernfs_rwsem}, which {@link Namei} holds for read across a walk. */
+  ReentrantReadWriteLock rwsem() {
+    return rwsem;
   }
 
   long nextIno() {
@@ -126,35 +131,31 @@ public final class KernfsRoot {
    */
   public void remove(KernfsNode kn) {
     try (Task.Frame f = Task.enter("kernfs_remove")) {
-      removeLocked(kn);
-    }
-  }
-
-  private void removeLocked(KernfsNode kn) {
-    List<KernfsNode> postOrder = new ArrayList<>();
-    rwsem.writeLock().lock();
-    try {
-      if (kn.isRemoved() || kn.parent() == null) {
-        return;
-      }
-      collectPostOrder(kn, postOrder);
-      for (KernfsNode pos : postOrder) {
-        pos.deactivate();
-      }
-    } finally {
-      rwsem.writeLock().unlock();
-    }
-    for (KernfsNode pos : postOrder) {
-      drain(pos);
+      List<KernfsNode> postOrder = new ArrayList<>();
       rwsem.writeLock().lock();
       try {
-        if (!pos.isRemoved()) {
-          pos.parent().unlink(pos);
-          pos.markRemoved();
-          nodes.decrementAndGet();
+        if (kn.isRemoved() || kn.parent() == null) {
+          return;
+        }
+        collectPostOrder(kn, postOrder);
+        for (KernfsNode pos : postOrder) {
+          pos.deactivate();
         }
       } finally {
         rwsem.writeLock().unlock();
+      }
+      for (KernfsNode pos : postOrder) {
+        drain(pos);
+        rwsem.writeLock().lock();
+        try {
+          if (!pos.isRemoved()) {
+            pos.parent().unlink(pos);
+            pos.markRemoved();
+            nodes.decrementAndGet();
+          }
+        } finally {
+          rwsem.writeLock().unlock();
+        }
       }
     }
   }
@@ -240,70 +241,5 @@ public final class KernfsRoot {
     } finally {
       rwsem.readLock().unlock();
     }
-  }
-
-  /**
-   * Path walk as the VFS does it: every component must be active; symlinks in the middle of the
-   * path are followed by name, the last component is not followed. {@code path} is relative to
-   * the root, with or without a leading '/'.
-   */
-  public Optional<KernfsNode> lookup(String path) throws ErrnoException {
-    return walk(rootDir, path, 0);
-  }
-
-  private Optional<KernfsNode> walk(KernfsDir start, String path, int depth)
-      throws ErrnoException {
-    KernfsNode cur = start;
-    String[] parts = path.split("/");
-    rwsem.readLock().lock();
-    try {
-      for (int i = 0; i < parts.length; i++) {
-        String part = parts[i];
-        if (part.isEmpty() || part.equals(".")) {
-          continue;
-        }
-        if (cur instanceof KernfsLink link) {
-          if (depth >= MAX_SYMLINK_DEPTH) {
-            throw Errno.ELOOP.with(path);
-          }
-          Optional<KernfsNode> resolved = walk(link.parent(), link.targetPath(), depth + 1);
-          if (resolved.isEmpty()) {
-            return resolved;
-          }
-          cur = resolved.get();
-        }
-        if (!(cur instanceof KernfsDir dir)) {
-          throw Errno.ENOTDIR.with(path);
-        }
-        if (part.equals("..")) {
-          cur = dir.parent() == null ? dir : dir.parent();
-          continue;
-        }
-        Optional<KernfsNode> next = dir.child(part);
-        if (next.isEmpty()) {
-          return next;
-        }
-        cur = next.get();
-      }
-      return Optional.of(cur);
-    } finally {
-      rwsem.readLock().unlock();
-    }
-  }
-
-  /** Resolves a node that may be a symlink to what it points at now, by name. */
-  public Optional<KernfsNode> follow(KernfsNode kn) throws ErrnoException {
-    int depth = 0;
-    while (kn instanceof KernfsLink link) {
-      if (++depth > MAX_SYMLINK_DEPTH) {
-        throw Errno.ELOOP.with(kn.path());
-      }
-      Optional<KernfsNode> next = walk(link.parent(), link.targetPath(), depth);
-      if (next.isEmpty()) {
-        return next;
-      }
-      kn = next.get();
-    }
-    return Optional.of(kn);
   }
 }

@@ -4,8 +4,10 @@ import java.util.Collection;
 import java.util.function.Supplier;
 
 /**
- * A {@code struct completion} (kernel/sched/completion.c): {@code done} counts completions not yet
- * consumed; {@link #complete} adds one, {@link #completeAll} makes it infinite, and {@link
+ * Models: kernel/sched/completion.c.
+ *
+ * <p>A {@code struct completion} (kernel/sched/completion.c): {@code done} counts completions not
+ * yet consumed; {@link #complete} adds one, {@link #completeAll} makes it infinite, and {@link
  * #waitForCompletion} sleeps uninterruptibly until one is there and takes it.
  *
  * <p>Concurrency: {@link #done} is guarded by the wait queue's lock (this object's monitor).

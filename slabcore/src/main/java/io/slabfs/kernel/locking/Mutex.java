@@ -3,7 +3,9 @@ package io.slabfs.kernel.locking;
 import java.util.List;
 
 /**
- * A kernel {@code struct mutex}: sleeping, owned by one task, not recursive. Lockdep sees
+ * Models: kernel/locking/mutex.c.
+ *
+ * <p>A kernel {@code struct mutex}: sleeping, owned by one task, not recursive. Lockdep sees
  * every acquisition before the task sleeps; a task that takes a mutex it already holds is
  * reported and really deadlocks, as in the kernel.
  *

@@ -7,7 +7,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A {@code struct percpu_rw_semaphore} (kernel/locking/percpu-rwsem.c), e.g. {@code
+ * Models: kernel/locking/percpu-rwsem.c.
+ *
+ * <p>A {@code struct percpu_rw_semaphore} (kernel/locking/percpu-rwsem.c), e.g. {@code
  * cpu_hotplug_lock}. Readers never block each other. A writer first takes {@code sem->block}
  * (writer-writer exclusion): from that moment every new reader sleeps, even while old readers
  * still hold the lock; then it waits for the readers to leave. So reads are not recursion

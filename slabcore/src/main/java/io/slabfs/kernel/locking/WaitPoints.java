@@ -5,7 +5,9 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Named points in kernel paths where a task can be made to wait, so an interleaving that is
+ * Ours: simulator.
+ *
+ * <p>Named points in kernel paths where a task can be made to wait, so an interleaving that is
  * a narrow race in the kernel can be set up on purpose (the idea of the kernel's proposed
  * {@code kernfs_debug_should_wait()} hooks). A point does nothing until it is armed ({@code
  * pause}); then every task that reaches it sleeps, visibly blocked, until it is resumed.

@@ -6,9 +6,11 @@ import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
 /**
- * A wait queue head (include/linux/wait.h, kernel/sched/wait.c): the one way a task of the model
+ * Models: kernel/sched/wait.c.
+ *
+ * <p>A wait queue head (include/linux/wait.h, kernel/sched/wait.c): the one way a task of the model
  * sleeps. Every modeled wait (a mutex, a percpu rw-semaphore, a kernfs drain, a completion, a
- * workqueue flush, a wait point) is a {@link #waitEvent} on one of these, so lockdep's task table,
+ * workqueue flush, a wait point) is a {@link #waitEvent} on one of these, so the task list,
  * {@code sim/held_locks}, khungtaskd and the deadlock breaker see every wait the same way, and a
  * scheduler that wants to take control of the model's interleavings has one place to do it.
  *
@@ -20,12 +22,17 @@ import java.util.function.Supplier;
  * <p>Concurrency: sleepers wait on {@link #lock}'s monitor; {@link #wakeUpAll} notifies it.
  */
 public final class WaitQueueHead {
-  private final Lockdep lockdep;
+  private final TaskList tasks;
   private final Object lock;
 
   /** {@code DECLARE_WAIT_QUEUE_HEAD}: a queue with a lock of its own. */
   public WaitQueueHead(Lockdep lockdep) {
-    this.lockdep = lockdep;
+    this(lockdep.taskList());
+  }
+
+  /** A queue with a lock of its own whose sleepers show in {@code tasks}. */
+  WaitQueueHead(TaskList tasks) {
+    this.tasks = tasks;
     this.lock = this;
   }
 
@@ -34,7 +41,7 @@ public final class WaitQueueHead {
    * #waitEvent} holding it, the waker calls {@link #wakeUpAll} holding it or not.
    */
   public WaitQueueHead(Lockdep lockdep, Object lock) {
-    this.lockdep = lockdep;
+    this.tasks = lockdep.taskList();
     this.lock = lock;
   }
 
@@ -58,7 +65,7 @@ public final class WaitQueueHead {
 
   /**
    * {@code wait_event(wq, condition)}: sleeps in {@code TASK_UNINTERRUPTIBLE} until {@code
-   * condition} holds, visibly blocked on {@code sleep} to lockdep's task table and khungtaskd.
+   * condition} holds, visibly blocked on {@code sleep} to the task list and khungtaskd.
    * Returns at once, without blocking, if it holds already. Throws {@link DeadlockBroken} if the
    * sleep is abortable and the deadlock breaker (or unmount) chose this task.
    */
@@ -68,7 +75,7 @@ public final class WaitQueueHead {
         return;
       }
       Task t = Task.current();
-      lockdep.block(
+      tasks.block(
           new Wait(sleep.frames(), this, sleep.waitsFor(), sleep.abortable(), System.nanoTime(),
               sleep.what()));
       try {
@@ -83,14 +90,14 @@ public final class WaitQueueHead {
           }
         }
       } finally {
-        lockdep.unblock();
+        tasks.unblock();
       }
     }
   }
 
   /**
    * {@code wait_event_interruptible_timeout(wq, condition, timeout)}: sleeps in {@code
-   * TASK_INTERRUPTIBLE}, which khungtaskd does not watch and which lockdep's task table does not
+   * TASK_INTERRUPTIBLE}, which khungtaskd does not watch and which the task list does not
    * count as blocked, until {@code condition} holds (true), {@code timeoutMillis} pass or the
    * thread is interrupted (false). A negative timeout waits without a time limit ({@code
    * MAX_SCHEDULE_TIMEOUT}); 0 only checks. Used by the

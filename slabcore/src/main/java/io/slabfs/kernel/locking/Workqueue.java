@@ -6,11 +6,13 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * A workqueue ({@code system_wq}, {@code slub_flushwq}; kernel/workqueue.c) with one worker: work
- * items run in order on a kernel thread named like the kernel's ({@code kworker/0:1}); a delayed
- * item ({@code queue_delayed_work}) runs once its delay has passed; a task that waits for an item
- * ({@code flush_work}) sleeps on the item's {@link Completion}, blocked on the worker, visibly to
- * the hung-task detector.
+ * Models: kernel/workqueue.c.
+ *
+ * <p>A workqueue ({@code system_wq}, {@code slub_flushwq}; kernel/workqueue.c) with one worker:
+ * work items run in order on a kernel thread named like the kernel's ({@code kworker/0:1}); a
+ * delayed item ({@code queue_delayed_work}) runs once its delay has passed; a task that waits for
+ * an item ({@code flush_work}) sleeps on the item's {@link Completion}, blocked on the worker,
+ * visibly to the hung-task detector.
  *
  * <p>Concurrency: {@link #pending} and {@link #stopped} are guarded by this object's monitor, the
  * lock of the wait queue the idle worker sleeps on ({@code TASK_IDLE}, which khungtaskd ignores).

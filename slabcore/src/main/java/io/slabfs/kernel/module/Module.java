@@ -12,7 +12,9 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * A loaded module ({@code struct module}): its state, its reference count, its kobject ({@code
+ * Models: include/linux/module.h.
+ *
+ * <p>A loaded module ({@code struct module}): its state, its reference count, its kobject ({@code
  * mkobj.kobj}, whose release completes {@code kobj_completion}), its memory, and the caches its
  * {@code init()} created.
  *

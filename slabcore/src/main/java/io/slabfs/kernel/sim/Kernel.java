@@ -4,7 +4,6 @@ import io.slabfs.kernel.cpu.CpuHotplug;
 import io.slabfs.kernel.cpu.CpuSysfs;
 import io.slabfs.kernel.cpu.Cpus;
 import io.slabfs.kernel.debug.Dmesg;
-import io.slabfs.kernel.era.KernelEra;
 import io.slabfs.kernel.errno.ErrnoException;
 import io.slabfs.kernel.kernfs.KernfsRoot;
 import io.slabfs.kernel.kernfs.Vfs;
@@ -31,8 +30,11 @@ import java.util.List;
 import java.util.Random;
 
 /**
- * The simulated machine: boots the subsystems in kernel order and exposes the {@link Vfs} that
- * the FUSE adapter serves. One instance is one boot.
+ * Models: init/main.c.
+ *
+ * <p>The simulated machine ({@code start_kernel()}): boots the subsystems in kernel order and is
+ * the facade the FUSE adapter and the tests use ({@link Vfs}, the subsystems, {@code sim/ctl}). One
+ * instance is one boot. The {@code sim/} files are {@link SimFiles}.
  */
 public final class Kernel implements AutoCloseable {
   private static final KType<Object> PLAIN = kobj -> {};
@@ -202,7 +204,7 @@ public final class Kernel implements AutoCloseable {
 
   /** Before unmounting: blocked system calls fail, so their processes let go of the mount. */
   public void abortBlocked() {
-    lockdep.abortAllWaits("slabfs is shutting down");
+    lockdep.taskList().abortAllWaits("slabfs is shutting down");
   }
 
   public HungTaskDetector hungTask() {
@@ -211,6 +213,19 @@ public final class Kernel implements AutoCloseable {
 
   SimCtl ctl() {
     return ctl;
+  }
+
+  Cpus cpus() {
+    return cpus;
+  }
+
+  BuiltinModules builtinModules() {
+    return builtinModules;
+  }
+
+  /** The {@code kmem_cache_create()} calls of the boot set that succeeded. */
+  int bootCaches() {
+    return bootCaches;
   }
 
   /**
@@ -226,66 +241,12 @@ public final class Kernel implements AutoCloseable {
     }
   }
 
-  /** {@code sim/variant}: the era and every behaviour switch in force. */
-  public String variant() {
-    var era = options.era();
-    StringBuilder switches = new StringBuilder();
-    for (Enum<?> s : era.switches()) {
-      switches.append('\n').append(KernelEra.key(s)).append(' ').append(KernelEra.value(s));
-    }
-    return "kernel "
-        + era.id()
-        + "\nrelease "
-        + era.release()
-        + switches
-        + "\nhung_task_timeout "
-        + options.hungTaskTimeoutSecs()
-        + "\ndeadlock "
-        + options.deadlockMode().name().toLowerCase()
-        + "\ndebug_kobject_release "
-        + (options.debugKobjectRelease() ? "on" : "off")
-        + "\ncpus "
-        + options.cpus()
-        + "\nnodes "
-        + options.nodes()
-        + "\nboot "
-        + options.bootSet().id()
-        + "\nseed "
-        + options.seed()
-        + "\n";
-  }
-
   /**
-   * {@code sim/stats}: what the model holds now. The task reading it is left out of the lock
-   * and active-reference counts, so a quiet system reads 0 there.
+   * {@code sim/stats}: what the model holds now (rendered by {@link SimFiles#stats}). The task
+   * reading it is left out of the lock and active-reference counts.
    */
   public String stats() {
-    Task self = Task.current();
-    List<Task> others = lockdep.tasks().stream().filter(t -> t != self).toList();
-    long ownActive = self.held().stream()
-        .filter(h -> h.map().lockClass().name().equals("kn->active")).count();
-    return "caches " + slab.caches().size()
-        + "\ncaches_released " + slab.releasedCount()
-        + "\nkobjects " + sysfs.kobjectCount()
-        + "\nkernfs_nodes " + kernfs.nodeCount()
-        + "\nactive_refs " + (kernfs.activeRefCount() - ownActive)
-        + "\nopen_files " + kernfs.openFileCount()
-        + "\nbuiltin_modules " + builtinModules.names().size()
-        + "\nmodules " + modules.loadedCount()
-        + "\nuse_after_free_reports " + kasan.reportCount()
-        + "\ncpus_online " + cpus.numOnline()
-        + "\nboot_caches " + bootCaches
-        + "\ntasks_holding_locks " + others.stream().filter(t -> !t.held().isEmpty()).count()
-        + "\nheld_locks " + others.stream().mapToInt(t -> t.held().size()).sum()
-        + "\nblocked_tasks " + others.stream().filter(t -> t.blocked() != null).count()
-        + "\nlockdep_classes " + lockdep.classCount()
-        + "\nlockdep_dependencies " + lockdep.dependencyCount()
-        + "\nlockdep_splats " + lockdep.splatCount()
-        + "\nhung_task_reports " + hungTask.hungReports()
-        + "\ndeadlocks_broken " + hungTask.deadlocksBroken()
-        + "\ndmesg_records " + dmesg.sequence()
-        + "\nrequests " + vfs.requestCount()
-        + "\n";
+    return SimFiles.stats(this);
   }
 
   /**
@@ -312,7 +273,7 @@ public final class Kernel implements AutoCloseable {
 
   @Override
   public void close() {
-    lockdep.abortAllWaits("slabfs is shutting down");
+    lockdep.taskList().abortAllWaits("slabfs is shutting down");
     if (kobjectReleaser != null) {
       kobjectReleaser.close();
     }

@@ -148,7 +148,7 @@ class ModuleTest {
     w.start();
     k.ctl("await param_attr_store timeout=10");
     CompletableFuture<String> unload = run(new Task(3004, "rmmod"), "rmmod m");
-    assertThat(k.lockdep().awaitTasks(all -> all.stream().anyMatch(t -> t.blocked() != null
+    assertThat(k.lockdep().taskList().awaitTasks(all -> all.stream().anyMatch(t -> t.blocked() != null
         && t.blocked().what().startsWith("drain of module/m/parameters/level")), 10_000)).isTrue();
     assertThat(unload).isNotDone();
     k.ctl("resume param_attr_store");
@@ -210,7 +210,7 @@ class ModuleTest {
     assertThat(k.vfs().stat("/kernel/slab/st_cache").type().name()).isEqualTo("DIRECTORY");
     k.ctl("kobject_get st_cache");
     CompletableFuture<String> rmmod = run(new Task(2001, "rmmod"), "rmmod st");
-    assertThat(k.lockdep().awaitBlocked(1, 10_000)).isTrue();
+    assertThat(k.lockdep().taskList().awaitBlocked(1, 10_000)).isTrue();
     assertThat(rmmod).isNotDone();
     assertThat(k.vfs().readdir("/module/st")).as("empty but still there").isEmpty();
     k.ctl("kobject_put st_cache");

@@ -46,7 +46,7 @@ class Seed001Test {
     k.ctl("await " + attr + "_store timeout=10");
     CompletableFuture<String> dResult =
         run(new Task(1002, "D"), () -> ctl(k, "kmem_cache_destroy X"));
-    assertThat(k.lockdep().awaitBlocked(2, 10_000)).isTrue();
+    assertThat(k.lockdep().taskList().awaitBlocked(2, 10_000)).isTrue();
     CompletableFuture<String> hResult = run(new Task(1003, "H"), () -> {
       try {
         k.hotplug().cpuDown(1);
@@ -56,13 +56,13 @@ class Seed001Test {
       }
     });
     if (era == KernelEra.V5_19) {
-      assertThat(k.lockdep().awaitBlocked(3, 10_000)).as("H waits for D's read hold").isTrue();
+      assertThat(k.lockdep().taskList().awaitBlocked(3, 10_000)).as("H waits for D's read hold").isTrue();
     } else {
       assertThat(hResult.get(10, TimeUnit.SECONDS)).isEqualTo("ok");
     }
     k.ctl("resume " + attr + "_store");
     if (era == KernelEra.V5_19) {
-      assertThat(k.lockdep().awaitTasks(all -> w.blocked() != null
+      assertThat(k.lockdep().taskList().awaitTasks(all -> w.blocked() != null
           && w.blocked().what().startsWith("cpu_hotplug_lock"), 10_000)).isTrue();
       String log = String.join("\n", k.dmesg().messages());
       assertThat(log).contains("WARNING: possible circular locking dependency detected")
@@ -81,8 +81,8 @@ class Seed001Test {
     }
     assertThat(dResult.get(10, TimeUnit.SECONDS)).isEqualTo("ok");
     assertThat(hResult.get(10, TimeUnit.SECONDS)).isEqualTo("ok");
-    assertThat(k.lockdep().heldCount()).as("every lock free").isZero();
-    assertThat(k.lockdep().blockedCount()).isZero();
+    assertThat(k.lockdep().taskList().heldCount()).as("every lock free").isZero();
+    assertThat(k.lockdep().taskList().blockedCount()).isZero();
     assertThat(k.kernfs().activeRefCount()).isZero();
     assertThat(k.vfs().readdir("/kernel/slab")).doesNotContain("X");
   }

@@ -9,6 +9,7 @@ import static org.junit.platform.testkit.engine.EventConditions.test;
 import static org.junit.platform.testkit.engine.TestExecutionResultConditions.instanceOf;
 import static org.junit.platform.testkit.engine.TestExecutionResultConditions.message;
 
+import io.slabfs.kernel.kernfs.KernfsDir;
 import io.slabfs.kernel.kernfs.KernfsNode;
 import io.slabfs.kernel.kernfs.Vfs;
 import io.slabfs.kernel.locking.Task;
@@ -134,8 +135,12 @@ class KernelExtensionTest {
 
     @Test
     void leaksAnActiveReference(Kernel k) throws Exception {
-      KernfsNode kn = k.kernfs().lookup("kernel/slab/kmalloc-64/order").orElseThrow();
-      asLeaker(() -> kn.getActive()); // never closed: no kernfs_put_active
+      KernfsNode kn = k.kernfs().rootDir();
+      for (String name : new String[] {"kernel", "slab", "kmalloc-64", "order"}) {
+        kn = k.kernfs().child((KernfsDir) kn, name).orElseThrow();
+      }
+      KernfsNode order = kn;
+      asLeaker(() -> order.getActive()); // never closed: no kernfs_put_active
     }
 
     @Test

@@ -96,7 +96,7 @@ public final class Quiescence {
     settle();
     List<String> problems = new ArrayList<>();
     Lockdep lockdep = kernel.lockdep();
-    for (Task t : lockdep.tasks()) {
+    for (Task t : lockdep.taskList().tasks()) {
       for (HeldLock h : t.held()) {
         problems.add("held lock: task " + t + " still holds " + h.map().lockClass().withUsage()
             + " at " + h.map().address() + ", taken at " + h.at());
@@ -156,7 +156,7 @@ public final class Quiescence {
   private void settle() {
     long deadline = System.nanoTime() + SETTLE.toNanos();
     Set<Task> busy = new LinkedHashSet<>();
-    for (Task t : kernel.lockdep().tasks()) {
+    for (Task t : kernel.lockdep().taskList().tasks()) {
       if (!t.held().isEmpty() || t.blocked() != null) {
         busy.add(t);
       }
@@ -258,7 +258,7 @@ public final class Quiescence {
     expect(problems, stats, "active_refs", activeInTree, "active references on linked nodes");
     expect(problems, stats, "open_files", fileHandles, "file handles of the VFS");
     // the renderer leaves out the task reading sim/stats, so do the counts here
-    List<Task> others = new ArrayList<>(kernel.lockdep().tasks());
+    List<Task> others = new ArrayList<>(kernel.lockdep().taskList().tasks());
     others.remove(Task.current());
     expect(problems, stats, "held_locks", others.stream().mapToInt(t -> t.held().size()).sum(),
         "locks the tasks of lockdep hold");
