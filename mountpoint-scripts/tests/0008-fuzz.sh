@@ -713,7 +713,7 @@ ktap_diag "seed $SEED: ${#INPUTS[@]} inputs, $(du -sh "$WORK" | cut -f1) in $WOR
 
 slabfs_mount_first
 S=$MNT/kernel/slab
-LOG=${SLABFS_STATE_DIR:-/tmp/slabfs}/$(sed 's#^/*##; s#[^A-Za-z0-9._-]#_#g' <<<"$MNT").log
+LOG=$SLABFS_LOG
 SECONDS=0
 
 ktap_run "kmem_cache_create $DEBUG_CACHE 200 flags=SLAB_RED_ZONE|SLAB_POISON, alloc, free" \

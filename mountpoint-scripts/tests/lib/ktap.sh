@@ -13,7 +13,8 @@
 #
 # Mount helpers:
 #   slabfs_cmd ARGS...          "$SLABFS" ARGS, killed after SLABFS_CMD_TIMEOUT s (300)
-#   slabfs_mount_tmp [options]  mktemp -d, `slabfs mount DIR options`; sets MNT=DIR.
+#   slabfs_mount_tmp [options]  mktemp -d, `slabfs mount DIR options`; sets MNT=DIR and
+#                               SLABFS_LOG=the daemon's log (as the mount printed it).
 #                               Every such DIR is unmounted and removed on EXIT,
 #                               also after a failure, INT or TERM.
 #   slabfs_mount_type DIR       the /proc/mounts type of DIR (e.g. fuse.slabfs), or nothing
@@ -160,7 +161,13 @@ slabfs_cmd() {
 }
 
 slabfs_mount_type() {
-  awk -v d="$1" '$2 == d { t = $3 } END { if (t != "") print t }' /proc/mounts
+  # /proc/mounts writes space, tab, newline and backslash in octal (\040 ...)
+  local d=${1//\\/\\134}
+  d=${d// /\\040}
+  d=${d//$'\t'/\\011}
+  d=${d//$'\n'/\\012}
+  # (through the environment: awk -v would turn \040 back into a space)
+  SLABFS_MP=$d awk '$2 == ENVIRON["SLABFS_MP"] { t = $3 } END { if (t != "") print t }' /proc/mounts
 }
 
 slabfs_daemon_pids() {
@@ -207,6 +214,8 @@ slabfs_mount_tmp() {
   slabfs_tmpdir
   MNT=$SLABFS_DIR
   out=$(slabfs_cmd mount "$MNT" "$@" 2>&1) || rc=$?
+  # shellcheck disable=SC2034 # for the suites
+  SLABFS_LOG=$(sed -n 's/^slabfs: log: //p' <<<"$out")
   ktap_diag "$out"
   return "$rc"
 }

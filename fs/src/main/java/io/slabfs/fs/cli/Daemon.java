@@ -69,8 +69,7 @@ final class Daemon {
       System.setOut(System.err);
     }
     Path pidFile = Mounts.pidFile(mountpoint);
-    Files.createDirectories(pidFile.getParent());
-    Files.writeString(pidFile, ProcessHandle.current().pid() + "\n");
+    Mounts.writePidFile(mountpoint);
     log.info("slabfs {} booting: {}", mountpoint, options);
     // Boot on one core while jnr-fuse builds its callbacks on the other.
     FutureTask<Kernel> booting = new FutureTask<>(() -> Kernel.boot(options));
