@@ -28,6 +28,8 @@ export LC_ALL=C
 ROOT=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/../../.." && pwd)
 SLABFS="$ROOT/mountpoint-scripts/slabfs"
 export ROOT SLABFS
+# shellcheck source-path=SCRIPTDIR/../.. source=lib/sim.sh
+source "$ROOT/mountpoint-scripts/lib/sim.sh"
 
 KTAP_PLAN=0
 KTAP_NUM=0
@@ -188,18 +190,9 @@ slabfs_stat() {
     "$1/sim/stats"
 }
 
-# slabfs_open_files DIR: sim/stats open_files once the files closed before are released.
-# close(2) returns before FUSE's RELEASE has reached slabfs (sysfs releases synchronously),
-# so one read may still count a file closed just before it, or the read before it. The
-# smallest of five reads is the settled value; a leaked file is in every one of them.
-slabfs_open_files() {
-  local v min=
-  for _ in 1 2 3 4 5; do
-    v=$(slabfs_stat "$1" open_files) || return 1
-    if [[ -z $min ]] || ((v < min)); then min=$v; fi
-  done
-  echo "$min"
-}
+# slabfs_open_files DIR: sim/stats open_files once the files closed before are released
+# (lib/sim.sh says how).
+slabfs_open_files() { sim_open_files "$1"; }
 
 # slabfs_tmpdir: a tracked, canonical temporary directory in SLABFS_DIR.
 slabfs_tmpdir() {
