@@ -6,7 +6,8 @@
 #   ktap_ok "desc" | ktap_not_ok "desc" | ktap_skip "desc" "reason"
 #   ktap_run "desc" CHECK_FUNCTION ARGS...   # 0 = ok, 4 = skip (output is the reason),
 #                                            # else not ok (output printed as diagnostics;
-#                                            # also for ok points with KTAP_VERBOSE=1)
+#                                            # also for ok points with KTAP_VERBOSE=1);
+#                                            # not ok after KTAP_CASE_TIMEOUT s (60)
 #   ktap_fail_rest "reason"                  # mark every remaining planned point failed
 #   ktap_skip_all "reason"                   # instead of a plan: skip the whole suite, exit 4
 #   ktap_finish                              # exit 0 pass, 1 fail, 4 all skipped
@@ -71,13 +72,55 @@ ktap_skip() {
   echo "ok $KTAP_NUM - $1 # SKIP ${2:-}"
 }
 
-# ktap_run DESC CMD ARGS...: one test point from a command's exit status.
-# Check functions run with errexit off (they are in a condition), so they must
-# return their verdict explicitly.
+# Seconds one ktap_run point may take before it counts as hung: it fails, named, and its
+# processes are killed. A suite whose points run longer on purpose sets KTAP_CASE_TIMEOUT
+# itself, with the reason beside it.
+KTAP_CASE_TIMEOUT=${KTAP_CASE_TIMEOUT:-60}
+
+# _ktap_descendants PID: PID's children, their children, ... (parents first).
+_ktap_descendants() {
+  local c
+  for c in $(pgrep -P "$1" || true); do
+    echo "$c"
+    _ktap_descendants "$c"
+  done
+}
+
+# _ktap_timed LIMIT CMD ARGS...: run CMD; past LIMIT seconds kill it and every process it
+# started, and return 124 (as timeout(1) does). They stay in the suite's process group, so
+# a suite killed by run-tests' own limit takes them with it. A daemon that left the group
+# (setsid) is not killed here: the suite's exit trap unmounts what it mounted.
+_ktap_timed() {
+  local limit=$1 pid dog first='' rc=0 tree
+  shift
+  "$@" &
+  pid=$!
+  sleep "$limit" &
+  dog=$!
+  wait -n -p first "$pid" "$dog" || rc=$?
+  if [[ $first == "$dog" ]]; then
+    # freeze the tree so nothing new is started, then kill all of it
+    tree="$pid $(_ktap_descendants "$pid")"
+    # shellcheck disable=SC2086 # one pid per word
+    kill -STOP $tree 2>/dev/null || true
+    # shellcheck disable=SC2086
+    kill -KILL $tree 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+    echo "timed out after ${limit}s (KTAP_CASE_TIMEOUT)"
+    return 124
+  fi
+  kill "$dog" 2>/dev/null || true
+  wait "$dog" 2>/dev/null || true
+  return "$rc"
+}
+
+# ktap_run DESC CMD ARGS...: one test point from a command's exit status, within
+# KTAP_CASE_TIMEOUT seconds. Check functions run with errexit off (they are in a
+# condition), so they must return their verdict explicitly.
 ktap_run() {
   local desc=$1 out rc=0
   shift
-  out=$("$@" 2>&1) || rc=$?
+  out=$(_ktap_timed "$KTAP_CASE_TIMEOUT" "$@" 2>&1) || rc=$?
   case $rc in
     0)
       ktap_ok "$desc"
