@@ -71,6 +71,7 @@ final class Daemon {
     Path pidFile = Mounts.pidFile(mountpoint);
     Mounts.writePidFile(mountpoint);
     log.info("slabfs {} booting: {}", mountpoint, options);
+    log.info("slabfs {} FUSE options: {}", mountpoint, String.join(" ", fuseOptions()));
     // Boot on one core while jnr-fuse builds its callbacks on the other.
     FutureTask<Kernel> booting = new FutureTask<>(() -> Kernel.boot(options));
     new Thread(booting, "boot").start();
