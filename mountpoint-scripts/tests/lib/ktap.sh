@@ -215,8 +215,20 @@ slabfs_mount_type() {
   SLABFS_MP=$d awk '$2 == ENVIRON["SLABFS_MP"] { t = $3 } END { if (t != "") print t }' /proc/mounts
 }
 
+# slabfs_daemon_pids DIR: the slabfs processes whose command line is "... slabfs.jar mount
+# DIR ...", DIR compared whole (a pattern would also take "DIR b" for DIR).
 slabfs_daemon_pids() {
-  pgrep -f "slabfs\\.jar mount .*$1( |\$)" || true
+  local pid i
+  local -a argv
+  for pid in $(pgrep -f 'slabfs\.jar mount ' || true); do
+    mapfile -d '' -t argv 2>/dev/null <"/proc/$pid/cmdline" || continue
+    for ((i = 0; i + 2 < ${#argv[@]}; i++)); do
+      if [[ ${argv[i]} == *slabfs.jar && ${argv[i + 1]} == mount && ${argv[i + 2]} == "$1" ]]; then
+        echo "$pid"
+        break
+      fi
+    done
+  done
 }
 
 # slabfs_ctl DIR COMMAND...: one write(2) of the command to DIR/sim/ctl (no newline:
