@@ -71,9 +71,9 @@ final class Daemon {
       System.setOut(System.err);
     }
     Path pidFile = Mounts.pidFile(mountpoint);
-    Files.createDirectories(pidFile.getParent());
-    Files.writeString(pidFile, ProcessHandle.current().pid() + "\n");
+    Mounts.writePidFile(mountpoint);
     log.info("slabfs {} booting: {}", mountpoint, options);
+    log.info("slabfs {} FUSE options: {}", mountpoint, String.join(" ", fuseOptions()));
     // Boot on one core while jnr-fuse builds its callbacks on the other.
     FutureTask<Kernel> booting = new FutureTask<>(() -> Kernel.boot(options));
     new Thread(booting, "boot").start();
