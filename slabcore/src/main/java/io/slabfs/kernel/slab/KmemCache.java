@@ -292,6 +292,11 @@ public final class KmemCache {
     return alloc.runs();
   }
 
+  /** The model's slab runs, for test messages. */
+  String dumpRuns() {
+    return alloc.toString();
+  }
+
   /**
    * {@code validate_slab_cache()} after the flush: checks every slab against SLUB's
    * invariants. Returns the problems found (a non-empty list is a bug report).

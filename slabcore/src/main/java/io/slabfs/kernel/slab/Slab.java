@@ -7,8 +7,9 @@ package io.slabfs.kernel.slab;
  * run, so its memory grows with the number of distinct states, not with slabs or objects.
  *
  * <p>A run's slabs are consecutive in the cache's creation order ({@link #prev}/{@link
- * #next}) and, when the run is on a list, consecutive there too in the same order ({@link
- * #lprev}/{@link #lnext}). Guarded by its cache's allocator lock.
+ * #next}) and, when the run is on a list, consecutive there too ({@link #lprev}/{@link
+ * #lnext}): in the same order, or, for slabs that were pushed to the list's head one after the
+ * other ({@link #rev}), in the opposite one. Guarded by its cache's allocator lock.
  */
 final class Slab {
   /** Where a slab is: SLUB's frozen/unfrozen states and lists. */
@@ -42,6 +43,8 @@ final class Slab {
   SlabList list;
   Slab lprev;
   Slab lnext;
+  /** On its list, the run's slabs are in the reverse of their creation order. */
+  boolean rev;
 
   Slab(int node, int objects, int order, long n) {
     this.node = node;
@@ -94,6 +97,20 @@ final class Slab {
         head = s;
       }
       tail = s;
+      slabs += s.n;
+    }
+
+    /** Puts {@code s} just after {@code at}, which is on this list. */
+    void addAfter(Slab at, Slab s) {
+      s.list = this;
+      s.lprev = at;
+      s.lnext = at.lnext;
+      if (at.lnext != null) {
+        at.lnext.lprev = s;
+      } else {
+        tail = s;
+      }
+      at.lnext = s;
       slabs += s.n;
     }
 

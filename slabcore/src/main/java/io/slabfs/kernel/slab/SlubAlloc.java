@@ -142,8 +142,9 @@ final class SlubAlloc {
         long whole = f == 0 ? h.n : Math.min(h.n, left / f);
         long demote = f != 0 && whole * f == left ? whole - 1 : whole;
         if (demote > 0) {
-          Slab d = takeFront(h, demote);
+          Slab d = takeListFront(h, demote);
           partial.remove(d);
+          d.rev = false;
           allocated += demote * f;
           left -= demote * f;
           d.inuse = d.objects;
@@ -152,8 +153,9 @@ final class SlubAlloc {
           coalesce(d);
           continue;
         }
-        Slab one = takeFront(h, 1);
+        Slab one = takeListFront(h, 1);
         partial.remove(one);
+        one.rev = false;
         activate(one, cpu);
         continue;
       }
@@ -251,12 +253,13 @@ final class SlubAlloc {
       if (list.isEmpty()) {
         continue;
       }
-      Slab one = takeFront(list.head, 1);
+      Slab one = takeListFront(list.head, 1);
       list.remove(one);
+      one.rev = false;
       if (s.hasCpuPartial()) {
         long more = s.cpuPartialSlabs() / 2 + 1;
         while (more > 0 && !list.isEmpty()) {
-          Slab q = takeFront(list.head, Math.min(more, list.head.n));
+          Slab q = takeListFront(list.head, Math.min(more, list.head.n));
           list.remove(q);
           more -= q.n;
           q.where = Slab.Where.CPU_PARTIAL;
@@ -391,6 +394,7 @@ final class SlubAlloc {
     if (kept != null) {
       kept.where = Slab.Where.NODE_PARTIAL;
       kept.cpu = -1;
+      kept.rev = false;
       list.addLast(kept);
       coalesce(kept);
     }
@@ -416,6 +420,7 @@ final class SlubAlloc {
       Slab rest = chunk == r ? null : r;
       chunk.where = Slab.Where.CPU_PARTIAL;
       chunk.cpu = cpu;
+      chunk.rev = true; // pushed to the head one after the other
       list.addFirst(chunk);
       coalesce(chunk);
       r = rest;
@@ -429,7 +434,7 @@ final class SlubAlloc {
       list.remove(p);
       Slab.SlabList node = nodePartial[p.node];
       long stay = p.inuse == 0 ? stayBelow(node.slabs, p.n, s.minPartial()) : p.n;
-      Slab kept = stay == p.n ? p : stay == 0 ? null : takeFront(p, stay);
+      Slab kept = stay == p.n ? p : stay == 0 ? null : takeListFront(p, stay);
       if (kept != null) {
         kept.where = Slab.Where.NODE_PARTIAL;
         kept.cpu = -1;
@@ -607,17 +612,15 @@ final class SlubAlloc {
   }
 
   /**
-   * The first {@code k} slabs of {@code r} as a run of their own, just before what is left of
-   * {@code r} in creation order and on its list; {@code r} itself when {@code k} is all of it.
+   * The first {@code k} slabs of {@code r} in creation order as a run of their own, just
+   * before what is left of {@code r} (and next to it on its list); {@code r} itself when
+   * {@code k} is all of it.
    */
   private Slab takeFront(Slab r, long k) {
     if (k >= r.n) {
       return r;
     }
-    Slab q = new Slab(r.node, r.objects, r.order, k);
-    q.inuse = r.inuse;
-    q.where = r.where;
-    q.cpu = r.cpu;
+    Slab q = copyOf(r, k);
     q.prev = r.prev;
     q.next = r;
     if (r.prev != null) {
@@ -626,15 +629,55 @@ final class SlubAlloc {
       first = q;
     }
     r.prev = q;
-    if (r.list != null) {
-      Slab.SlabList list = r.list;
-      list.slabs -= k;
-      r.n -= k;
+    splitOnList(r, q, !r.rev);
+    return q;
+  }
+
+  /** The last {@code k} slabs of {@code r} in creation order, just after what is left of it. */
+  private Slab takeBack(Slab r, long k) {
+    if (k >= r.n) {
+      return r;
+    }
+    Slab q = copyOf(r, k);
+    q.next = r.next;
+    q.prev = r;
+    if (r.next != null) {
+      r.next.prev = q;
+    } else {
+      last = q;
+    }
+    r.next = q;
+    splitOnList(r, q, r.rev);
+    return q;
+  }
+
+  /** The first {@code k} slabs of {@code r} in the order of the list it is on. */
+  private Slab takeListFront(Slab r, long k) {
+    return r.rev ? takeBack(r, k) : takeFront(r, k);
+  }
+
+  private static Slab copyOf(Slab r, long k) {
+    Slab q = new Slab(r.node, r.objects, r.order, k);
+    q.inuse = r.inuse;
+    q.where = r.where;
+    q.cpu = r.cpu;
+    q.rev = r.rev;
+    return q;
+  }
+
+  /** Moves {@code q.n} slabs of {@code r} to {@code q}, placed before or after it on the list. */
+  private static void splitOnList(Slab r, Slab q, boolean before) {
+    Slab.SlabList list = r.list;
+    r.n -= q.n;
+    if (list == null) {
+      return;
+    }
+    list.slabs -= q.n;
+    if (before) {
       list.addBefore(r, q);
     } else {
-      r.n -= k;
+      list.addAfter(r, q);
     }
-    return q;
   }
 
   /** Merges {@code r} with its neighbours when they are in the same state (or defers it). */
@@ -647,14 +690,33 @@ final class SlubAlloc {
       return;
     }
     Slab p = r.prev;
-    if (p != null && p.sameState(r) && (r.list == null || r.lprev == p)) {
+    if (p != null && p.sameState(r) && adjacentOnList(p, r)) {
       absorb(p, r);
       r = p;
     }
     Slab n = r.next;
-    if (n != null && n.sameState(r) && (r.list == null || r.lnext == n)) {
+    if (n != null && n.sameState(r) && adjacentOnList(r, n)) {
       absorb(r, n);
     }
+  }
+
+  /**
+   * Whether {@code a} and its successor {@code b} (creation order) are neighbours on their
+   * list in an order one run can stand for; sets the merged orientation into {@code a}.
+   */
+  private static boolean adjacentOnList(Slab a, Slab b) {
+    if (a.list == null) {
+      return true;
+    }
+    if (b.lprev == a && (a.n == 1 || !a.rev) && (b.n == 1 || !b.rev)) {
+      a.rev = false;
+      return true;
+    }
+    if (b.lnext == a && (a.n == 1 || a.rev) && (b.n == 1 || b.rev)) {
+      a.rev = true;
+      return true;
+    }
+    return false;
   }
 
   /** {@code into} takes over {@code r}, its successor in creation order (and on the list). */
@@ -668,6 +730,18 @@ final class SlubAlloc {
     unlink(r);
     r.n = 0;
     r.where = Slab.Where.FREED;
+  }
+
+  /** The runs in creation order, for a failing test's message. */
+  @Override
+  public synchronized String toString() {
+    StringBuilder sb = new StringBuilder();
+    for (Slab r = first; r != null; r = r.next) {
+      sb.append(r.n).append('x').append(r.where).append(r.where == Slab.Where.CPU
+          || r.where == Slab.Where.CPU_PARTIAL ? "@" + r.cpu : "").append("/n").append(r.node)
+          .append(':').append(r.inuse).append('/').append(r.objects).append(' ');
+    }
+    return sb.toString();
   }
 
   // ------------------------------------------------------------------------------ check
