@@ -4,6 +4,9 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.BooleanSupplier;
+import io.slabfs.kernel.errno.Errno;
+import io.slabfs.kernel.errno.ErrnoException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -18,6 +21,8 @@ import org.slf4j.LoggerFactory;
 public final class Dmesg {
   /** {@code CONFIG_LOG_BUF_SHIFT=17}. */
   public static final int LOG_BUF_LEN = 1 << 17;
+  /** How often a waiter looks for a fatal signal, which wakes no Java monitor. */
+  static final long SIGNAL_POLL_MILLIS = 100;
 
   private static final Logger log = LoggerFactory.getLogger("dmesg");
 
@@ -79,9 +84,10 @@ public final class Dmesg {
 
   /**
    * Waits until a line containing {@code text} is in the ring (already or newly logged);
-   * false on timeout.
+   * false on timeout, {@code EINTR} once {@code fatalSignalPending} says the waiter was killed.
    */
-  public synchronized boolean awaitMessage(String text, long timeoutMillis) {
+  public synchronized boolean awaitMessage(String text, long timeoutMillis,
+      BooleanSupplier fatalSignalPending) throws ErrnoException {
     long deadline = System.currentTimeMillis() + timeoutMillis;
     while (true) {
       for (String record : ring) {
@@ -89,12 +95,17 @@ public final class Dmesg {
           return true;
         }
       }
+      // a killable wait (wait_event_killable): a killed caller ends it with EINTR
+      if (fatalSignalPending.getAsBoolean()) {
+        throw Errno.EINTR.with("fatal signal pending while waiting for '" + text + "'");
+      }
       long left = deadline - System.currentTimeMillis();
       if (left <= 0) {
         return false;
       }
       try {
-        wait(left);
+        // no wake-up comes with a signal: look for one every SIGNAL_POLL_MILLIS
+        wait(Math.min(left, SIGNAL_POLL_MILLIS));
       } catch (InterruptedException e) {
         return false;
       }

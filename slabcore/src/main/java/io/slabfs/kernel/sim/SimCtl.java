@@ -188,7 +188,7 @@ final class SimCtl {
           throw Errno.EINVAL.with("usage: await_dmesg TEXT [timeout=S]");
         }
         String text = String.join(" ", java.util.Arrays.copyOfRange(args, 0, words));
-        if (!dmesg.awaitMessage(text, timeout)) {
+        if (!dmesg.awaitMessage(text, timeout, Task.current()::fatalSignalPending)) {
           throw Errno.ETIMEDOUT.with("no dmesg line with '" + printable(text) + "'");
         }
       }
