@@ -6,7 +6,6 @@ import io.slabfs.kernel.errno.Errno;
 import io.slabfs.kernel.errno.ErrnoException;
 import io.slabfs.kernel.locking.Task;
 import java.util.ArrayList;
-import java.util.BitSet;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Random;
@@ -28,34 +27,34 @@ import java.util.Random;
  * one object at a time. Which objects {@code free} takes is the simulator's choice: from a
  * random slab on, in the order slabs were created, each slab emptied before the next.
  *
+ * <p>What is read out of this state ({@code show_slab_objects}, {@code validate_slab_cache},
+ * {@code slab_out_of_memory}) is in {@link SlubCounters}; how like slabs are kept as one run is
+ * in {@link SlabRuns}. The rest, about 550 lines, stays together: the allocation and free
+ * paths are one state machine over the same per-CPU and per-node lists.
+ *
  * <p>Concurrency: everything is guarded by this object's monitor, which stands for the
  * kernel's per-CPU {@code local_lock}s and per-node {@code list_lock}s together, so a {@code
  * show()} always sees counters that agree; under it only the page allocator's and dmesg's
  * leaf locks are taken.
  */
 final class SlubAlloc {
-  private final KmemCache s;
-  private final Cpus cpus;
+  final KmemCache s;
+  final Cpus cpus;
   private final PageAlloc pages;
-  private final Dmesg dmesg;
-  private final EraText text;
-  private final Ratelimit oomRatelimit;
-  private final int minOrder;
+  final Dmesg dmesg;
+  final EraText text;
+  final Ratelimit oomRatelimit;
+  final int minOrder;
   private final int minObjects;
   private final int allocflags;
 
-  private final Slab[] cpuSlab;
-  private final Slab.SlabList[] cpuPartial;
-  private final Slab.SlabList[] nodePartial;
-  private final long[] nrSlabs;
-  private final long[] totalObjects;
-  private long allocated;
-  private long liveSlabs;
-  /** Creation order. */
-  private Slab first;
-  private Slab last;
-  /** While a free sweep runs, runs to merge once it ends (merging would move its cursor). */
-  private List<Slab> deferred;
+  final Slab[] cpuSlab;
+  final Slab.SlabList[] cpuPartial;
+  final Slab.SlabList[] nodePartial;
+  final SlabRuns runs;
+  final long[] nrSlabs;
+  final long[] totalObjects;
+  long allocated;
 
   SlubAlloc(KmemCache s, Cpus cpus, PageAlloc pages, Dmesg dmesg) {
     this.s = s;
@@ -92,8 +91,9 @@ final class SlubAlloc {
     for (int i = 0; i < nodePartial.length; i++) {
       nodePartial[i] = new Slab.SlabList();
     }
-    this.nrSlabs = new long[cpus.nrNodes()];
-    this.totalObjects = new long[cpus.nrNodes()];
+    this.runs = new SlabRuns(cpus.nrNodes(), pages);
+    this.nrSlabs = runs.nrSlabs;
+    this.totalObjects = runs.totalObjects;
   }
 
   /** {@code get_order()}: the smallest order whose pages hold {@code size} bytes. */
@@ -132,7 +132,7 @@ final class SlubAlloc {
         cpuSlab[cpu] = null;
         c.where = Slab.Where.FULL;
         c.cpu = -1;
-        coalesce(c);
+        runs.coalesce(c);
       }
       Slab.SlabList partial = cpuPartial[cpu];
       if (!partial.isEmpty()) {
@@ -142,7 +142,7 @@ final class SlubAlloc {
         long whole = f == 0 ? h.n : Math.min(h.n, left / f);
         long demote = f != 0 && whole * f == left ? whole - 1 : whole;
         if (demote > 0) {
-          Slab d = takeListFront(h, demote);
+          Slab d = runs.takeListFront(h, demote);
           partial.remove(d);
           d.rev = false;
           allocated += demote * f;
@@ -150,10 +150,10 @@ final class SlubAlloc {
           d.inuse = d.objects;
           d.where = Slab.Where.FULL;
           d.cpu = -1;
-          coalesce(d);
+          runs.coalesce(d);
           continue;
         }
-        Slab one = takeListFront(h, 1);
+        Slab one = runs.takeListFront(h, 1);
         partial.remove(one);
         one.rev = false;
         activate(one, cpu);
@@ -171,12 +171,12 @@ final class SlubAlloc {
       if (want > 1) {
         long got = pages.allocUpTo(order, want - 1);
         if (got > 0) {
-          Slab full = newRun(node, per, order, got);
+          Slab full = runs.newRun(node, per, order, got);
           full.inuse = per;
           full.where = Slab.Where.FULL;
           allocated += got * per;
           left -= got * per;
-          coalesce(full);
+          runs.coalesce(full);
           continue;
         }
       }
@@ -203,42 +203,13 @@ final class SlubAlloc {
   private Slab newSlab(int cpu, int node) {
     Geometry geo = s.geometry();
     if (pages.allocOrWarn(geo.order(), allocflags, true, cpu)) {
-      return newRun(node, geo.objects(), geo.order(), 1);
+      return runs.newRun(node, geo.objects(), geo.order(), 1);
     }
     if (pages.allocOrWarn(minOrder, allocflags, false, cpu)) {
-      return newRun(node, minObjects, minOrder, 1);
+      return runs.newRun(node, minObjects, minOrder, 1);
     }
-    slabOutOfMemory(cpu);
+    SlubCounters.slabOutOfMemory(this, cpu);
     return null;
-  }
-
-  /** {@code slab_out_of_memory(s, gfpflags, NUMA_NO_NODE)}, rate limited as the kernel's. */
-  private void slabOutOfMemory(int cpu) {
-    String note = oomRatelimit.check();
-    if (note == null) {
-      return;
-    }
-    if (!note.isEmpty()) {
-      dmesg.printk(note);
-    }
-    int gfp = PageAlloc.GFP_KERNEL;
-    String gfpText = "gfp=0x" + Integer.toHexString(gfp) + "(" + PageAlloc.gfpNames(gfp) + ")";
-    if (text.slubOomNamesCpu()) {
-      dmesg.printk("SLUB: Unable to allocate memory on CPU " + cpu + " (of node "
-          + cpus.cpuToNode(cpu) + ") on node -1, " + gfpText);
-    } else {
-      dmesg.printk("SLUB: Unable to allocate memory on node -1, " + gfpText);
-    }
-    dmesg.printk("  cache: " + s.name() + ", object size: " + s.objectSize() + ", buffer size: "
-        + s.size() + ", default order: " + s.geometry().order() + ", min order: " + minOrder);
-    if (minOrder > getOrder(s.objectSize())) {
-      dmesg.printk("  " + s.name() + " debugging increased min order, use "
-          + (text.slubOomNamesCpu() ? "slab_debug" : "slub_debug") + "=O to disable.");
-    }
-    for (int node = 0; node < nodePartial.length; node++) {
-      dmesg.printk("  node " + node + ": slabs: " + nrSlabs[node] + ", objs: "
-          + totalObjects[node] + ", free: " + countPartial(node, false));
-    }
   }
 
   /**
@@ -253,19 +224,19 @@ final class SlubAlloc {
       if (list.isEmpty()) {
         continue;
       }
-      Slab one = takeListFront(list.head, 1);
+      Slab one = runs.takeListFront(list.head, 1);
       list.remove(one);
       one.rev = false;
       if (s.hasCpuPartial()) {
         long more = s.cpuPartialSlabs() / 2 + 1;
         while (more > 0 && !list.isEmpty()) {
-          Slab q = takeListFront(list.head, Math.min(more, list.head.n));
+          Slab q = runs.takeListFront(list.head, Math.min(more, list.head.n));
           list.remove(q);
           more -= q.n;
           q.where = Slab.Where.CPU_PARTIAL;
           q.cpu = cpu;
           cpuPartial[cpu].addLast(q);
-          coalesce(q);
+          runs.coalesce(q);
         }
       }
       return one;
@@ -290,16 +261,16 @@ final class SlubAlloc {
     if (count <= 0) {
       return;
     }
-    long index = random.nextInt((int) Math.min(liveSlabs, Integer.MAX_VALUE));
-    Slab cur = first;
+    long index = random.nextInt((int) Math.min(runs.liveSlabs, Integer.MAX_VALUE));
+    Slab cur = runs.first;
     while (index >= cur.n) {
       index -= cur.n;
       cur = cur.next;
     }
     if (index > 0) {
-      takeFront(cur, index); // cur now starts at the chosen slab
+      runs.takeFront(cur, index); // cur now starts at the chosen slab
     }
-    deferred = new ArrayList<>();
+    runs.startDeferring();
     long left = count;
     try {
       while (left > 0) {
@@ -308,7 +279,7 @@ final class SlubAlloc {
               + count + " objects of " + s.name());
         }
         if (cur == null) {
-          cur = first;
+          cur = runs.first;
         }
         if (cur.where == Slab.Where.FREED || cur.inuse == 0) {
           cur = cur.next; // a discarded run keeps its successor
@@ -317,7 +288,7 @@ final class SlubAlloc {
         int u = cur.inuse;
         long whole = Math.min(cur.n, left / u);
         int k = whole == 0 ? (int) left : u;
-        Slab piece = takeFront(cur, whole == 0 ? 1 : whole);
+        Slab piece = runs.takeFront(cur, whole == 0 ? 1 : whole);
         Slab following = piece == cur ? cur.next : cur;
         left -= piece.n * k;
         allocated -= piece.n * k;
@@ -325,11 +296,7 @@ final class SlubAlloc {
         cur = following;
       }
     } finally {
-      List<Slab> merge = deferred;
-      deferred = null;
-      for (Slab r : merge) {
-        coalesce(r);
-      }
+      runs.endDeferring();
     }
   }
 
@@ -342,7 +309,7 @@ final class SlubAlloc {
     switch (r.where) {
       case CPU, CPU_PARTIAL -> {
         r.inuse -= k; // frozen: the frees go straight to the slab's freelist
-        coalesce(r);
+        runs.coalesce(r);
       }
       case NODE_PARTIAL -> {
         r.inuse -= k;
@@ -352,13 +319,13 @@ final class SlubAlloc {
           long discard = atLeast(list.slabs, s.minPartial())
               ? Math.min(r.n, list.slabs - s.minPartial() + 1) : 0;
           if (discard > 0) {
-            Slab gone = takeFront(r, discard);
+            Slab gone = runs.takeFront(r, discard);
             list.remove(gone);
-            discard(gone);
+            runs.discard(gone);
           }
         }
         if (r.where != Slab.Where.FREED) {
-          coalesce(r);
+          runs.coalesce(r);
         }
       }
       case FULL -> {
@@ -390,16 +357,16 @@ final class SlubAlloc {
       // the first free puts it on the list, the last one empties it there
       stay = stayBelow(list.slabs + 1, r.n, s.minPartial());
     }
-    Slab kept = stay == r.n ? r : stay == 0 ? null : takeFront(r, stay);
+    Slab kept = stay == r.n ? r : stay == 0 ? null : runs.takeFront(r, stay);
     if (kept != null) {
       kept.where = Slab.Where.NODE_PARTIAL;
       kept.cpu = -1;
       kept.rev = false;
       list.addLast(kept);
-      coalesce(kept);
+      runs.coalesce(kept);
     }
     if (kept != r) {
-      discard(r);
+      runs.discard(r);
     }
   }
 
@@ -416,13 +383,13 @@ final class SlubAlloc {
         putPartials(list);
       }
       long room = Math.max(1, limit - list.slabs);
-      Slab chunk = room >= r.n ? r : takeFront(r, room);
+      Slab chunk = room >= r.n ? r : runs.takeFront(r, room);
       Slab rest = chunk == r ? null : r;
       chunk.where = Slab.Where.CPU_PARTIAL;
       chunk.cpu = cpu;
       chunk.rev = true; // pushed to the head one after the other
       list.addFirst(chunk);
-      coalesce(chunk);
+      runs.coalesce(chunk);
       r = rest;
     }
   }
@@ -434,15 +401,15 @@ final class SlubAlloc {
       list.remove(p);
       Slab.SlabList node = nodePartial[p.node];
       long stay = p.inuse == 0 ? stayBelow(node.slabs, p.n, s.minPartial()) : p.n;
-      Slab kept = stay == p.n ? p : stay == 0 ? null : takeListFront(p, stay);
+      Slab kept = stay == p.n ? p : stay == 0 ? null : runs.takeListFront(p, stay);
       if (kept != null) {
         kept.where = Slab.Where.NODE_PARTIAL;
         kept.cpu = -1;
         node.addLast(kept);
-        coalesce(kept);
+        runs.coalesce(kept);
       }
       if (kept != p) {
-        discard(p);
+        runs.discard(p);
       }
     }
   }
@@ -481,14 +448,14 @@ final class SlubAlloc {
       cpuSlab[cpu] = null;
       c.cpu = -1;
       if (c.inuse == 0 && atLeast(nodePartial[c.node].slabs, s.minPartial())) {
-        discard(c);
+        runs.discard(c);
       } else if (c.inuse == c.objects) {
         c.where = Slab.Where.FULL;
-        coalesce(c);
+        runs.coalesce(c);
       } else {
         c.where = Slab.Where.NODE_PARTIAL;
         nodePartial[c.node].addFirst(c);
-        coalesce(c);
+        runs.coalesce(c);
       }
     }
     putPartials(partial);
@@ -511,7 +478,7 @@ final class SlubAlloc {
         Slab r = list.head;
         list.remove(r);
         if (r.inuse == 0) {
-          discard(r);
+          runs.discard(r);
         } else {
           keep.add(r);
         }
@@ -522,7 +489,7 @@ final class SlubAlloc {
       }
       for (Slab r : keep) {
         if (r.where != Slab.Where.FREED) {
-          coalesce(r);
+          runs.coalesce(r);
         }
       }
     }
@@ -539,12 +506,12 @@ final class SlubAlloc {
         Slab next = r.lnext;
         if (r.inuse == 0) {
           list.remove(r);
-          discard(r);
+          runs.discard(r);
         }
         r = next;
       }
     }
-    return allocated > 0 || liveSlabs > 0;
+    return allocated > 0 || runs.liveSlabs > 0;
   }
 
   synchronized long allocatedObjects() {
@@ -553,377 +520,29 @@ final class SlubAlloc {
 
   /** Slabs of this cache, and the pages they hold. */
   synchronized long slabPages() {
-    long p = 0;
-    for (Slab r = first; r != null; r = r.next) {
-      p += r.n << r.order;
-    }
-    return p;
+    return runs.slabPages();
   }
 
   /** The number of runs the model keeps: its memory, in units of one small object. */
   synchronized int runs() {
-    int n = 0;
-    for (Slab r = first; r != null; r = r.next) {
-      n++;
-    }
-    return n;
-  }
-
-  // ------------------------------------------------------------------------------- runs
-
-  private Slab newRun(int node, int objects, int order, long n) {
-    Slab r = new Slab(node, objects, order, n);
-    r.prev = last;
-    if (last != null) {
-      last.next = r;
-    } else {
-      first = r;
-    }
-    last = r;
-    nrSlabs[node] += n;
-    totalObjects[node] += n * objects;
-    liveSlabs += n;
-    return r;
-  }
-
-  /** Gives a run (on no list) back to the page allocator. */
-  private void discard(Slab r) {
-    nrSlabs[r.node] -= r.n;
-    totalObjects[r.node] -= r.n * r.objects;
-    liveSlabs -= r.n;
-    pages.free(r.order, r.n);
-    unlink(r);
-    r.where = Slab.Where.FREED;
-    r.cpu = -1;
-  }
-
-  /** Takes {@code r} out of the creation order; it keeps {@code next} for a sweep's cursor. */
-  private void unlink(Slab r) {
-    if (r.prev != null) {
-      r.prev.next = r.next;
-    } else {
-      first = r.next;
-    }
-    if (r.next != null) {
-      r.next.prev = r.prev;
-    } else {
-      last = r.prev;
-    }
-  }
-
-  /**
-   * The first {@code k} slabs of {@code r} in creation order as a run of their own, just
-   * before what is left of {@code r} (and next to it on its list); {@code r} itself when
-   * {@code k} is all of it.
-   */
-  private Slab takeFront(Slab r, long k) {
-    if (k >= r.n) {
-      return r;
-    }
-    Slab q = copyOf(r, k);
-    q.prev = r.prev;
-    q.next = r;
-    if (r.prev != null) {
-      r.prev.next = q;
-    } else {
-      first = q;
-    }
-    r.prev = q;
-    splitOnList(r, q, !r.rev);
-    return q;
-  }
-
-  /** The last {@code k} slabs of {@code r} in creation order, just after what is left of it. */
-  private Slab takeBack(Slab r, long k) {
-    if (k >= r.n) {
-      return r;
-    }
-    Slab q = copyOf(r, k);
-    q.next = r.next;
-    q.prev = r;
-    if (r.next != null) {
-      r.next.prev = q;
-    } else {
-      last = q;
-    }
-    r.next = q;
-    splitOnList(r, q, r.rev);
-    return q;
-  }
-
-  /** The first {@code k} slabs of {@code r} in the order of the list it is on. */
-  private Slab takeListFront(Slab r, long k) {
-    return r.rev ? takeBack(r, k) : takeFront(r, k);
-  }
-
-  private static Slab copyOf(Slab r, long k) {
-    Slab q = new Slab(r.node, r.objects, r.order, k);
-    q.inuse = r.inuse;
-    q.where = r.where;
-    q.cpu = r.cpu;
-    q.rev = r.rev;
-    return q;
-  }
-
-  /** Moves {@code q.n} slabs of {@code r} to {@code q}, placed before or after it on the list. */
-  private static void splitOnList(Slab r, Slab q, boolean before) {
-    Slab.SlabList list = r.list;
-    r.n -= q.n;
-    if (list == null) {
-      return;
-    }
-    list.slabs -= q.n;
-    if (before) {
-      list.addBefore(r, q);
-    } else {
-      list.addAfter(r, q);
-    }
-  }
-
-  /** Merges {@code r} with its neighbours when they are in the same state (or defers it). */
-  private void coalesce(Slab r) {
-    if (deferred != null) {
-      deferred.add(r);
-      return;
-    }
-    if (r.where == Slab.Where.FREED) {
-      return;
-    }
-    Slab p = r.prev;
-    if (p != null && p.sameState(r) && adjacentOnList(p, r)) {
-      absorb(p, r);
-      r = p;
-    }
-    Slab n = r.next;
-    if (n != null && n.sameState(r) && adjacentOnList(r, n)) {
-      absorb(r, n);
-    }
-  }
-
-  /**
-   * Whether {@code a} and its successor {@code b} (creation order) are neighbours on their
-   * list in an order one run can stand for; sets the merged orientation into {@code a}.
-   */
-  private static boolean adjacentOnList(Slab a, Slab b) {
-    if (a.list == null) {
-      return true;
-    }
-    if (b.lprev == a && (a.n == 1 || !a.rev) && (b.n == 1 || !b.rev)) {
-      a.rev = false;
-      return true;
-    }
-    if (b.lnext == a && (a.n == 1 || a.rev) && (b.n == 1 || b.rev)) {
-      a.rev = true;
-      return true;
-    }
-    return false;
-  }
-
-  /** {@code into} takes over {@code r}, its successor in creation order (and on the list). */
-  private void absorb(Slab into, Slab r) {
-    if (r.list != null) {
-      Slab.SlabList list = r.list;
-      list.remove(r);
-      list.slabs += r.n;
-    }
-    into.n += r.n;
-    unlink(r);
-    r.n = 0;
-    r.where = Slab.Where.FREED;
+    return runs.count();
   }
 
   /** The runs in creation order, for a failing test's message. */
   @Override
   public synchronized String toString() {
-    StringBuilder sb = new StringBuilder();
-    for (Slab r = first; r != null; r = r.next) {
-      sb.append(r.n).append('x').append(r.where).append(r.where == Slab.Where.CPU
-          || r.where == Slab.Where.CPU_PARTIAL ? "@" + r.cpu : "").append("/n").append(r.node)
-          .append(':').append(r.inuse).append('/').append(r.objects).append(' ');
-    }
-    return sb.toString();
+    return runs.toString();
   }
 
-  // ------------------------------------------------------------------------------ check
-
-  /**
-   * {@code validate_slab_cache()} after the flush: walks every slab and checks it against
-   * SLUB's invariants and the counters. Returns the problems found (a non-empty list is a bug
-   * report).
-   */
   synchronized List<String> validate() {
-    List<String> problems = new ArrayList<>();
-    long slabs = 0;
-    long objects = 0;
-    long inuse = 0;
-    for (Slab r = first; r != null; r = r.next) {
-      if (r.next != null && r.next.prev != r) {
-        problems.add("creation order broken after a slab on node " + r.node);
-      }
-      slabs += r.n;
-      objects += r.n * r.objects;
-      inuse += r.n * r.inuse;
-      if (r.n < 1) {
-        problems.add("empty run on node " + r.node);
-      }
-      if (r.inuse < 0 || r.inuse > r.objects) {
-        problems.add("slab on node " + r.node + " has inuse " + r.inuse + " of " + r.objects);
-      }
-      switch (r.where) {
-        case NODE_PARTIAL -> {
-          if (r.list != nodePartial[r.node]) {
-            problems.add("partial slab missing from node " + r.node + " list");
-          }
-        }
-        case CPU_PARTIAL -> {
-          if (r.cpu < 0 || r.list != cpuPartial[r.cpu]) {
-            problems.add("cpu partial slab missing from cpu " + r.cpu + " list");
-          }
-        }
-        case CPU -> {
-          if (r.cpu < 0 || cpuSlab[r.cpu] != r || r.n != 1) {
-            problems.add("cpu slab not cpu " + r.cpu + "'s active slab");
-          }
-        }
-        case FULL -> {
-          if (r.inuse != r.objects || r.list != null) {
-            problems.add("slab marked full has " + r.free() + " free objects");
-          }
-        }
-        case FREED -> problems.add("freed slab still listed");
-      }
-    }
-    for (Slab.SlabList list : allLists()) {
-      long n = 0;
-      for (Slab r = list.head; r != null; r = r.lnext) {
-        n += r.n;
-        if (r.list != list) {
-          problems.add("slab on a list it does not name");
-        }
-      }
-      if (n != list.slabs) {
-        problems.add("list counts " + list.slabs + " slabs but holds " + n);
-      }
-    }
-    long counted = 0;
-    long total = 0;
-    for (int n = 0; n < nrSlabs.length; n++) {
-      counted += nrSlabs[n];
-      total += totalObjects[n];
-    }
-    if (counted != slabs || liveSlabs != slabs) {
-      problems.add("nr_slabs " + counted + " but " + slabs + " slabs found");
-    }
-    if (total != objects) {
-      problems.add("total_objects " + total + " but " + objects + " found");
-    }
-    if (inuse != allocated) {
-      problems.add("inuse " + inuse + " but " + allocated + " allocated");
-    }
-    return problems;
+    return SlubCounters.validate(this);
   }
 
-  private List<Slab.SlabList> allLists() {
-    List<Slab.SlabList> l = new ArrayList<>(List.of(cpuPartial));
-    l.addAll(List.of(nodePartial));
-    return l;
-  }
-
-  // ------------------------------------------------------------------------------- show
-
-  /** {@code show_slab_objects()}: the total, then {@code N%d=} for each node with a count. */
   synchronized String showSlabObjects(int so) {
-    long[] nodes = new long[nrSlabs.length];
-    long total = 0;
-    if ((so & KmemCache.SO_CPU) != 0) {
-      for (int cpu = 0; cpu < cpuSlab.length; cpu++) {
-        Slab c = cpuSlab[cpu];
-        if (c == null) {
-          continue; // show_slab_objects: a CPU without an active slab counts nothing
-        }
-        long x = (so & KmemCache.SO_TOTAL) != 0 ? c.objects
-            : (so & KmemCache.SO_OBJECTS) != 0 ? c.inuse : 1;
-        total += x;
-        nodes[c.node] += x;
-        Slab head = cpuPartial[cpu].head;
-        if (head != null && (so & (KmemCache.SO_TOTAL | KmemCache.SO_OBJECTS)) == 0) {
-          long slabs = cpuPartial[cpu].slabs;
-          total += slabs;
-          nodes[head.node] += slabs;
-        }
-      }
-    }
-    if ((so & KmemCache.SO_ALL) != 0) {
-      for (int n = 0; n < nodes.length; n++) {
-        long x;
-        if ((so & KmemCache.SO_TOTAL) != 0) {
-          x = totalObjects[n];
-        } else if ((so & KmemCache.SO_OBJECTS) != 0) {
-          x = totalObjects[n] - countPartial(n, false);
-        } else {
-          x = nrSlabs[n];
-        }
-        total += x;
-        nodes[n] += x;
-      }
-    } else if ((so & KmemCache.SO_PARTIAL) != 0) {
-      for (int n = 0; n < nodes.length; n++) {
-        long x;
-        if ((so & KmemCache.SO_TOTAL) != 0) {
-          x = countPartialTotal(n);
-        } else if ((so & KmemCache.SO_OBJECTS) != 0) {
-          x = countPartial(n, true);
-        } else {
-          x = nodePartial[n].slabs;
-        }
-        total += x;
-        nodes[n] += x;
-      }
-    }
-    StringBuilder sb = new StringBuilder().append(total);
-    for (int n = 0; n < nodes.length; n++) {
-      if (nodes[n] != 0) {
-        sb.append(" N").append(n).append('=').append(nodes[n]);
-      }
-    }
-    return sb.append('\n').toString();
+    return SlubCounters.showSlabObjects(this, so);
   }
 
-  /** {@code count_partial(n, count_inuse or count_free)}. */
-  private long countPartial(int node, boolean inuse) {
-    long x = 0;
-    for (Slab r = nodePartial[node].head; r != null; r = r.lnext) {
-      x += r.n * (inuse ? r.inuse : r.free());
-    }
-    return x;
-  }
-
-  private long countPartialTotal(int node) {
-    long x = 0;
-    for (Slab r = nodePartial[node].head; r != null; r = r.lnext) {
-      x += r.n * r.objects;
-    }
-    return x;
-  }
-
-  /** {@code slabs_cpu_partial_show()}: half-full slabs assumed, online CPUs only. */
   synchronized String showSlabsCpuPartial() {
-    BitSet online = cpus.onlineMask();
-    int perSlab = s.geometry().objects();
-    long[] perCpu = new long[cpuSlab.length];
-    long slabs = 0;
-    for (int cpu = online.nextSetBit(0); cpu >= 0; cpu = online.nextSetBit(cpu + 1)) {
-      perCpu[cpu] = cpuPartial[cpu].slabs;
-      slabs += perCpu[cpu];
-    }
-    StringBuilder sb = new StringBuilder();
-    sb.append((int) slabs * perSlab / 2).append('(').append((int) slabs).append(')');
-    for (int cpu = online.nextSetBit(0); cpu >= 0; cpu = online.nextSetBit(cpu + 1)) {
-      if (perCpu[cpu] > 0) {
-        sb.append(" C").append(cpu).append('=').append((int) perCpu[cpu] * perSlab / 2);
-        sb.append('(').append((int) perCpu[cpu]).append(')');
-      }
-    }
-    return sb.append('\n').toString();
+    return SlubCounters.showSlabsCpuPartial(this);
   }
 }
