@@ -41,6 +41,8 @@ STRESS_KINDS=(readers writers cache-churn cpu-churn module-churn)
 STRESS_LIB_DIR=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)
 STRESS_ROOT=$(cd "$STRESS_LIB_DIR/../.." && pwd)
 PARAM_TABLE=$STRESS_ROOT/slabcore/src/main/resources/io/slabfs/kernel/sim/builtin-modules.txt
+# shellcheck source-path=SCRIPTDIR/.. source=lib/sim.sh
+source "$STRESS_ROOT/mountpoint-scripts/lib/sim.sh"
 # Seconds a request may take beyond the hung-task timeout before the run fails.
 STRESS_SLACK=${STRESS_SLACK:-5}
 # Unexpected-error details kept per worker.
@@ -293,25 +295,19 @@ st_read_line() {
   LINE=${VALUE%$'\n'}
 }
 
-# st_stats_snapshot ARRAY: ARRAY[key]=value for every line of sim/stats. open_files is the
-# smallest of five reads: close(2) returns before FUSE's RELEASE reaches slabfs, so one read
-# may still count a file closed just before it (tests/lib/ktap.sh slabfs_open_files).
+# st_stats_snapshot ARRAY: ARRAY[key]=value for every line of sim/stats, open_files as it
+# is once the files closed before are released (lib/sim.sh sim_open_files).
+# shellcheck disable=SC2034 # into is a nameref to the caller's array
 st_stats_snapshot() {
   local -n into=$1
-  local k v i
-  for i in 1 2 3 4 5; do
-    st_read "$MNT/sim/stats"
-    [[ -z $ERR ]] || st_die "cannot read $MNT/sim/stats: $ERR_TEXT"
-    while read -r k v; do
-      [[ -n $k ]] || continue
-      if ((i == 1)); then
-        # shellcheck disable=SC2034 # a nameref to the caller's array
-        into["$k"]=$v
-      elif [[ $k == open_files && $v -lt ${into[open_files]} ]]; then
-        into[open_files]=$v
-      fi
-    done <<<"$VALUE"
-  done
+  local k v
+  st_read "$MNT/sim/stats"
+  [[ -z $ERR ]] || st_die "cannot read $MNT/sim/stats: $ERR_TEXT"
+  while read -r k v; do
+    [[ -n $k ]] || continue
+    into["$k"]=$v
+  done <<<"$VALUE"
+  into["open_files"]=$(sim_open_files "$MNT") || st_die "cannot read open_files of $MNT/sim/stats"
 }
 
 # ---- readers ------------------------------------------------------------------------

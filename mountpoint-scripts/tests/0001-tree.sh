@@ -6,8 +6,9 @@ set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib/ktap.sh
 source "$(dirname "$(readlink -f "$0")")/lib/ktap.sh"
 
-# The kmalloc-64 directory of a real 6.18 kernel (6.18.44, captured as root):
-# name, octal mode, st_size. Used when this machine is not running 6.18.
+# The kmalloc-64 directory of the real 6.18 kernel the default boot set was modeled on
+# (6.18.44, captured as root): name, octal mode, st_size. The default mount is compared
+# with this alone; this machine's /sys only with a --boot host mount.
 REFERENCE_KMALLOC_64="aliases 400 4096
 align 400 4096
 cache_dma 400 4096
@@ -53,15 +54,11 @@ check_proc_mounts() {
   }
 }
 
+# check_attr_table: the default boot set against the built-in reference it was modeled
+# on, never against this machine (its kernel build may differ from the reference).
 check_attr_table() {
-  local want got host=/sys/kernel/slab/kmalloc-64
-  if [[ $(uname -r) == 6.18.* && -d $host ]]; then
-    want=$(listing "$host") || return 1
-    echo "compared with this machine's $host"
-  else
-    want=$(sort <<<"$REFERENCE_KMALLOC_64")
-    echo "compared with the built-in 6.18 reference"
-  fi
+  local want got
+  want=$(sort <<<"$REFERENCE_KMALLOC_64")
   got=$(listing "$MNT/kernel/slab/kmalloc-64") || return 1
   [[ $(wc -l <<<"$want") -eq 30 ]] || {
     echo "reference does not have 30 files"
@@ -71,6 +68,28 @@ check_attr_table() {
   # readdir agrees with the glob (no hidden extras, regular files only)
   [[ $(find "$MNT/kernel/slab/kmalloc-64" -mindepth 1 | wc -l) -eq 30 ]] || return 1
   [[ -z $(find "$MNT/kernel/slab/kmalloc-64" -mindepth 1 ! -type f) ]]
+}
+
+# host_boot_skip_reason: why this machine cannot be compared with a --boot host mount
+# (nothing when it can).
+host_boot_skip_reason() {
+  local host=/sys/kernel/slab/kmalloc-64
+  if [[ ! -d $host ]]; then
+    echo "this machine has no $host (no SLUB sysfs)"
+  elif [[ $(uname -r) != 6.18.* ]]; then
+    echo "this machine runs $(uname -r): its attribute files are not 6.18's, the era mounted"
+  fi
+}
+
+# check_host_attr_table DIR: the --boot host mount at DIR against this machine's own
+# /sys/kernel/slab/kmalloc-64 (names, modes, sizes); then unmounts DIR.
+check_host_attr_table() {
+  local want got rc=0
+  want=$(listing /sys/kernel/slab/kmalloc-64) || return 1
+  got=$(listing "$1/kernel/slab/kmalloc-64") || return 1
+  diff <(echo "$want") <(echo "$got") || rc=1
+  slabfs_cmd umount "$1" || rc=1
+  return "$rc"
 }
 
 check_read_all() {
@@ -208,7 +227,7 @@ check_no_daemon() {
 }
 
 ktap_header
-ktap_plan 22
+ktap_plan 23
 
 slabfs_mount_first
 
@@ -216,6 +235,19 @@ S=$MNT/kernel/slab
 ktap_run "/proc/mounts shows the mount as fuse.slabfs" check_proc_mounts
 ktap_run "cat kernel/slab/kmalloc-64/object_size prints 64" expect_content "$S/kmalloc-64/object_size" 64
 ktap_run "kernel/slab/kmalloc-64 has the 30 files of 6.18 with their modes, size 4096" check_attr_table
+why=$(host_boot_skip_reason)
+if [[ -n $why ]]; then
+  ktap_skip "--boot host: kmalloc-64 has this machine's files, modes and sizes" "$why"
+else
+  DEFAULT_MNT=$MNT
+  if slabfs_mount_tmp --boot host; then
+    ktap_run "--boot host: kmalloc-64 has this machine's files, modes and sizes" \
+      check_host_attr_table "$MNT"
+  else
+    ktap_not_ok "--boot host: kmalloc-64 has this machine's files, modes and sizes"
+  fi
+  MNT=$DEFAULT_MNT
+fi
 ktap_run "every regular file under kernel/slab reads without error" check_read_all
 ktap_run "objects, slabs, partial, ... read 'N N0=N ...'" \
   check_format '[0-9]+( N[0-9]+=[0-9]+)*' "${COUNTER_FILES[@]}"

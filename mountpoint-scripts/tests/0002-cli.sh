@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # 0002-cli: the slabfs command line. Bad input is refused with one line before
 # anything is mounted; options shape the tree; a stale mount is cleared;
-# umount of something not mounted is a clear error.
+# umount of something not mounted is a clear error; the README's option table is the
+# command's own --help.
 # shellcheck disable=SC2317 # check functions are called through ktap_run
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib/ktap.sh
@@ -90,6 +91,17 @@ check_stale_remount() {
   }
 }
 
+# check_bench_fuse_options LOG: bench/run mounts its constfs with slabfs's FUSE options
+# (its FUSE_OPTS copy) -- the ones the daemon whose log is LOG says it mounted with.
+check_bench_fuse_options() {
+  local daemon bench
+  daemon=$(sed -nE 's/.* FUSE options: -o fsname=slabfs,subtype=slabfs,//p' "$1" | tail -n1)
+  bench=$(sed -n 's/^FUSE_OPTS=//p' "$ROOT/mountpoint-scripts/bench/run")
+  echo "daemon: $daemon"
+  echo "bench/run: $bench"
+  [[ -n $daemon && $daemon == "$bench" ]]
+}
+
 check_umount_clean() {
   slabfs_cmd umount "$1" || return 1
   nothing_left "$1"
@@ -107,11 +119,85 @@ check_umount_not_mounted() {
   grep -qi 'mount' <<<"$out"
 }
 
+# help_options: one line per option of `slabfs mount --help` (picocli's own help, the one
+# source of the option list): "NAME<TAB>LABEL<TAB>DEFAULT<TAB>VALUES", LABEL empty for a
+# flag, DEFAULT empty when the help states none, VALUES the listed values ("a b c") of an
+# option whose description is such a list.
+help_options() {
+  "$SLABFS" mount --help | awk '
+    function flush(   d, vals, def) {
+      if (name == "" || name == "--help" || name == "--version") { name = ""; return }
+      d = desc
+      gsub(/[[:space:]]+/, " ", d); sub(/^ /, "", d); sub(/ $/, "", d)
+      def = ""
+      if (match(d, /\(default: [^)]*\)$/)) {
+        def = substr(d, RSTART + 10, RLENGTH - 11)
+        d = substr(d, 1, RSTART - 1); sub(/ $/, "", d)
+      }
+      vals = ""
+      if (d ~ /^[a-z0-9.+-]+(, [a-z0-9.+-]+)+$/) { vals = d; gsub(/, /, " ", vals) }
+      printf "%s\t%s\t%s\t%s\n", name, label, def, vals
+      name = ""
+    }
+    /^ +(-[A-Za-z], )?--[a-z-]+/ {
+      flush()
+      line = $0; sub(/^ +(-[A-Za-z], )?/, "", line)
+      opt = line; sub(/[[:space:]].*/, "", opt)
+      desc = substr(line, length(opt) + 1)
+      name = opt; sub(/=.*/, "", name)
+      label = ""; if (opt ~ /=/) { label = opt; sub(/^[^=]*=/, "", label) }
+      next
+    }
+    /^ +[^ -]/ && name != "" { desc = desc " " $0; next }
+    END { flush() }' | sort
+}
+
+# readme_options: the same four fields from the README's option table
+# ("| `--name LABEL` | meaning | default |"): DEFAULT without backticks, "" for a flag's
+# "off" and for "random"; VALUES the lower-case `words` of the meaning, for the options
+# whose help lists values.
+readme_options() {
+  local listed
+  listed=" $(help_options | awk -F'\t' '$4 != "" { printf "%s ", $1 }')"
+  awk -F'|' -v listed="$listed" '
+    /^\| `--[a-z-]+( [A-Z]+)?` \|/ {
+      opt = $2; gsub(/^ *`|` *$/, "", opt)
+      name = opt; sub(/ .*/, "", name)
+      label = ""; if (opt ~ / /) { label = opt; sub(/^[^ ]* /, "", label) }
+      def = $4; gsub(/^ +| +$/, "", def); gsub(/`/, "", def)
+      if (def == "off" || def == "random") def = ""
+      vals = ""
+      if (index(listed, " " name " ")) {
+        m = $3
+        while (match(m, /`[a-z0-9.+-]+`/)) {
+          vals = vals (vals == "" ? "" : " ") substr(m, RSTART + 1, RLENGTH - 2)
+          m = substr(m, RSTART + RLENGTH)
+        }
+      }
+      printf "%s\t%s\t%s\t%s\n", name, label, def, vals
+    }' "$ROOT/README.md" | sort
+}
+
+check_readme_options() {
+  local help readme
+  help=$(help_options) || return 1
+  readme=$(readme_options) || return 1
+  echo "$(wc -l <<<"$help") options in slabfs mount --help"
+  [[ -n $help ]] || return 1
+  diff <(echo "$help") <(echo "$readme") || {
+    echo "(< slabfs mount --help, > README.md's option table: name, label, default, values)"
+    return 1
+  }
+}
+
 ktap_header
-ktap_plan 13
+ktap_plan 15
 
 # Build the jar (if needed) before anything counts output lines.
 "$SLABFS" mount --help >/dev/null 2>&1 || true
+
+ktap_run "README's option table: the options, labels, defaults and values of slabfs mount --help" \
+  check_readme_options
 
 slabfs_tmpdir
 ktap_run "mount with an unknown option is refused in one line" expect_refused "$SLABFS_DIR" --no-such-option
@@ -131,9 +217,12 @@ ktap_run "mount on a regular file is refused in one line" expect_refused "$SLABF
 if slabfs_mount_tmp --cpus 4 --nodes 2; then
   ktap_ok "mount --cpus 4 --nodes 2"
   ktap_run "--cpus 4 --nodes 2: possible is 0-3, kmalloc-64/objects has only N0=/N1=" check_cpus_nodes
+  ktap_run "bench/run's FUSE_OPTS are the FUSE options the daemon mounted with" \
+    check_bench_fuse_options "$SLABFS_LOG"
   ktap_run "umount of the --cpus 4 --nodes 2 mount leaves nothing" check_umount_clean "$MNT"
 else
   ktap_not_ok "mount --cpus 4 --nodes 2"
+  ktap_not_ok "bench/run's FUSE_OPTS are the FUSE options the daemon mounted with"
   ktap_not_ok "--cpus 4 --nodes 2: possible is 0-3, kmalloc-64/objects has only N0=/N1="
   ktap_not_ok "umount of the --cpus 4 --nodes 2 mount leaves nothing"
 fi

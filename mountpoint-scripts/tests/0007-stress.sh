@@ -6,6 +6,9 @@
 # to its start, counters consistent, clean dmesg, no request slower than the hung-task
 # timeout) and prints its table, shown here as diagnostics. Then the mount goes, and
 # nothing may be left behind.
+# run-tests' limit for this suite: six scripts, each bounded by SCRIPT_TIMEOUT (T + 180 s,
+# T = SLABFS_TEST_SECONDS), plus the mount and the checks.
+# ktap-timeout: 6 * (T + 180) + 120
 # shellcheck disable=SC2317 # check functions are called through ktap_run
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib/ktap.sh

@@ -713,7 +713,7 @@ ktap_diag "seed $SEED: ${#INPUTS[@]} inputs, $(du -sh "$WORK" | cut -f1) in $WOR
 
 slabfs_mount_first
 S=$MNT/kernel/slab
-LOG=${SLABFS_STATE_DIR:-/tmp/slabfs}/$(sed 's#^/*##; s#[^A-Za-z0-9._-]#_#g' <<<"$MNT").log
+LOG=$SLABFS_LOG
 SECONDS=0
 
 ktap_run "kmem_cache_create $DEBUG_CACHE 200 flags=SLAB_RED_ZONE|SLAB_POISON, alloc, free" \
@@ -728,7 +728,11 @@ for ((i = 0; i < SAMPLE_SIZE; i++)); do
     ktap_not_ok "no cache number $((i + 1)) in the sample"
   fi
 done
-ktap_run "garbage to every writable module/*/parameters/*: EINVAL/ERANGE/ENOSPC, nothing changes on failure" \
+# These two write thousands of inputs on purpose (about a minute each on a 2-CPU machine,
+# in proportion to SLABFS_FUZZ_COMMANDS for the second): their own limit, not the 60 s one.
+FUZZ_LONG_TIMEOUT=$((300 + COMMANDS / 2))
+KTAP_CASE_TIMEOUT=$FUZZ_LONG_TIMEOUT ktap_run \
+  "garbage to every writable module/*/parameters/*: EINVAL/ERANGE/ENOSPC, nothing changes on failure" \
   check_module_params
 ktap_run "garbage to devices/system/cpu/cpu*/online: EINVAL/EBUSY, nothing changes on failure" \
   check_cpu_online
@@ -742,7 +746,8 @@ ktap_run "kernel/slab/../../../etc/x (outside the mount): fails, nothing created
 ktap_diag "${SECONDS}s for the files"
 ktap_run "garbage to sim/ctl and sim/ctl.d/3: a sim/ctl errno, nothing changes on failure" \
   check_ctl_garbage
-ktap_run "$COMMANDS generated sim/ctl commands: a sim/ctl errno, nothing changes on failure" \
+KTAP_CASE_TIMEOUT=$FUZZ_LONG_TIMEOUT ktap_run \
+  "$COMMANDS generated sim/ctl commands: a sim/ctl errno, nothing changes on failure" \
   check_ctl_commands
 ktap_run "no BUG: line in sim/dmesg or in the daemon's log" check_no_bug
 ktap_run "sim/stats: held_locks, blocked_tasks, active_refs, tasks_holding_locks are 0" check_quiet

@@ -6,14 +6,16 @@
 #   ktap_ok "desc" | ktap_not_ok "desc" | ktap_skip "desc" "reason"
 #   ktap_run "desc" CHECK_FUNCTION ARGS...   # 0 = ok, 4 = skip (output is the reason),
 #                                            # else not ok (output printed as diagnostics;
-#                                            # also for ok points with KTAP_VERBOSE=1)
+#                                            # also for ok points with KTAP_VERBOSE=1);
+#                                            # not ok after KTAP_CASE_TIMEOUT s (60)
 #   ktap_fail_rest "reason"                  # mark every remaining planned point failed
 #   ktap_skip_all "reason"                   # instead of a plan: skip the whole suite, exit 4
 #   ktap_finish                              # exit 0 pass, 1 fail, 4 all skipped
 #
 # Mount helpers:
 #   slabfs_cmd ARGS...          "$SLABFS" ARGS, killed after SLABFS_CMD_TIMEOUT s (300)
-#   slabfs_mount_tmp [options]  mktemp -d, `slabfs mount DIR options`; sets MNT=DIR.
+#   slabfs_mount_tmp [options]  mktemp -d, `slabfs mount DIR options`; sets MNT=DIR and
+#                               SLABFS_LOG=the daemon's log (as the mount printed it).
 #                               Every such DIR is unmounted and removed on EXIT,
 #                               also after a failure, INT or TERM.
 #   slabfs_mount_type DIR       the /proc/mounts type of DIR (e.g. fuse.slabfs), or nothing
@@ -27,6 +29,8 @@ export LC_ALL=C
 ROOT=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/../../.." && pwd)
 SLABFS="$ROOT/mountpoint-scripts/slabfs"
 export ROOT SLABFS
+# shellcheck source-path=SCRIPTDIR/../.. source=lib/sim.sh
+source "$ROOT/mountpoint-scripts/lib/sim.sh"
 
 KTAP_PLAN=0
 KTAP_NUM=0
@@ -68,13 +72,55 @@ ktap_skip() {
   echo "ok $KTAP_NUM - $1 # SKIP ${2:-}"
 }
 
-# ktap_run DESC CMD ARGS...: one test point from a command's exit status.
-# Check functions run with errexit off (they are in a condition), so they must
-# return their verdict explicitly.
+# Seconds one ktap_run point may take before it counts as hung: it fails, named, and its
+# processes are killed. A suite whose points run longer on purpose sets KTAP_CASE_TIMEOUT
+# itself, with the reason beside it.
+KTAP_CASE_TIMEOUT=${KTAP_CASE_TIMEOUT:-60}
+
+# _ktap_descendants PID: PID's children, their children, ... (parents first).
+_ktap_descendants() {
+  local c
+  for c in $(pgrep -P "$1" || true); do
+    echo "$c"
+    _ktap_descendants "$c"
+  done
+}
+
+# _ktap_timed LIMIT CMD ARGS...: run CMD; past LIMIT seconds kill it and every process it
+# started, and return 124 (as timeout(1) does). They stay in the suite's process group, so
+# a suite killed by run-tests' own limit takes them with it. A daemon that left the group
+# (setsid) is not killed here: the suite's exit trap unmounts what it mounted.
+_ktap_timed() {
+  local limit=$1 pid dog first='' rc=0 tree
+  shift
+  "$@" &
+  pid=$!
+  sleep "$limit" &
+  dog=$!
+  wait -n -p first "$pid" "$dog" || rc=$?
+  if [[ $first == "$dog" ]]; then
+    # freeze the tree so nothing new is started, then kill all of it
+    tree="$pid $(_ktap_descendants "$pid")"
+    # shellcheck disable=SC2086 # one pid per word
+    kill -STOP $tree 2>/dev/null || true
+    # shellcheck disable=SC2086
+    kill -KILL $tree 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+    echo "timed out after ${limit}s (KTAP_CASE_TIMEOUT)"
+    return 124
+  fi
+  kill "$dog" 2>/dev/null || true
+  wait "$dog" 2>/dev/null || true
+  return "$rc"
+}
+
+# ktap_run DESC CMD ARGS...: one test point from a command's exit status, within
+# KTAP_CASE_TIMEOUT seconds. Check functions run with errexit off (they are in a
+# condition), so they must return their verdict explicitly.
 ktap_run() {
   local desc=$1 out rc=0
   shift
-  out=$("$@" 2>&1) || rc=$?
+  out=$(_ktap_timed "$KTAP_CASE_TIMEOUT" "$@" 2>&1) || rc=$?
   case $rc in
     0)
       ktap_ok "$desc"
@@ -160,11 +206,29 @@ slabfs_cmd() {
 }
 
 slabfs_mount_type() {
-  awk -v d="$1" '$2 == d { t = $3 } END { if (t != "") print t }' /proc/mounts
+  # /proc/mounts writes space, tab, newline and backslash in octal (\040 ...)
+  local d=${1//\\/\\134}
+  d=${d// /\\040}
+  d=${d//$'\t'/\\011}
+  d=${d//$'\n'/\\012}
+  # (through the environment: awk -v would turn \040 back into a space)
+  SLABFS_MP=$d awk '$2 == ENVIRON["SLABFS_MP"] { t = $3 } END { if (t != "") print t }' /proc/mounts
 }
 
+# slabfs_daemon_pids DIR: the slabfs processes whose command line is "... slabfs.jar mount
+# DIR ...", DIR compared whole (a pattern would also take "DIR b" for DIR).
 slabfs_daemon_pids() {
-  pgrep -f "slabfs\\.jar mount .*$1( |\$)" || true
+  local pid i
+  local -a argv
+  for pid in $(pgrep -f 'slabfs\.jar mount ' || true); do
+    mapfile -d '' -t argv 2>/dev/null <"/proc/$pid/cmdline" || continue
+    for ((i = 0; i + 2 < ${#argv[@]}; i++)); do
+      if [[ ${argv[i]} == *slabfs.jar && ${argv[i + 1]} == mount && ${argv[i + 2]} == "$1" ]]; then
+        echo "$pid"
+        break
+      fi
+    done
+  done
 }
 
 # slabfs_ctl DIR COMMAND...: one write(2) of the command to DIR/sim/ctl (no newline:
@@ -181,18 +245,9 @@ slabfs_stat() {
     "$1/sim/stats"
 }
 
-# slabfs_open_files DIR: sim/stats open_files once the files closed before are released.
-# close(2) returns before FUSE's RELEASE has reached slabfs (sysfs releases synchronously),
-# so one read may still count a file closed just before it, or the read before it. The
-# smallest of five reads is the settled value; a leaked file is in every one of them.
-slabfs_open_files() {
-  local v min=
-  for _ in 1 2 3 4 5; do
-    v=$(slabfs_stat "$1" open_files) || return 1
-    if [[ -z $min ]] || ((v < min)); then min=$v; fi
-  done
-  echo "$min"
-}
+# slabfs_open_files DIR: sim/stats open_files once the files closed before are released
+# (lib/sim.sh says how).
+slabfs_open_files() { sim_open_files "$1"; }
 
 # slabfs_tmpdir: a tracked, canonical temporary directory in SLABFS_DIR.
 slabfs_tmpdir() {
@@ -207,6 +262,8 @@ slabfs_mount_tmp() {
   slabfs_tmpdir
   MNT=$SLABFS_DIR
   out=$(slabfs_cmd mount "$MNT" "$@" 2>&1) || rc=$?
+  # shellcheck disable=SC2034 # for the suites
+  SLABFS_LOG=$(sed -n 's/^slabfs: log: //p' <<<"$out")
   ktap_diag "$out"
   return "$rc"
 }

@@ -17,7 +17,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The mounted filesystem's process: boots the kernel model, serves it through FUSE until the
+ * Ours: simulator (the daemon process behind a mount).
+ *
+ * <p>The mounted filesystem's process: boots the kernel model, serves it through FUSE until the
  * mount goes away (umount, SIGTERM, Ctrl-C), then exits.
  *
  * <p>Readiness is not guessed: the mount counts as ready once libfuse has answered the kernel's
@@ -69,9 +71,9 @@ final class Daemon {
       System.setOut(System.err);
     }
     Path pidFile = Mounts.pidFile(mountpoint);
-    Files.createDirectories(pidFile.getParent());
-    Files.writeString(pidFile, ProcessHandle.current().pid() + "\n");
+    Mounts.writePidFile(mountpoint);
     log.info("slabfs {} booting: {}", mountpoint, options);
+    log.info("slabfs {} FUSE options: {}", mountpoint, String.join(" ", fuseOptions()));
     // Boot on one core while jnr-fuse builds its callbacks on the other.
     FutureTask<Kernel> booting = new FutureTask<>(() -> Kernel.boot(options));
     new Thread(booting, "boot").start();

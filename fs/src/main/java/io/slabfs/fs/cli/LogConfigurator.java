@@ -11,7 +11,9 @@ import ch.qos.logback.core.spi.ContextAwareBase;
 import org.slf4j.Logger;
 
 /**
- * Logging set up in code, found by logback through {@code META-INF/services}: the daemon logs
+ * Ours: simulator.
+ *
+ * <p>Logging set up in code, found by logback through {@code META-INF/services}: the daemon logs
  * to the file that {@code slabfs mount} names ({@code -Dslabfs.log=...}), in the foreground to
  * stderr; the {@code dmesg} logger carries every kernel log line. In code rather than
  * logback.xml because parsing XML took 170 ms of the daemon's start-up.

@@ -12,6 +12,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -42,8 +44,24 @@ final class MountCommand implements Callable<Integer> {
   /** Five-digit names; 10,000 caches are about 330,000 kernfs nodes. */
   static final int MAX_EXTRA_CACHES = 99_999;
 
-  @Option(names = "--kernel", paramLabel = "ERA", description = "v5.19, v6.1, v6.18, v7, "
-      + "v7+static-cache, v7+static-cache-unpinned (default: ${DEFAULT-VALUE})")
+  /** The {@code --kernel} values, from the eras themselves (the help shows them). */
+  static final class EraIds implements Iterable<String> {
+    @Override
+    public Iterator<String> iterator() {
+      return Arrays.stream(KernelEra.values()).map(KernelEra::id).iterator();
+    }
+  }
+
+  /** The {@code --boot} values, from the boot sets themselves. */
+  static final class BootSetIds implements Iterable<String> {
+    @Override
+    public Iterator<String> iterator() {
+      return Arrays.stream(BootSet.values()).map(BootSet::id).iterator();
+    }
+  }
+
+  @Option(names = "--kernel", paramLabel = "ERA", completionCandidates = EraIds.class,
+      description = "${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE})")
   String kernel = "v6.18";
 
   @Option(names = "--cpus", paramLabel = "N", description = "possible CPUs (default: ${DEFAULT-VALUE})")
@@ -52,12 +70,14 @@ final class MountCommand implements Callable<Integer> {
   @Option(names = "--nodes", paramLabel = "N", description = "NUMA nodes (default: ${DEFAULT-VALUE})")
   int nodes = 1;
 
-  @Option(names = "--boot", paramLabel = "SET", description = "default, host or minimal (default: ${DEFAULT-VALUE})")
+  @Option(names = "--boot", paramLabel = "SET", completionCandidates = BootSetIds.class,
+      description = "${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE})")
   String boot = "default";
 
   @Option(names = "--extra-caches", paramLabel = "N",
-      description = "create N more caches (scale_00001...) after the boot set (default: 0)")
-  int extraCaches;
+      description = "create N more caches (scale_00001...) after the boot set "
+          + "(default: ${DEFAULT-VALUE})")
+  int extraCaches = 0;
 
   @Option(names = "--hung-task-timeout", paramLabel = "S",
       description = "seconds before a blocked task is reported (default: ${DEFAULT-VALUE})")
@@ -95,11 +115,13 @@ final class MountCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     BootOptions options = validate();
-    Path mp = mountpoint.toAbsolutePath().normalize();
+    Path mp = Mounts.canonical(mountpoint);
     if (Mounts.isMounted(mp)) {
       if (!Mounts.isDead(mp)) {
-        throw usage(mp + " is already mounted by slabfs (pid "
-            + Mounts.daemonPid(mp).orElse(-1) + "); unmount it first");
+        Mounts.Serving daemon = Mounts.servingDaemon(mp);
+        throw usage(mp + " is already mounted by slabfs ("
+            + (daemon.pid().isPresent() ? "daemon pid " + daemon.pid().getAsLong() : daemon.why())
+            + "); unmount it first");
       }
       Optional<String> err = Mounts.fusermountUnmount(mp, true);
       if (err.isPresent()) {
@@ -138,7 +160,8 @@ final class MountCommand implements Callable<Integer> {
       throw usage("--nodes: must be 1 to min(64, --cpus), got " + nodes);
     }
     BootSet set = BootSet.byId(boot).orElseThrow(
-        () -> usage("--boot: unknown set '" + boot + "' (default, host or minimal)"));
+        () -> usage("--boot: unknown set '" + boot + "' (one of "
+            + String.join(", ", new BootSetIds()) + ")"));
     if (extraCaches < 0 || extraCaches > MAX_EXTRA_CACHES) {
       throw usage("--extra-caches: must be 0 to " + MAX_EXTRA_CACHES + ", got " + extraCaches);
     }

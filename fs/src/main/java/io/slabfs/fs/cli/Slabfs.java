@@ -3,7 +3,11 @@ package io.slabfs.fs.cli;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-/** {@code slabfs}: mount and unmount a simulated sysfs. */
+/**
+ * Ours: simulator.
+ *
+ * <p>{@code slabfs}: mount and unmount a simulated sysfs.
+ */
 @Command(
     name = "slabfs",
     mixinStandardHelpOptions = true,

@@ -8,6 +8,8 @@ import io.slabfs.kernel.kernfs.Stat;
 import io.slabfs.kernel.locking.Task;
 import io.slabfs.kernel.sim.BootOptions;
 import io.slabfs.kernel.sim.Kernel;
+import io.slabfs.kernel.testing.KernelTest;
+import io.slabfs.kernel.testing.Kernels;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -26,6 +28,7 @@ import ru.serce.jnrfuse.struct.FuseFileInfo;
  * Tier 2: the FUSE operations of {@link SlabFuse} called directly, on native memory from jnr,
  * without a mount. Outside a FUSE request the adapter runs as pid 0 ("kernel").
  */
+@KernelTest
 class SlabFuseTest {
   private static final int O_RDONLY = 0;
   private static final int O_WRONLY = 1;
@@ -44,19 +47,16 @@ class SlabFuseTest {
   private SlabFuse fuse;
 
   @BeforeEach
-  void boot() throws Exception {
-    k = Kernel.boot(BootOptions.defaults());
+  void boot(Kernels kernels) throws Exception {
+    k = kernels.boot(BootOptions.defaults());
     fuse = new SlabFuse(k);
   }
 
+  /** Then KernelExtension checks that the kernel is quiescent, and closes it. */
   @AfterEach
   void shutdown() {
-    try {
-      assertThat(k.kernfs().activeRefCount()).as("active references left").isZero();
-      assertThat(k.dmesg().messages()).as("dmesg").noneMatch(l -> l.startsWith("BUG:"));
-    } finally {
-      k.close();
-    }
+    assertThat(k.kernfs().activeRefCount()).as("active references left").isZero();
+    assertThat(k.dmesg().messages()).as("dmesg").noneMatch(l -> l.startsWith("BUG:"));
   }
 
   private Pointer mem(int size) {
@@ -189,6 +189,7 @@ class SlabFuseTest {
     assertThat(fuse.opendir(K64, fi)).isZero();
     assertThat(fuse.readdir(null, mem(16), full, 0, fi)).isZero();
     assertThat(seen).hasSize(3);
+    assertThat(fuse.releasedir(null, fi)).isZero();
   }
 
   @Test
@@ -359,10 +360,12 @@ class SlabFuseTest {
     assertThat(fuse.readdir(null, mem(16), filler, 0, fi)).isZero();
     assertThat(types.get("kmalloc-64")).isEqualTo((long) FileStat.S_IFDIR);
     assertThat(types.get("UDP")).isEqualTo((long) FileStat.S_IFLNK);
+    assertThat(fuse.releasedir(null, fi)).isZero();
     fi = fileInfo(O_RDONLY);
     assertThat(fuse.opendir(K64, fi)).isZero();
     assertThat(fuse.readdir(null, mem(16), filler, 0, fi)).isZero();
     assertThat(types.get("order")).isEqualTo((long) FileStat.S_IFREG);
+    assertThat(fuse.releasedir(null, fi)).isZero();
   }
 
   @Test
@@ -472,8 +475,9 @@ class SlabFuseTest {
     k.dmesg().clear();
   }
 
+  /** Deeper than any thread's stack: overflows long before the bound. */
   private static int recurse(int depth) {
-    return recurse(depth + 1) + 1;
+    return depth < Integer.MAX_VALUE ? recurse(depth + 1) + 1 : 0;
   }
 
   @FunctionalInterface

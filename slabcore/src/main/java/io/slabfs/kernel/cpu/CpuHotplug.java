@@ -13,7 +13,9 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.IntConsumer;
 
 /**
- * kernel/cpu.c: {@code cpu_hotplug_lock}, {@code cpu_add_remove_lock} and the down/up paths
+ * Models: kernel/cpu.c.
+ *
+ * <p>kernel/cpu.c: {@code cpu_hotplug_lock}, {@code cpu_add_remove_lock} and the down/up paths
  * with their {@code *_DEAD} teardown callbacks (e.g. {@code slub:dead}).
  *
  * <p>Concurrency. {@code cpu_hotplug_lock} is a {@link PercpuRwSem}: a pending writer blocks

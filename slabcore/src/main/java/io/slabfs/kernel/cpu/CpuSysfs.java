@@ -11,7 +11,9 @@ import java.util.BitSet;
 import java.util.List;
 
 /**
- * drivers/base/cpu.c: {@code /sys/devices/system/cpu} with the {@code online}, {@code offline},
+ * Models: drivers/base/cpu.c.
+ *
+ * <p>drivers/base/cpu.c: {@code /sys/devices/system/cpu} with the {@code online}, {@code offline},
  * {@code possible} and {@code present} masks, and one {@code cpuN/} device per possible CPU,
  * with an {@code online} file (0644) except on cpu0, which x86 cannot take down.
  */

@@ -3,7 +3,9 @@ package io.slabfs.kernel.cpu;
 import java.util.BitSet;
 
 /**
- * The CPU masks ({@code cpu_possible_mask}, {@code cpu_present_mask}, {@code cpu_online_mask})
+ * Models: kernel/cpu.c (the cpumasks it defines).
+ *
+ * <p>The CPU masks ({@code cpu_possible_mask}, {@code cpu_present_mask}, {@code cpu_online_mask})
  * and the CPU-to-node map. CPUs are spread over nodes in contiguous blocks, as firmware usually
  * numbers them.
  *

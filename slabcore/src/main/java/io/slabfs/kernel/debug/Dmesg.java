@@ -1,17 +1,18 @@
 package io.slabfs.kernel.debug;
 
+import com.google.errorprone.annotations.FormatMethod;
+import com.google.errorprone.annotations.FormatString;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.BooleanSupplier;
-import io.slabfs.kernel.errno.Errno;
-import io.slabfs.kernel.errno.ErrnoException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The kernel log ring ({@code printk}). Each record is one line with the printk timestamp
+ * Models: kernel/printk/printk.c.
+ *
+ * <p>The kernel log ring ({@code printk}). Each record is one line with the printk timestamp
  * prefix {@code [    12.345678] }. The ring keeps at most {@link #LOG_BUF_LEN} bytes of text,
  * dropping the oldest records first, as {@code log_buf_len} does.
  *
@@ -21,8 +22,6 @@ import org.slf4j.LoggerFactory;
 public final class Dmesg {
   /** {@code CONFIG_LOG_BUF_SHIFT=17}. */
   public static final int LOG_BUF_LEN = 1 << 17;
-  /** How often a waiter looks for a fatal signal, which wakes no Java monitor. */
-  static final long SIGNAL_POLL_MILLIS = 100;
 
   private static final Logger log = LoggerFactory.getLogger("dmesg");
 
@@ -31,6 +30,7 @@ public final class Dmesg {
   private final ArrayDeque<String> ring = new ArrayDeque<>();
   private int bytes;
   private long sequence;
+  private volatile Runnable listener;
 
   public Dmesg(KernelClock clock) {
     this.clock = clock;
@@ -57,12 +57,16 @@ public final class Dmesg {
       while (bytes > LOG_BUF_LEN && ring.size() > 1) {
         bytes -= ring.removeFirst().length();
       }
-      notifyAll();
+    }
+    Runnable l = listener;
+    if (l != null) {
+      l.run();
     }
   }
 
   /** {@code pr_*} with a format string, for convenience. */
-  public void printf(String format, Object... args) {
+  @FormatMethod
+  public void printf(@FormatString String format, Object... args) {
     printk(String.format(format, args));
   }
 
@@ -82,34 +86,22 @@ public final class Dmesg {
     return out;
   }
 
-  /**
-   * Waits until a line containing {@code text} is in the ring (already or newly logged);
-   * false on timeout, {@code EINTR} once {@code fatalSignalPending} says the waiter was killed.
-   */
-  public synchronized boolean awaitMessage(String text, long timeoutMillis,
-      BooleanSupplier fatalSignalPending) throws ErrnoException {
-    long deadline = System.currentTimeMillis() + timeoutMillis;
-    while (true) {
-      for (String record : ring) {
-        if (record.contains(text)) {
-          return true;
-        }
-      }
-      // a killable wait (wait_event_killable): a killed caller ends it with EINTR
-      if (fatalSignalPending.getAsBoolean()) {
-        throw Errno.EINTR.with("fatal signal pending while waiting for '" + text + "'");
-      }
-      long left = deadline - System.currentTimeMillis();
-      if (left <= 0) {
-        return false;
-      }
-      try {
-        // no wake-up comes with a signal: look for one every SIGNAL_POLL_MILLIS
-        wait(Math.min(left, SIGNAL_POLL_MILLIS));
-      } catch (InterruptedException e) {
-        return false;
+  /** Whether a line containing {@code text} is in the ring. */
+  public synchronized boolean contains(String text) {
+    for (String record : ring) {
+      if (record.contains(text)) {
+        return true;
       }
     }
+    return false;
+  }
+
+  /**
+   * Runs {@code listener} after every printk, outside the ring's monitor (the locking layer, which
+   * sits above this one, wakes its waiters for new lines with it).
+   */
+  public void onPrintk(Runnable listener) {
+    this.listener = listener;
   }
 
   /** Number of records ever logged (not reset by {@link #clear()}). */

@@ -1,7 +1,9 @@
 package io.slabfs.kernel.debug;
 
 /**
- * {@code %pS} for the model's functions: {@code name+0xOFF/0xSIZE}. The model has no machine
+ * Models: kernel/kallsyms.c.
+ *
+ * <p>{@code %pS} for the model's functions: {@code name+0xOFF/0xSIZE}. The model has no machine
  * code, so size and offset are derived from the name: stable from run to run, so reports can
  * be compared, and shaped like the kernel's.
  */

@@ -4,7 +4,9 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * KASAN for the memory the model can free under a live pointer: a module's memory (text,
+ * Models: mm/kasan/report.c.
+ *
+ * <p>KASAN for the memory the model can free under a live pointer: a module's memory (text,
  * data, bss), which a static-duration {@code struct kmem_cache} lives in (seed 000). Every
  * access the model makes to such memory goes through {@link Region#touch}; one made after the
  * region was freed prints the kernel's {@code BUG: KASAN: use-after-free} report and taints

@@ -1,7 +1,9 @@
 package io.slabfs.kernel.debug;
 
 /**
- * Monotonic time since boot, in nanoseconds, as {@code local_clock()} gives it. Injectable so
+ * Models: kernel/sched/clock.c.
+ *
+ * <p>Monotonic time since boot, in nanoseconds, as {@code local_clock()} gives it. Injectable so
  * tests can drive time by hand.
  */
 @FunctionalInterface

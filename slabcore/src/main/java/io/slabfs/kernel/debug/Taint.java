@@ -1,7 +1,9 @@
 package io.slabfs.kernel.debug;
 
 /**
- * The kernel's taint flags ({@code tainted_mask}, kernel/panic.c) and {@code print_tainted()}:
+ * Models: kernel/panic.c (the taint half).
+ *
+ * <p>The kernel's taint flags ({@code tainted_mask}, kernel/panic.c) and {@code print_tainted()}:
  * {@code Not tainted}, or {@code Tainted: } and one column per flag in the kernel's order,
  * a letter where set, e.g. {@code Tainted: G    B      O}.
  */

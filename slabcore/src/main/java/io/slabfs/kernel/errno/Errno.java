@@ -1,6 +1,10 @@
 package io.slabfs.kernel.errno;
 
-/** Linux errno values (include/uapi/asm-generic/errno-base.h, errno.h) with their strerror text. */
+/**
+ * Models: include/uapi/asm-generic/errno.h.
+ *
+ * <p>Linux errno values (include/uapi/asm-generic/errno-base.h, errno.h) with their strerror text.
+ */
 public enum Errno {
   EPERM(1, "Operation not permitted"),
   ENOENT(2, "No such file or directory"),

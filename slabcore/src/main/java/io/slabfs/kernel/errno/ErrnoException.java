@@ -1,7 +1,9 @@
 package io.slabfs.kernel.errno;
 
 /**
- * The one checked exception of the model: an expected failure that the kernel reports as a
+ * Ours: simulator (the kernel returns {@code -errno}).
+ *
+ * <p>The one checked exception of the model: an expected failure that the kernel reports as a
  * negative errno. The reason is for the log and {@code sim/dmesg}; user space sees only the
  * errno.
  */
@@ -22,7 +24,9 @@ public final class ErrnoException extends Exception {
     return getMessage();
   }
 
+  /** {@code ENOENT: why}: the errno's name first, as strace shows a failed call. */
   @Override
+  @SuppressWarnings("OverrideThrowableToString") // getMessage() stays the bare reason (why())
   public String toString() {
     return errno.name() + ": " + getMessage();
   }

@@ -6,7 +6,9 @@ import java.util.Optional;
 import java.util.TreeMap;
 
 /**
- * A kernfs directory. Children are kept sorted by name (the kernel sorts by name hash; tools
+ * Models: fs/kernfs/dir.c.
+ *
+ * <p>A kernfs directory. Children are kept sorted by name (the kernel sorts by name hash; tools
  * must not depend on the order, and a sorted listing is easier to read and to test).
  *
  * <p>Concurrency: {@link #children} is guarded by the root's {@code kernfs_rwsem}.

@@ -4,7 +4,9 @@ import io.slabfs.kernel.locking.LockClass;
 import io.slabfs.kernel.locking.LockMap;
 
 /**
- * A kernfs attribute file. {@link #size()} is what {@code stat} reports: {@code PAGE_SIZE} for
+ * Models: fs/kernfs/file.c.
+ *
+ * <p>A kernfs attribute file. {@link #size()} is what {@code stat} reports: {@code PAGE_SIZE} for
  * text attributes, the real size for binary ones.
  */
 public final class KernfsFile extends KernfsNode {

@@ -4,7 +4,9 @@ import java.util.HashSet;
 import java.util.Set;
 
 /**
- * A kernfs symlink. It keeps its target node (the kernel holds a reference on it), so after
+ * Models: fs/kernfs/symlink.c.
+ *
+ * <p>A kernfs symlink. It keeps its target node (the kernel holds a reference on it), so after
  * the target is removed the link still reads the same text but no longer resolves: it dangles.
  */
 public final class KernfsLink extends KernfsNode {

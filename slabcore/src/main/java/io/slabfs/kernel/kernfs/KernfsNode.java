@@ -1,5 +1,7 @@
 package io.slabfs.kernel.kernfs;
 
+import io.slabfs.kernel.errno.Errno;
+import io.slabfs.kernel.errno.ErrnoException;
 import io.slabfs.kernel.locking.Task;
 import java.util.Collection;
 import java.util.List;
@@ -8,12 +10,14 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * A {@code struct kernfs_node}: a directory, an attribute file or a symlink.
+ * Models: fs/kernfs/dir.c.
+ *
+ * <p>A {@code struct kernfs_node}: a directory, an attribute file or a symlink.
  *
  * <p>Concurrency. Two counters, as in fs/kernfs/dir.c. The node stays in memory for as long as
  * Java references it (the kernel's {@code count}). {@link #active} counts callers that are
  * running one of its operations right now: it starts at {@link #DEACTIVATED_BIAS}, {@link
- * #activate()} makes it usable, {@link #tryGetActive()} fails once {@link #deactivate()} has
+ * #activate()} makes it usable, {@link #getActive()} fails once {@link #deactivate()} has
  * added the bias back, and {@link KernfsRoot#drain} waits until it is back at the bias exactly.
  * The parent link and the name never change after creation.
  */
@@ -87,10 +91,31 @@ public abstract sealed class KernfsNode permits KernfsDir, KernfsFile, KernfsLin
   }
 
   /**
+   * An active reference: while it is open, the node's operations may run and a removal's drain
+   * waits for it. Closing it is {@code kernfs_put_active()}.
+   */
+  @FunctionalInterface
+  public interface Active extends AutoCloseable {
+    @Override
+    void close();
+  }
+
+  /**
+   * {@code kernfs_get_active()}, failing as the callers of a removed node do: {@code ENODEV}.
+   * Use it in try-with-resources; closing it is {@code kernfs_put_active()}.
+   */
+  public Active getActive() throws ErrnoException {
+    if (!tryGetActive()) {
+      throw Errno.ENODEV.with(path() + " was removed");
+    }
+    return this::putActive;
+  }
+
+  /**
    * {@code kernfs_get_active()}: {@code atomic_inc_unless_negative}. Returns false once the node
    * has been deactivated. Every success must be paired with {@link #putActive()}.
    */
-  public boolean tryGetActive() {
+  private boolean tryGetActive() {
     int v;
     do {
       v = active.get();
@@ -108,7 +133,7 @@ public abstract sealed class KernfsNode permits KernfsDir, KernfsFile, KernfsLin
   }
 
   /** {@code kernfs_put_active()}: wakes a drainer when the last active user leaves. */
-  public void putActive() {
+  private void putActive() {
     if (this instanceof KernfsFile f) {
       root.lockdep().release(f.activeMap());
     }
@@ -119,9 +144,15 @@ public abstract sealed class KernfsNode permits KernfsDir, KernfsFile, KernfsLin
     }
   }
 
-  /** The tasks holding an active reference now. */
-  Collection<Task> activeHolders() {
+  /** The tasks holding an active reference now (also for reports and tests). */
+  public Collection<Task> activeHolders() {
     return List.copyOf(holders.keySet());
+  }
+
+  /** Active references held now, without the deactivation bias (for reports and tests). */
+  public int activeRefs() {
+    int v = active.get();
+    return v < 0 ? v - DEACTIVATED_BIAS : v;
   }
 
   /** {@code kernfs_activate()} for this node. */
@@ -129,7 +160,7 @@ public abstract sealed class KernfsNode permits KernfsDir, KernfsFile, KernfsLin
     active.compareAndSet(DEACTIVATED_BIAS, 0);
   }
 
-  /** Adds the bias: from now on every {@link #tryGetActive()} fails. */
+  /** Adds the bias: from now on every {@link #getActive()} fails. */
   void deactivate() {
     int v;
     do {

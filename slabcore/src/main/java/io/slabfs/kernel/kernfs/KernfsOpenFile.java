@@ -10,7 +10,9 @@ import io.slabfs.kernel.locking.Task;
 import java.util.Arrays;
 
 /**
- * A {@code struct kernfs_open_file} with its single-record {@code seq_file}: what one {@code
+ * Models: fs/kernfs/file.c.
+ *
+ * <p>A {@code struct kernfs_open_file} with its single-record {@code seq_file}: what one {@code
  * open()} of an attribute gives.
  *
  * <p>Reads follow {@code seq_read_iter} (kernel-model 4.4): a read at position 0 resets the
@@ -57,10 +59,7 @@ public final class KernfsOpenFile {
    */
   public static KernfsOpenFile open(KernfsFile kn, boolean read, boolean write)
       throws ErrnoException {
-    if (!kn.tryGetActive()) {
-      throw Errno.ENODEV.with(kn.path() + " was removed");
-    }
-    try {
+    try (KernfsNode.Active a = kn.getActive()) {
       if (write && ((kn.mode() & 0222) == 0 || !kn.ops().canWrite())) {
         throw Errno.EACCES.with(kn.path() + " is not writable");
       }
@@ -69,8 +68,6 @@ public final class KernfsOpenFile {
       }
       kn.root().openFiles.incrementAndGet();
       return new KernfsOpenFile(kn, read, write);
-    } finally {
-      kn.putActive();
     }
   }
 
@@ -90,11 +87,12 @@ public final class KernfsOpenFile {
         Task.Frame b = Task.enter("vfs_read");
         Task.Frame c = Task.enter("kernfs_fop_read_iter");
         Task.Frame d = Task.enter("seq_read_iter")) {
-      return readLocked(pos, size);
+      return seqReadIter(pos, size);
     }
   }
 
-  private byte[] readLocked(long pos, int size) throws ErrnoException {
+  /** {@code seq_read_iter()}: under the open file's mutex, from the buffer or a new show(). */
+  private byte[] seqReadIter(long pos, int size) throws ErrnoException {
     mutex.lock();
     try {
       if (pos == 0) {
@@ -121,8 +119,7 @@ public final class KernfsOpenFile {
       from = 0;
       ErrnoException err = null;
       try {
-        if (start()) {
-          generate();
+        if (showNext()) {
           int n = Math.min(count, size - copied);
           System.arraycopy(buf, 0, out, copied, n);
           from = n;
@@ -143,29 +140,22 @@ public final class KernfsOpenFile {
   }
 
   /**
-   * {@code kernfs_seq_start()} + {@code single_start}: takes (and, for EOF, drops) the active
-   * reference; returns true when there is a record to show at the current index.
+   * {@code kernfs_seq_start()} + {@code single_start}, {@code kernfs_seq_show()}, {@code
+   * kernfs_seq_stop()}: under an active reference, runs {@code show()} if there is a record at the
+   * current index (the first); returns false at EOF.
    */
-  private boolean start() throws ErrnoException {
-    if (!kn.tryGetActive()) {
-      throw Errno.ENODEV.with(kn.path() + " was removed");
-    }
-    if (index != 0) {
-      kn.putActive();
-      return false;
-    }
-    return true;
-  }
-
-  /** Runs {@code show()} under the active reference taken by {@link #start()}, then stops. */
-  private void generate() throws ErrnoException {
-    try (Task.Frame f = Task.enter("kernfs_seq_show")) {
-      byte[] record = kn.ops().show();
-      buf = record;
-      count = record.length;
-      index++;
-    } finally {
-      kn.putActive();
+  private boolean showNext() throws ErrnoException {
+    try (KernfsNode.Active a = kn.getActive()) {
+      if (index != 0) {
+        return false;
+      }
+      try (Task.Frame f = Task.enter("kernfs_seq_show")) {
+        byte[] record = kn.ops().show();
+        buf = record;
+        count = record.length;
+        index++;
+      }
+      return true;
     }
   }
 
@@ -177,8 +167,7 @@ public final class KernfsOpenFile {
     if (offset == 0) {
       return;
     }
-    if (start()) {
-      generate();
+    if (showNext()) {
       if (offset < count) {
         from = (int) offset;
         count -= from;
@@ -210,18 +199,8 @@ public final class KernfsOpenFile {
       try (Task.Frame b = Task.enter("vfs_write");
           Task.Frame c = Task.enter("kernfs_fop_write_iter")) {
         mutex.lock();
-        try {
-          if (!kn.tryGetActive()) {
-            throw Errno.ENODEV.with(kn.path() + " was removed");
-          }
-          try {
-            if (n == 0) {
-              return 0;
-            }
-            return kn.ops().write(buffer, n);
-          } finally {
-            kn.putActive();
-          }
+        try (KernfsNode.Active active = kn.getActive()) {
+          return n == 0 ? 0 : kn.ops().write(buffer, n);
         } finally {
           mutex.unlock();
         }
@@ -233,10 +212,9 @@ public final class KernfsOpenFile {
 
   /** {@code llseek}: needs an active reference, like every other operation on the file. */
   public void checkAlive() throws ErrnoException {
-    if (!kn.tryGetActive()) {
-      throw Errno.ENODEV.with(kn.path() + " was removed");
+    try (KernfsNode.Active a = kn.getActive()) {
+      // only whether it could be taken
     }
-    kn.putActive();
   }
 
   /** {@code kernfs_fop_release()}: always succeeds, even after the node was removed. */

@@ -3,7 +3,9 @@ package io.slabfs.kernel.kernfs;
 import io.slabfs.kernel.errno.ErrnoException;
 
 /**
- * {@code struct kernfs_ops} for text attributes: {@code seq_show} and {@code write}. The sysfs
+ * Models: include/linux/kernfs.h.
+ *
+ * <p>{@code struct kernfs_ops} for text attributes: {@code seq_show} and {@code write}. The sysfs
  * layer implements it for each (kobject, attribute) pair.
  */
 public interface KernfsOps {

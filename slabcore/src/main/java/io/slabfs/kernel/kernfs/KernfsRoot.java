@@ -4,7 +4,7 @@ import io.slabfs.kernel.errno.Errno;
 import io.slabfs.kernel.errno.ErrnoException;
 import io.slabfs.kernel.locking.Lockdep;
 import io.slabfs.kernel.locking.Task;
-import io.slabfs.kernel.locking.Wait;
+import io.slabfs.kernel.locking.WaitQueueHead;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -14,7 +14,9 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.LongSupplier;
 
 /**
- * A {@code struct kernfs_root}: the tree, its {@code kernfs_rwsem}, and the {@code
+ * Models: fs/kernfs/dir.c.
+ *
+ * <p>A {@code struct kernfs_root}: the tree, its {@code kernfs_rwsem}, and the {@code
  * deactivate_waitq} on which removers drain (fs/kernfs/dir.c).
  *
  * <p>Concurrency. The rwsem guards every directory's children. Lookups take it for read;
@@ -22,13 +24,11 @@ import java.util.function.LongSupplier;
  * write lock, then drains node by node with the lock dropped, exactly as {@code
  * __kernfs_remove} does, so a remover never holds the rwsem while it waits for a {@code show()}
  * or {@code store()} to return. The drain is a real wait on {@link #deactivateWaitq}, woken by
- * the last {@link KernfsNode#putActive()}.
+ * the close of the last {@link KernfsNode.Active} reference.
  */
 public final class KernfsRoot {
-  private static final int MAX_SYMLINK_DEPTH = 40;
-
   private final ReentrantReadWriteLock rwsem = new ReentrantReadWriteLock();
-  private final Object deactivateWaitq = new Object();
+  private final WaitQueueHead deactivateWaitq;
   private final AtomicLong lastIno = new AtomicLong(1);
   private final AtomicInteger nodes = new AtomicInteger();
   final AtomicLong activeRefs = new AtomicLong();
@@ -43,6 +43,7 @@ public final class KernfsRoot {
 
   public KernfsRoot(Lockdep lockdep, LongSupplier wallClockMillis) {
     this.lockdep = lockdep;
+    this.deactivateWaitq = new WaitQueueHead(lockdep);
     this.wallClockMillis = wallClockMillis;
     this.rootDir = new KernfsDir(this, null, "", 0755);
     rootDir.activate();
@@ -54,6 +55,11 @@ public final class KernfsRoot {
 
   public Lockdep lockdep() {
     return lockdep;
+  }
+
+  /** {@code kernfs_rwsem}, which {@link Namei} holds for read across a walk. */
+  ReentrantReadWriteLock rwsem() {
+    return rwsem;
   }
 
   long nextIno() {
@@ -125,35 +131,31 @@ public final class KernfsRoot {
    */
   public void remove(KernfsNode kn) {
     try (Task.Frame f = Task.enter("kernfs_remove")) {
-      removeLocked(kn);
-    }
-  }
-
-  private void removeLocked(KernfsNode kn) {
-    List<KernfsNode> postOrder = new ArrayList<>();
-    rwsem.writeLock().lock();
-    try {
-      if (kn.isRemoved() || kn.parent() == null) {
-        return;
-      }
-      collectPostOrder(kn, postOrder);
-      for (KernfsNode pos : postOrder) {
-        pos.deactivate();
-      }
-    } finally {
-      rwsem.writeLock().unlock();
-    }
-    for (KernfsNode pos : postOrder) {
-      drain(pos);
+      List<KernfsNode> postOrder = new ArrayList<>();
       rwsem.writeLock().lock();
       try {
-        if (!pos.isRemoved()) {
-          pos.parent().unlink(pos);
-          pos.markRemoved();
-          nodes.decrementAndGet();
+        if (kn.isRemoved() || kn.parent() == null) {
+          return;
+        }
+        collectPostOrder(kn, postOrder);
+        for (KernfsNode pos : postOrder) {
+          pos.deactivate();
         }
       } finally {
         rwsem.writeLock().unlock();
+      }
+      for (KernfsNode pos : postOrder) {
+        drain(pos);
+        rwsem.writeLock().lock();
+        try {
+          if (!pos.isRemoved()) {
+            pos.parent().unlink(pos);
+            pos.markRemoved();
+            nodes.decrementAndGet();
+          }
+        } finally {
+          rwsem.writeLock().unlock();
+        }
       }
     }
   }
@@ -197,34 +199,18 @@ public final class KernfsRoot {
       if (kn.drained()) {
         return;
       }
-      lockdep.block(new Wait(new String[] {"kernfs_drain", "__kernfs_remove"}, deactivateWaitq,
-          kn::activeHolders, false, System.nanoTime(), "drain of " + kn.path()));
-      boolean interrupted = false;
-      try {
-        synchronized (deactivateWaitq) {
-          while (!kn.drained()) {
-            try {
-              deactivateWaitq.wait();
-            } catch (InterruptedException e) {
-              interrupted = true;
-            }
-          }
-        }
-      } finally {
-        lockdep.unblock();
-      }
-      if (interrupted) {
-        Thread.currentThread().interrupt();
-      }
+      deactivateWaitq.waitEvent(
+          kn::drained,
+          new WaitQueueHead.Sleep(
+              "drain of " + kn.path(), kn::activeHolders, false, "kernfs_drain",
+              "__kernfs_remove"));
     } finally {
       lockdep.release(file.activeMap());
     }
   }
 
   void wakeDrainers() {
-    synchronized (deactivateWaitq) {
-      deactivateWaitq.notifyAll();
-    }
+    deactivateWaitq.wakeUpAll();
   }
 
   /** An active child of {@code dir} by name. */
@@ -255,70 +241,5 @@ public final class KernfsRoot {
     } finally {
       rwsem.readLock().unlock();
     }
-  }
-
-  /**
-   * Path walk as the VFS does it: every component must be active; symlinks in the middle of the
-   * path are followed by name, the last component is not followed. {@code path} is relative to
-   * the root, with or without a leading '/'.
-   */
-  public Optional<KernfsNode> lookup(String path) throws ErrnoException {
-    return walk(rootDir, path, 0);
-  }
-
-  private Optional<KernfsNode> walk(KernfsDir start, String path, int depth)
-      throws ErrnoException {
-    KernfsNode cur = start;
-    String[] parts = path.split("/");
-    rwsem.readLock().lock();
-    try {
-      for (int i = 0; i < parts.length; i++) {
-        String part = parts[i];
-        if (part.isEmpty() || part.equals(".")) {
-          continue;
-        }
-        if (cur instanceof KernfsLink link) {
-          if (depth >= MAX_SYMLINK_DEPTH) {
-            throw Errno.ELOOP.with(path);
-          }
-          Optional<KernfsNode> resolved = walk(link.parent(), link.targetPath(), depth + 1);
-          if (resolved.isEmpty()) {
-            return resolved;
-          }
-          cur = resolved.get();
-        }
-        if (!(cur instanceof KernfsDir dir)) {
-          throw Errno.ENOTDIR.with(path);
-        }
-        if (part.equals("..")) {
-          cur = dir.parent() == null ? dir : dir.parent();
-          continue;
-        }
-        Optional<KernfsNode> next = dir.child(part);
-        if (next.isEmpty()) {
-          return next;
-        }
-        cur = next.get();
-      }
-      return Optional.of(cur);
-    } finally {
-      rwsem.readLock().unlock();
-    }
-  }
-
-  /** Resolves a node that may be a symlink to what it points at now, by name. */
-  public Optional<KernfsNode> follow(KernfsNode kn) throws ErrnoException {
-    int depth = 0;
-    while (kn instanceof KernfsLink link) {
-      if (++depth > MAX_SYMLINK_DEPTH) {
-        throw Errno.ELOOP.with(kn.path());
-      }
-      Optional<KernfsNode> next = walk(link.parent(), link.targetPath(), depth);
-      if (next.isEmpty()) {
-        return next;
-      }
-      kn = next.get();
-    }
-    return Optional.of(kn);
   }
 }

@@ -1,7 +1,9 @@
 package io.slabfs.kernel.kernfs;
 
 /**
- * What {@code stat(2)} reports for a kernfs node.
+ * Models: fs/kernfs/inode.c.
+ *
+ * <p>What {@code stat(2)} reports for a kernfs node.
  *
  * @param type directory, regular file or symlink
  * @param mode permission bits only

@@ -11,7 +11,9 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The VFS-shaped face of the model: path-based {@code stat}, {@code readdir}, {@code readlink},
+ * Ours: simulator (the system calls of fs/open.c, fs/read_write.c and fs/stat.c as one face).
+ *
+ * <p>The VFS-shaped face of the model: path-based {@code stat}, {@code readdir}, {@code readlink},
  * {@code truncate}, and handle-based {@code open}/{@code read}/{@code write}/{@code release},
  * each answering with a value or an {@link ErrnoException}. Paths are as FUSE passes them
  * (absolute from the mount root); the last component is never followed.
@@ -45,7 +47,7 @@ public final class Vfs {
 
   private KernfsNode resolve(String path) throws ErrnoException {
     requests.incrementAndGet();
-    Optional<KernfsNode> kn = root.lookup(path);
+    Optional<KernfsNode> kn = Namei.lookup(root, path);
     if (kn.isEmpty()) {
       throw Errno.ENOENT.with(path);
     }
@@ -111,7 +113,7 @@ public final class Vfs {
   public long opendir(String path) throws ErrnoException {
     KernfsNode kn = resolve(path);
     if (kn instanceof KernfsLink) {
-      kn = root.follow(kn).orElseThrow(() -> Errno.ENOENT.with(path + " dangles"));
+      kn = Namei.follow(root, kn).orElseThrow(() -> Errno.ENOENT.with(path + " dangles"));
     }
     if (!(kn instanceof KernfsDir dir)) {
       throw Errno.ENOTDIR.with(path);
@@ -162,7 +164,7 @@ public final class Vfs {
   public long open(String path, int flags) throws ErrnoException {
     KernfsNode kn = resolve(path);
     if (kn instanceof KernfsLink) {
-      Optional<KernfsNode> target = root.follow(kn);
+      Optional<KernfsNode> target = Namei.follow(root, kn);
       if (target.isEmpty()) {
         throw Errno.ENOENT.with(path + " dangles");
       }
@@ -224,7 +226,7 @@ public final class Vfs {
    */
   public void truncate(String path) throws ErrnoException {
     KernfsNode kn = resolve(path);
-    Optional<KernfsNode> target = root.follow(kn);
+    Optional<KernfsNode> target = Namei.follow(root, kn);
     if (target.isEmpty()) {
       throw Errno.ENOENT.with(path + " dangles");
     }
@@ -237,5 +239,16 @@ public final class Vfs {
   public Optional<KernfsFile> nodeOf(long fh) {
     KernfsOpenFile of = files.get(fh);
     return of == null ? Optional.empty() : Optional.of(of.node());
+  }
+
+  /**
+   * The handles not yet released, by handle, to the path they were opened at ({@code /proc/PID/fd}
+   * for tests and reports); a directory's path ends in {@code /}.
+   */
+  public Map<Long, String> openHandles() {
+    Map<Long, String> out = new java.util.TreeMap<>();
+    files.forEach((fh, of) -> out.put(fh, of.node().path()));
+    dirs.forEach((fh, dir) -> out.put(fh, dir.path() + "/"));
+    return out;
   }
 }

@@ -8,7 +8,9 @@ import java.util.Objects;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * A {@code struct kobject} (lib/kobject.c), embedded in its container {@code C} (the kernel's
+ * Models: lib/kobject.c.
+ *
+ * <p>A {@code struct kobject} (lib/kobject.c), embedded in its container {@code C} (the kernel's
  * {@code container_of}): a name, a parent, a reference count and a sysfs directory.
  *
  * <p>Lifetime. {@link #init} sets the count to 1; {@link #add} takes a reference on the parent
@@ -36,22 +38,34 @@ public final class KObject<C> {
   /** Seed 000: the memory this kobject is embedded in, when that can be freed under it. */
   private volatile io.slabfs.kernel.debug.Kasan.Region residence;
   private volatile String residenceVariable;
+  private volatile int residenceOffset;
+  private volatile int residenceSize;
+  private volatile int residenceKobjOffset;
+
+  /** {@code offsetof(struct kobject, kref)} on x86_64. */
+  private static final int KREF_OFFSET = 0x38;
 
   /**
-   * Marks the kobject as embedded in {@code variable} inside {@code region} (a static
+   * Marks the kobject as embedded at {@code kobjOffset} in the container {@code variable} of
+   * {@code variableSize} bytes, placed at {@code variableOffset} inside {@code region} (a static
    * {@code struct kmem_cache} in module data), so every get and put checks that memory.
    */
-  public void setResidence(io.slabfs.kernel.debug.Kasan.Region region, String variable) {
-    this.residence = region;
+  public void setResidence(io.slabfs.kernel.debug.Kasan.Region region, String variable,
+      int variableOffset, int variableSize, int kobjOffset) {
     this.residenceVariable = variable;
+    this.residenceOffset = variableOffset;
+    this.residenceSize = variableSize;
+    this.residenceKobjOffset = kobjOffset;
+    this.residence = region;
   }
 
   private void touch(String function) {
     io.slabfs.kernel.debug.Kasan.Region r = residence;
     if (r != null) {
       Task t = Task.current();
-      // s->kobj sits at offset 0x68 in struct kmem_cache; kref at its +0x38
-      r.touch(residenceVariable, 0x40, 0x100, 0xa0, 4, function, t.comm(), t.pid(), t.frames());
+      // kref_get/kref_put read the refcount_t at kobj->kref
+      r.touch(residenceVariable, residenceOffset, residenceSize,
+          residenceKobjOffset + KREF_OFFSET, 4, function, t.comm(), t.pid(), t.frames());
     }
   }
 

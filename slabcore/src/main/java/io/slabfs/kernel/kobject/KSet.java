@@ -5,7 +5,11 @@ import io.slabfs.kernel.sysfs.Sysfs;
 import java.util.ArrayList;
 import java.util.List;
 
-/** A {@code struct kset}: a kobject that is also a list of kobjects (e.g. {@code slab_kset}). */
+/**
+ * Models: lib/kobject.c.
+ *
+ * <p>A {@code struct kset}: a kobject that is also a list of kobjects (e.g. {@code slab_kset}).
+ */
 public final class KSet {
   private static final KType<KSet> KSET_KTYPE = kobj -> {};
 

@@ -4,7 +4,9 @@ import io.slabfs.kernel.sysfs.Attribute;
 import java.util.List;
 
 /**
- * {@code struct kobj_type}: what every kobject of one kind shares: its release function and its
+ * Models: include/linux/kobject.h.
+ *
+ * <p>{@code struct kobj_type}: what every kobject of one kind shares: its release function and its
  * default attributes ({@code default_groups}), shown and stored on the kobject's container.
  */
 public interface KType<C> {

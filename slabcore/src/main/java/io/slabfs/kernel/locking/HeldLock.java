@@ -1,7 +1,9 @@
 package io.slabfs.kernel.locking;
 
 /**
- * One entry of a task's {@code held_locks}: which instance of which class, how it was taken,
+ * Models: include/linux/lockdep_types.h.
+ *
+ * <p>One entry of a task's {@code held_locks}: which instance of which class, how it was taken,
  * and where ({@code acquire_ip}, shown after {@code at:}).
  *
  * @param read 0 for a write (exclusive) acquisition, 1 for a non-recursive read, 2 recursive

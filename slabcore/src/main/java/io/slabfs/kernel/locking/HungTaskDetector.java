@@ -15,7 +15,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 
 /**
- * {@code khungtaskd} (kernel/hung_task.c): once a second it looks at every blocked task; one
+ * Models: kernel/hung_task.c.
+ *
+ * <p>{@code khungtaskd} (kernel/hung_task.c): once a second it looks at every blocked task; one
  * blocked longer than the timeout is reported ({@code INFO: task ... blocked for more than N
  * seconds.}, its stack, then all held locks), once per wait, within the warning budget.
  *
@@ -82,7 +84,7 @@ public final class HungTaskDetector implements AutoCloseable {
   public synchronized void check() {
     long now = nanoTime.getAsLong();
     List<Task> hung = new ArrayList<>();
-    for (Task t : lockdep.tasks()) {
+    for (Task t : lockdep.taskList().tasks()) {
       Wait w = t.blocked();
       if (w != null && now - w.sinceNanos() >= timeoutNanos) {
         hung.add(t);
@@ -174,9 +176,7 @@ public final class HungTaskDetector implements AutoCloseable {
       dmesg.printk("slabfs: deadlock " + names + ": breaking it by failing the system call of "
           + victim + " (waiting for " + w.what() + ") with -EDEADLK");
       victim.markVictim("deadlock broken: " + names);
-      synchronized (w.monitor()) {
-        w.monitor().notifyAll();
-      }
+      w.queue().wakeUpAll();
       return;
     }
   }

@@ -1,7 +1,9 @@
 package io.slabfs.kernel.locking;
 
 /**
- * A lockdep lock class ({@code struct lock_class}): every lock initialised from the same key
+ * Models: include/linux/lockdep_types.h.
+ *
+ * <p>A lockdep lock class ({@code struct lock_class}): every lock initialised from the same key
  * shares it, e.g. every cache's {@code cpu_partial} file shares one {@code kn->active} class.
  * Classes that share a name are told apart by their name version: {@code kn->active#43}.
  */

@@ -3,7 +3,9 @@ package io.slabfs.kernel.locking;
 import io.slabfs.kernel.debug.Kallsyms;
 
 /**
- * A lock instance as lockdep sees it ({@code struct lockdep_map}): its class and an address
+ * Models: include/linux/lockdep_types.h.
+ *
+ * <p>A lock instance as lockdep sees it ({@code struct lockdep_map}): its class and an address
  * to print.
  */
 public final class LockMap {

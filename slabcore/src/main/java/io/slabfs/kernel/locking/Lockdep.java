@@ -11,10 +11,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * The lock validator (kernel/locking/lockdep.c), for the locks of one simulated kernel.
+ * Models: kernel/locking/lockdep.c.
+ *
+ * <p>The lock validator, for the locks of one simulated kernel.
  *
  * <p>Every acquisition goes through {@link #acquire} before the task blocks: the lock is
  * pushed on the task's held locks and, unless it is a trylock or recursive read, a dependency
@@ -27,8 +28,8 @@ import java.util.concurrent.ConcurrentHashMap;
  *
  * <p>Concurrency: the class table and the graph are guarded by this object's monitor; a
  * check runs entirely under it, so two tasks closing a cycle together produce one report.
- * Tasks that hold or wait for a lock are kept in {@link #tasks} for {@code held_locks} and
- * for the hung-task detector.
+ * Tasks that hold or wait for a lock are kept in the {@link TaskList}, which {@code held_locks}
+ * and the hung-task detector walk.
  */
 public final class Lockdep {
   private static final String EQ54 = "=".repeat(54);
@@ -39,8 +40,7 @@ public final class Lockdep {
   private final Map<Object, LockClass> classes = new IdentityHashMap<>();
   private final Map<String, Integer> nameVersions = new HashMap<>();
   private final Map<LockClass, Map<LockClass, List<String>>> forward = new LinkedHashMap<>();
-  private final Set<Task> tasks = ConcurrentHashMap.newKeySet();
-  private final Object blockedChanged = new Object();
+  private final TaskList tasks = new TaskList();
   private volatile boolean enabled = true;
   private int splats;
   private List<LockClass> lastCycle = List.of();
@@ -101,18 +101,17 @@ public final class Lockdep {
     return splats;
   }
 
-  /** Tasks that hold or wait for a modeled lock now. */
-  public List<Task> tasks() {
-    return new ArrayList<>(tasks);
+  /** The task list this lockdep walks for {@code debug_show_all_locks()}. */
+  public TaskList taskList() {
+    return tasks;
   }
 
-  /** Locks held right now, over all tasks. */
-  public int heldCount() {
-    int n = 0;
-    for (Task t : tasks) {
-      n += t.held().size();
-    }
-    return n;
+  /**
+   * Waits until at least {@code n} tasks are blocked; false on timeout. Kept for {@code
+   * sim/ctl}'s {@code await blocked} until it asks {@link #taskList} itself.
+   */
+  public boolean awaitBlocked(int n, long timeoutMillis) {
+    return tasks.awaitBlocked(n, timeoutMillis);
   }
 
   /**
@@ -140,75 +139,7 @@ public final class Lockdep {
   public void release(LockMap map) {
     Task t = Task.current();
     t.popHeld(map);
-    forgetIfIdle(t);
-  }
-
-  /** The current task starts waiting. */
-  public void block(Wait w) {
-    Task t = Task.current();
-    t.setBlocked(w);
-    tasks.add(t);
-    synchronized (blockedChanged) {
-      blockedChanged.notifyAll();
-    }
-  }
-
-  /** Tasks blocked right now. */
-  public int blockedCount() {
-    int n = 0;
-    for (Task t : tasks) {
-      if (t.blocked() != null) {
-        n++;
-      }
-    }
-    return n;
-  }
-
-  /** Waits until at least {@code n} tasks are blocked; false on timeout. */
-  public boolean awaitBlocked(int n, long timeoutMillis) {
-    return awaitTasks(all -> all.stream().filter(t -> t.blocked() != null).count() >= n,
-        timeoutMillis);
-  }
-
-  /**
-   * Waits until {@code condition} holds for the tasks that hold or wait for locks, re-checked
-   * each time a task starts waiting; false on timeout.
-   */
-  public boolean awaitTasks(java.util.function.Predicate<List<Task>> condition,
-      long timeoutMillis) {
-    synchronized (blockedChanged) {
-      return Waits.awaitUntil(blockedChanged, () -> condition.test(tasks()), timeoutMillis);
-    }
-  }
-
-  /** The current task stops waiting; a victim mark that came too late is dropped. */
-  public void unblock() {
-    Task t = Task.current();
-    t.setBlocked(null);
-    t.clearVictim();
-    forgetIfIdle(t);
-  }
-
-  private void forgetIfIdle(Task t) {
-    if (t.blocked() == null && t.held().isEmpty()) {
-      tasks.remove(t);
-    }
-  }
-
-  /**
-   * Fails every abortable wait with {@link DeadlockBroken}, so blocked system calls return and
-   * the filesystem can be unmounted; used when slabfs shuts down.
-   */
-  public void abortAllWaits(String why) {
-    for (Task t : tasks()) {
-      Wait w = t.blocked();
-      if (w != null && w.abortable()) {
-        t.markVictim(why);
-        synchronized (w.monitor()) {
-          w.monitor().notifyAll();
-        }
-      }
-    }
+    tasks.forgetIfIdle(t);
   }
 
   /** {@code lockdep_reset}: forget every dependency and check again. */
@@ -405,7 +336,7 @@ public final class Lockdep {
    */
   public String showAllLocks(long nowNanos) {
     StringBuilder sb = new StringBuilder("\nShowing all locks held in the system:\n");
-    List<Task> all = tasks();
+    List<Task> all = tasks.tasks();
     all.sort((a, b) -> Integer.compare(a.pid(), b.pid()));
     for (Task t : all) {
       if (t.held().isEmpty() && t.blocked() == null) {

@@ -3,17 +3,21 @@ package io.slabfs.kernel.locking;
 import java.util.List;
 
 /**
- * A kernel {@code struct mutex}: sleeping, owned by one task, not recursive. Lockdep sees
+ * Models: kernel/locking/mutex.c.
+ *
+ * <p>A kernel {@code struct mutex}: sleeping, owned by one task, not recursive. Lockdep sees
  * every acquisition before the task sleeps; a task that takes a mutex it already holds is
  * reported and really deadlocks, as in the kernel.
  *
- * <p>Concurrency: {@link #owner} is guarded by this object's monitor, which is also what
- * waiters sleep on (so the deadlock breaker can wake one).
+ * <p>Concurrency: {@link #owner} is guarded by this object's monitor, which is also the lock of
+ * the wait queue that waiters sleep on (so the deadlock breaker can wake one).
  */
 public final class Mutex {
   private final Lockdep lockdep;
   private final LockMap map;
   private final Object classKey;
+  private final WaitQueueHead wait;
+  private final WaitQueueHead.Sleep sleep;
   private Task owner;
   /** The lockdep map the owner took it with (the subclass one after lockNested). */
   private LockMap heldMap;
@@ -28,6 +32,10 @@ public final class Mutex {
     this.classKey = isStatic ? this : key;
     LockClass c = lockdep.classFor(classKey, name, LockClass.Kind.MUTEX);
     this.map = new LockMap(c, this, isStatic);
+    this.wait = new WaitQueueHead(lockdep, this);
+    this.sleep =
+        new WaitQueueHead.Sleep(
+            name(), this::ownerList, true, "schedule_preempt_disabled", "__mutex_lock");
   }
 
   /** A {@code DEFINE_MUTEX(name)}: its own class. */
@@ -57,26 +65,14 @@ public final class Mutex {
     Task t = Task.current();
     lockdep.acquire(m, 0, false, "__mutex_lock");
     synchronized (this) {
-      if (owner == null) {
-        owner = t;
-        heldMap = m;
-        return;
-      }
-      lockdep.block(new Wait(new String[] {"schedule_preempt_disabled", "__mutex_lock"}, this,
-          () -> ownerList(), true, System.nanoTime(), name()));
       try {
-        while (owner != null) {
-          t.checkVictim();
-          Waits.await(this);
-        }
-        owner = t;
-        heldMap = m;
+        wait.waitEvent(() -> owner == null, sleep);
       } catch (DeadlockBroken e) {
         lockdep.release(m);
         throw e;
-      } finally {
-        lockdep.unblock();
       }
+      owner = t;
+      heldMap = m;
     }
   }
 
@@ -108,7 +104,7 @@ public final class Mutex {
       owner = null;
       m = heldMap;
       heldMap = null;
-      notifyAll();
+      wait.wakeUpAll();
     }
     lockdep.release(m);
   }

@@ -7,25 +7,29 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A {@code struct percpu_rw_semaphore} (kernel/locking/percpu-rwsem.c), e.g. {@code
+ * Models: kernel/locking/percpu-rwsem.c.
+ *
+ * <p>A {@code struct percpu_rw_semaphore} (kernel/locking/percpu-rwsem.c), e.g. {@code
  * cpu_hotplug_lock}. Readers never block each other. A writer first takes {@code sem->block}
  * (writer-writer exclusion): from that moment every new reader sleeps, even while old readers
  * still hold the lock; then it waits for the readers to leave. So reads are not recursion
  * safe: a task that takes the read lock again while a writer is pending deadlocks.
  *
  * <p>Concurrency: {@link #readers} and {@link #block} are guarded by this object's monitor,
- * which is what readers and writers sleep on.
+ * the lock of the wait queue that readers and writers sleep on.
  */
 public final class PercpuRwSem {
   private final Lockdep lockdep;
   private final LockMap map;
   private final Map<Task, Integer> readers = new HashMap<>();
+  private final WaitQueueHead wait;
   private Task block;
   private boolean writerActive;
 
   public PercpuRwSem(Lockdep lockdep, String name) {
     this.lockdep = lockdep;
     this.map = new LockMap(lockdep.classFor(this, name, LockClass.Kind.RWSEM), this, true);
+    this.wait = new WaitQueueHead(lockdep, this);
   }
 
   public String name() {
@@ -37,20 +41,14 @@ public final class PercpuRwSem {
     Task t = Task.current();
     lockdep.acquire(map, 1, false, lockFrame);
     synchronized (this) {
-      if (block != null) {
-        lockdep.block(new Wait(new String[] {"percpu_rwsem_wait", "__percpu_down_read",
-            lockFrame}, this, this::blockOwner, true, System.nanoTime(), name() + " (read)"));
-        try {
-          while (block != null) {
-            t.checkVictim();
-            Waits.await(this);
-          }
-        } catch (DeadlockBroken e) {
-          lockdep.release(map);
-          throw e;
-        } finally {
-          lockdep.unblock();
-        }
+      try {
+        wait.waitEvent(
+            () -> block == null,
+            new WaitQueueHead.Sleep(name() + " (read)", this::blockOwner, true,
+                "percpu_rwsem_wait", "__percpu_down_read", lockFrame));
+      } catch (DeadlockBroken e) {
+        lockdep.release(map);
+        throw e;
       }
       readers.merge(t, 1, Integer::sum);
     }
@@ -69,53 +67,38 @@ public final class PercpuRwSem {
       } else {
         readers.put(t, n - 1);
       }
-      notifyAll();
+      wait.wakeUpAll();
     }
     lockdep.release(map);
   }
 
-  /** {@code percpu_down_write()}; {@code lockFrame} is the caller, e.g. cpus_write_lock. */
+  /**
+   * {@code percpu_down_write()}; {@code lockFrame} is the caller, e.g. cpus_write_lock. First
+   * {@code sem->block} against other writers, then, with new readers held off, the wait for the
+   * readers inside to leave.
+   */
   public void writeLock(String lockFrame) {
     Task t = Task.current();
     lockdep.acquire(map, 0, false, lockFrame);
     synchronized (this) {
-      boolean blocked = false;
       try {
-        while (block != null) {
-          if (!blocked) {
-            blocked = true;
-            lockdep.block(new Wait(new String[] {"percpu_rwsem_wait", "percpu_down_write",
-                lockFrame}, this, this::blockOwner, true, System.nanoTime(), name() + " (write)"));
-          }
-          t.checkVictim();
-          Waits.await(this);
-        }
+        wait.waitEvent(
+            () -> block == null,
+            new WaitQueueHead.Sleep(name() + " (write)", this::blockOwner, true,
+                "percpu_rwsem_wait", "percpu_down_write", lockFrame));
         block = t;
-        if (!readers.isEmpty()) {
-          if (blocked) {
-            lockdep.unblock();
-          }
-          blocked = true;
-          lockdep.block(new Wait(new String[] {"percpu_rwsem_wait", "percpu_down_write",
-              lockFrame}, this, this::readerTasks, true, System.nanoTime(),
-              name() + " (write, waiting for readers)"));
-          while (!readers.isEmpty()) {
-            t.checkVictim();
-            Waits.await(this);
-          }
-        }
+        wait.waitEvent(
+            readers::isEmpty,
+            new WaitQueueHead.Sleep(name() + " (write, waiting for readers)", this::readerTasks,
+                true, "percpu_rwsem_wait", "percpu_down_write", lockFrame));
         writerActive = true;
       } catch (DeadlockBroken e) {
         if (block == t) {
           block = null;
-          notifyAll();
+          wait.wakeUpAll();
         }
         lockdep.release(map);
         throw e;
-      } finally {
-        if (blocked) {
-          lockdep.unblock();
-        }
       }
     }
   }
@@ -128,7 +111,7 @@ public final class PercpuRwSem {
       }
       block = null;
       writerActive = false;
-      notifyAll();
+      wait.wakeUpAll();
     }
     lockdep.release(map);
   }

@@ -8,7 +8,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 
 /**
- * A task ({@code struct task_struct}, reduced to what lockdep and the hung-task detector
+ * Models: include/linux/sched.h.
+ *
+ * <p>A task ({@code struct task_struct}, reduced to what lockdep and the hung-task detector
  * need): the process that made a system call, or a kernel thread. It carries its held locks,
  * its call frames (the model's function names, for stack traces), and what it is blocked on.
  *

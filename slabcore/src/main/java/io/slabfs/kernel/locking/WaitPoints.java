@@ -1,18 +1,19 @@
 package io.slabfs.kernel.locking;
 
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
 /**
- * Named points in kernel paths where a task can be made to wait, so an interleaving that is
+ * Ours: simulator.
+ *
+ * <p>Named points in kernel paths where a task can be made to wait, so an interleaving that is
  * a narrow race in the kernel can be set up on purpose (the idea of the kernel's proposed
  * {@code kernfs_debug_should_wait()} hooks). A point does nothing until it is armed ({@code
  * pause}); then every task that reaches it sleeps, visibly blocked, until it is resumed.
  *
- * <p>Concurrency: all state is guarded by this object's monitor, which parked tasks and
- * awaiters sleep on.
+ * <p>Concurrency: all state is guarded by this object's monitor, the lock of the wait queue
+ * that parked tasks and awaiters sleep on.
  */
 public final class WaitPoints {
   /** Every point the kernel code passes, in path order. */
@@ -20,33 +21,30 @@ public final class WaitPoints {
       "cpu_partial_store", "shrink_store", "validate_store", "kmem_cache_destroy", "cpu_down",
       "module_init", "module_exit", "try_module_get", "param_attr_store");
 
-  private final Lockdep lockdep;
+  private final WaitQueueHead wait;
   private final Map<String, int[]> armed = new LinkedHashMap<>();
 
   public WaitPoints(Lockdep lockdep) {
-    this.lockdep = lockdep;
+    this.wait = new WaitQueueHead(lockdep, this);
   }
 
   /** Called by kernel code: sleeps here while the point is armed. */
   public void pass(String name) {
-    Task t = Task.current();
     synchronized (this) {
       int[] parked = armed.get(name);
       if (parked == null) {
         return;
       }
       parked[0]++;
-      notifyAll();
-      lockdep.block(new Wait(new String[] {"slabfs_wait_point", name}, this, List::of, true,
-          System.nanoTime(), "wait point " + name + " (sim/ctl resume " + name + ")"));
+      wait.wakeUpAll();
       try {
-        while (armed.get(name) == parked) {
-          t.checkVictim();
-          Waits.await(this);
-        }
+        wait.waitEvent(
+            () -> armed.get(name) != parked,
+            WaitQueueHead.Sleep.on(
+                "wait point " + name + " (sim/ctl resume " + name + ")", true,
+                "slabfs_wait_point", name));
       } finally {
         parked[0]--;
-        lockdep.unblock();
       }
     }
   }
@@ -59,14 +57,16 @@ public final class WaitPoints {
   /** {@code sim/ctl resume NAME}: wakes every task parked there and disarms it. */
   public synchronized void resume(String name) {
     armed.remove(name);
-    notifyAll();
+    wait.wakeUpAll();
   }
 
   /** Waits until at least one task is parked at {@code name}; false on timeout. */
   public synchronized boolean awaitParked(String name, long timeoutMillis) {
-    return Waits.awaitUntil(this, () -> {
-      int[] parked = armed.get(name);
-      return parked != null && parked[0] > 0;
-    }, timeoutMillis);
+    return wait.waitEventInterruptibleTimeout(
+        () -> {
+          int[] parked = armed.get(name);
+          return parked != null && parked[0] > 0;
+        },
+        timeoutMillis);
   }
 }

@@ -20,7 +20,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * {@code /sys/module} and the built-in modules in it ({@code param_sysfs_builtin}, {@code
+ * Models: kernel/params.c.
+ *
+ * <p>{@code /sys/module} and the built-in modules in it ({@code param_sysfs_builtin}, {@code
  * version_sysfs_builtin}): each gets a directory with {@code parameters/} and {@code version}
  * where it has them, and nothing else.
  */

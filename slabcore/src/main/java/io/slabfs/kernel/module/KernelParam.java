@@ -7,11 +7,13 @@ import io.slabfs.kernel.sysfs.Attribute;
 import java.nio.charset.StandardCharsets;
 
 /**
- * One {@code struct kernel_param} of a module, and its {@code /sys/module/M/parameters/NAME}
+ * Models: kernel/params.c.
+ *
+ * <p>One {@code struct kernel_param} of a module, and its {@code /sys/module/M/parameters/NAME}
  * attribute ({@code param_attr_show} / {@code param_attr_store}, both under the module's
  * {@code kernel_param_lock}).
  */
-public final class KernelParam {
+final class KernelParam {
   private final String name;
   private final ParamType type;
   private final int perm;

@@ -4,19 +4,22 @@ import io.slabfs.kernel.debug.Kasan;
 import io.slabfs.kernel.kobject.KObject;
 import io.slabfs.kernel.kobject.KType;
 import io.slabfs.kernel.slab.KmemCache;
+import io.slabfs.kernel.locking.Completion;
+import io.slabfs.kernel.locking.Lockdep;
 import io.slabfs.kernel.slab.StaticOwner;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * A loaded module ({@code struct module}): its state, its reference count, its kobject ({@code
+ * Models: include/linux/module.h.
+ *
+ * <p>A loaded module ({@code struct module}): its state, its reference count, its kobject ({@code
  * mkobj.kobj}, whose release completes {@code kobj_completion}), its memory, and the caches its
  * {@code init()} created.
  *
  * <p>Concurrency: the state and lists are changed under {@code module_mutex} or by the one
- * task loading or unloading the module; the reference count is atomic; the completion is
- * guarded by this object's monitor.
+ * task loading or unloading the module; the reference count is atomic.
  */
 public final class Module implements StaticOwner {
   /** {@code MODULE_REF_BASE}. */
@@ -48,9 +51,11 @@ public final class Module implements StaticOwner {
   final int coresize;
   volatile int initsize;
   volatile State state = State.UNFORMED;
-  private boolean released;
+  /** {@code mkobj.kobj_completion}: completed by the kobject's release. */
+  final Completion kobjCompletion;
 
-  Module(String name, Kasan.Region memory, int coresize, int initsize) {
+  Module(String name, Kasan.Region memory, int coresize, int initsize, Lockdep lockdep) {
+    this.kobjCompletion = new Completion(lockdep);
     this.name = name;
     this.memory = memory;
     this.coresize = coresize;
@@ -64,11 +69,7 @@ public final class Module implements StaticOwner {
   private static final KType<Module> MODULE_KTYPE = new KType<>() {
     @Override
     public void release(KObject<Module> k) {
-      Module m = k.container();
-      synchronized (m) {
-        m.released = true;
-        m.notifyAll();
-      }
+      k.container().kobjCompletion.complete();
     }
 
     @Override
@@ -76,11 +77,6 @@ public final class Module implements StaticOwner {
       return "module_attr";
     }
   };
-
-  /** Whether {@code module_kobj_release} has run (the completion is done). */
-  synchronized boolean kobjectReleased() {
-    return released;
-  }
 
   public String name() {
     return name;

@@ -5,30 +5,24 @@ import io.slabfs.kernel.debug.Kasan;
 import io.slabfs.kernel.era.KernelEra;
 import io.slabfs.kernel.errno.Errno;
 import io.slabfs.kernel.errno.ErrnoException;
-import io.slabfs.kernel.kernfs.KernfsDir;
-import io.slabfs.kernel.kernfs.KernfsOps;
-import io.slabfs.kernel.kernfs.KernfsRoot;
-import io.slabfs.kernel.kobject.KSet;
 import io.slabfs.kernel.locking.Lockdep;
 import io.slabfs.kernel.locking.Mutex;
 import io.slabfs.kernel.locking.Task;
-import io.slabfs.kernel.locking.Wait;
 import io.slabfs.kernel.slab.KmemCache;
 import io.slabfs.kernel.slab.KmemCacheArgs;
 import io.slabfs.kernel.slab.SlabCommon;
-import io.slabfs.kernel.sysfs.Attribute;
-import io.slabfs.kernel.sysfs.Kstrtox;
 import io.slabfs.kernel.sysfs.Sysfs;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
- * kernel/module: {@code load_module} / {@code delete_module} for the simulated modules, and
- * their {@code /sys/module/NAME} directories (kernel/module/sysfs.c).
+ * Models: kernel/module/main.c.
+ *
+ * <p>{@code load_module} / {@code delete_module} for the simulated modules; their {@code
+ * /sys/module/NAME} directories are {@link ModuleSysfs} (kernel/module/sysfs.c).
  *
  * <p>Concurrency: {@link #modules} is guarded by {@code module_mutex}, which is held only for
  * the list changes, never across a module's {@code init()} or {@code exit()}, as in the kernel.
@@ -36,15 +30,7 @@ import java.util.Map;
  * module kobject's release, visible to the hung-task detector.
  */
 public final class Modules {
-  /** The sections a loaded module lists in {@code sections/}. */
-  static final List<String> SECTIONS = List.of(".text", ".init.text", ".exit.text", ".rodata",
-      ".data", ".bss", ".gnu.linkonce.this_module", ".note.gnu.build-id", ".strtab", ".symtab");
-
-  /** {@code MODULE_SECT_READ_SIZE}: {@code "0x%px\n"}. */
-  static final int SECT_SIZE = 19;
-
-  private final Sysfs sysfs;
-  private final KSet moduleKset;
+  private final ModuleSysfs moduleSysfs;
   private final BuiltinModules builtin;
   private final SlabCommon slab;
   private final Lockdep lockdep;
@@ -56,8 +42,7 @@ public final class Modules {
   private boolean tainted;
 
   public Modules(Sysfs sysfs, BuiltinModules builtin, SlabCommon slab, Kasan kasan) {
-    this.sysfs = sysfs;
-    this.moduleKset = builtin.moduleKset();
+    this.moduleSysfs = new ModuleSysfs(sysfs, builtin.moduleKset());
     this.builtin = builtin;
     this.slab = slab;
     this.lockdep = sysfs.kernfs().lockdep();
@@ -105,7 +90,7 @@ public final class Modules {
           + "' needs the static-cache series (--kernel v7+static-cache)");
     }
     Module m = new Module(name, kasan.region(name, 0x4000), 16384 + 4096 * spec.caches().size(),
-        4096);
+        4096, lockdep);
     // add_unformed_module(), under module_mutex
     moduleMutex.lock();
     try {
@@ -154,7 +139,7 @@ public final class Modules {
         kp.setWaitPoints(slab.waitPoints());
         m.params.add(kp);
       }
-      modSysfsSetup(m);
+      moduleSysfs.setup(m);
     } catch (ErrnoException | RuntimeException e) {
       undoSysfsSetup(m);
       forget(m);
@@ -194,81 +179,6 @@ public final class Modules {
       return ParamType.parse("bool");
     }
     return ParamType.parse("charp");
-  }
-
-  /** {@code mod_sysfs_setup()}: the directory, holders/, parameters, modinfo, links, sections, notes. */
-  private void modSysfsSetup(Module m) throws ErrnoException {
-    m.kobj.initAndAdd(sysfs, null, moduleKset, m.name);
-    KernfsRoot kernfs = sysfs.kernfs();
-    KernfsDir dir = m.kobj.sd();
-    kernfs.createDir(dir, "holders", 0755);
-    if (!m.params.isEmpty()) {
-      KernfsDir pd = sysfs.createDir(dir, "parameters");
-      for (KernelParam p : m.params) {
-        sysfs.createFile(pd, p, p.attribute(), "param_attr");
-      }
-    }
-    sysfs.createFiles(dir, m, MODINFO_ATTRS, "module_attr");
-    for (Module d : m.uses) {
-      // add_usage_links(): NAME in each dependency's holders/
-      sysfs.createLink((KernfsDir) kernfs.child(d.kobj.sd(), "holders").orElseThrow(), dir, m.name);
-    }
-    KernfsDir sections = kernfs.createDir(dir, "sections", 0755);
-    for (String s : SECTIONS) {
-      kernfs.createFile(sections, s, 0400, KernfsOps.readOnly(SECTION_KEY, () -> "0x0000000000000000\n"
-          .getBytes(StandardCharsets.US_ASCII)), SECT_SIZE);
-    }
-    KernfsDir notes = kernfs.createDir(dir, "notes", 0755);
-    byte[] note = buildIdNote(m.name);
-    kernfs.createFile(notes, ".note.gnu.build-id", 0444, KernfsOps.readOnly(NOTE_KEY, () -> note),
-        note.length);
-  }
-
-  private static final Object SECTION_KEY = new Object();
-  private static final Object NOTE_KEY = new Object();
-
-  /** {@code modinfo_attrs[]}. */
-  private static final List<Attribute<Module>> MODINFO_ATTRS = List.of(
-      Attribute.wo("uevent", Modules::ueventStore),
-      Attribute.ro("srcversion", 0444, m -> m.srcversion + "\n"),
-      Attribute.ro("initstate", 0444, m -> m.state.shown + "\n"),
-      Attribute.ro("coresize", 0444, m -> m.coresize + "\n"),
-      Attribute.ro("initsize", 0444, m -> m.initsize + "\n"),
-      Attribute.ro("taint", 0444, m -> "O\n"),
-      Attribute.ro("refcnt", 0444, m -> m.refcount() + "\n"));
-
-  /** {@code kobject_synth_uevent()}: an action, optionally a UUID and KEY=VALUE pairs. */
-  private static int ueventStore(Module m, byte[] buf, int len) throws ErrnoException {
-    String[] w = new String(buf, 0, Kstrtox.length(buf), StandardCharsets.UTF_8).strip()
-        .split("\\s+");
-    if (!List.of("add", "remove", "change", "move", "online", "offline", "bind", "unbind")
-        .contains(w[0])) {
-      throw Errno.EINVAL.with("unknown uevent action '" + w[0] + "'");
-    }
-    if (w.length > 1 && !w[1].matches("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-"
-        + "[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")) {
-      throw Errno.EINVAL.with("invalid uevent UUID '" + w[1] + "'");
-    }
-    return len; // no uevent listener here: the event goes nowhere, as without udev
-  }
-
-  /** An ELF build-id note: namesz 4, descsz 20, type 3, "GNU\0", 20 bytes of id. */
-  private static byte[] buildIdNote(String name) {
-    byte[] id;
-    try {
-      id = MessageDigest.getInstance("SHA-1").digest(name.getBytes(StandardCharsets.UTF_8));
-    } catch (java.security.NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
-    byte[] note = new byte[36];
-    note[0] = 4;
-    note[4] = 20;
-    note[8] = 3;
-    note[12] = 'G';
-    note[13] = 'N';
-    note[14] = 'U';
-    System.arraycopy(id, 0, note, 16, 20);
-    return note;
   }
 
   // ------------------------------------------------------------------------------- unload
@@ -331,40 +241,7 @@ public final class Modules {
    */
   private void freeModule(Module m) {
     try (Task.Frame f = Task.enter("free_module")) {
-      KernfsRoot kernfs = sysfs.kernfs();
-      for (Module d : m.uses) {
-        kernfs.child(d.kobj.sd(), "holders").ifPresent(h -> kernfs.removeByName((KernfsDir) h,
-            m.name));
-      }
-      if (m.kobj.sd() != null) {
-        for (Attribute<Module> a : MODINFO_ATTRS) {
-          kernfs.removeByName(m.kobj.sd(), a.name());
-        }
-        for (String sub : List.of("parameters", "holders", "notes", "sections")) {
-          kernfs.removeByName(m.kobj.sd(), sub);
-        }
-      }
-      try (Task.Frame g = Task.enter("mod_kobject_put")) {
-        m.kobj.put();
-        synchronized (m) {
-          if (!m.kobjectReleased()) {
-            lockdep.block(new Wait(new String[] {"wait_for_completion", "mod_kobject_put"}, m,
-                List::of, false, System.nanoTime(),
-                "module " + m.name + "'s kobject release (kobj_completion)"));
-            try {
-              while (!m.kobjectReleased()) {
-                try {
-                  m.wait();
-                } catch (InterruptedException e) {
-                  // TASK_UNINTERRUPTIBLE
-                }
-              }
-            } finally {
-              lockdep.unblock();
-            }
-          }
-        }
-      }
+      moduleSysfs.teardown(m);
       m.state = Module.State.UNFORMED;
       releaseDependencies(m); // module_unload_free()
       m.memory.free();
@@ -374,18 +251,9 @@ public final class Modules {
 
   /** The error path of {@code mod_sysfs_setup()}: whatever was made is removed again. */
   private void undoSysfsSetup(Module m) {
-    KernfsRoot kernfs = sysfs.kernfs();
-    for (Module d : m.uses) {
-      kernfs.child(d.kobj.sd(), "holders").ifPresent(h -> kernfs.removeByName((KernfsDir) h,
-          m.name));
-    }
+    moduleSysfs.delUsageLinks(m);
     releaseDependencies(m);
-    if (m.kobj.stateInSysfs()) {
-      m.kobj.del();
-    }
-    if (m.kobj.refcount() > 0) {
-      m.kobj.put();
-    }
+    moduleSysfs.dropKobject(m);
   }
 
   /** {@code module_unload_free()}: drop the references taken on the dependencies. */

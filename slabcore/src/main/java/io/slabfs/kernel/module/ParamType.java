@@ -6,11 +6,13 @@ import io.slabfs.kernel.sysfs.Kstrtox;
 import java.nio.charset.StandardCharsets;
 
 /**
- * A {@code struct kernel_param_ops} of kernel/params.c: how a module parameter's value is set
+ * Models: kernel/params.c.
+ *
+ * <p>A {@code struct kernel_param_ops} of kernel/params.c: how a module parameter's value is set
  * from text ({@code ->set}) and printed ({@code ->get}). Values are kept as their canonical
  * text between the two, so {@code get(set(x))} is what the kernel would print.
  */
-public sealed interface ParamType {
+sealed interface ParamType {
   /** {@code ->set}: parses {@code val} (the store buffer, up to its NUL) to the stored value. */
   String set(byte[] val) throws ErrnoException;
 

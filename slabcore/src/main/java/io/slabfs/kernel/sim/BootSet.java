@@ -15,7 +15,9 @@ import java.util.Locale;
 import java.util.Optional;
 
 /**
- * {@code --boot}: which caches exist after boot, beyond the bootstrap and kmalloc caches that
+ * Ours: simulator.
+ *
+ * <p>{@code --boot}: which caches exist after boot, beyond the bootstrap and kmalloc caches that
  * the slab code always creates.
  */
 public enum BootSet {

@@ -20,7 +20,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * {@code --boot host}: reads a real {@code /sys/kernel/slab} and turns it back into the {@code
+ * Ours: simulator.
+ *
+ * <p>{@code --boot host}: reads a real {@code /sys/kernel/slab} and turns it back into the {@code
  * kmem_cache_create()} calls that would rebuild it, so the model's own create and merge paths
  * produce the same directories, links and geometry. Caches the slab code creates itself
  * (bootstrap, kmalloc) are skipped. Boot order comes from {@code /proc/slabinfo} when it can be

@@ -14,6 +14,7 @@ import io.slabfs.kernel.locking.HungTaskDetector;
 import io.slabfs.kernel.locking.Lockdep;
 import io.slabfs.kernel.locking.Task;
 import io.slabfs.kernel.locking.WaitPoints;
+import io.slabfs.kernel.locking.Workqueue;
 import io.slabfs.kernel.debug.Kallsyms;
 import io.slabfs.kernel.debug.Kasan;
 import io.slabfs.kernel.module.BuiltinModules;
@@ -30,8 +31,11 @@ import java.util.List;
 import java.util.Random;
 
 /**
- * The simulated machine: boots the subsystems in kernel order and exposes the {@link Vfs} that
- * the FUSE adapter serves. One instance is one boot.
+ * Models: init/main.c.
+ *
+ * <p>The simulated machine ({@code start_kernel()}): boots the subsystems in kernel order and is
+ * the facade the FUSE adapter and the tests use ({@link Vfs}, the subsystems, {@code sim/ctl}). One
+ * instance is one boot. The {@code sim/} files are {@link SimFiles}.
  */
 public final class Kernel implements AutoCloseable {
   private static final KType<Object> PLAIN = kobj -> {};
@@ -51,7 +55,7 @@ public final class Kernel implements AutoCloseable {
   private final BuiltinModules builtinModules;
   private final Modules modules;
   private final Kasan kasan;
-  private java.util.concurrent.ScheduledExecutorService kobjectReleaser;
+  private Workqueue kobjectReleaser;
   private final SimCtl ctl;
   private final int bootCaches;
 
@@ -182,15 +186,7 @@ public final class Kernel implements AutoCloseable {
    * 1-4 s after its last put, on a kworker, announced in dmesg as the kernel does.
    */
   private void enableDelayedKobjectRelease(Random random) {
-    Task worker = new Task(199, "kworker/0:2");
-    kobjectReleaser = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(() -> Task.runAs(worker, () -> {
-        r.run();
-        return null;
-      }), "kworker/0:2");
-      t.setDaemon(true);
-      return t;
-    });
+    kobjectReleaser = new Workqueue(lockdep, "events", new Task(199, "kworker/0:2"));
     sysfs.setDelayedRelease((name, cleanup) -> {
       long jiffies;
       synchronized (random) {
@@ -198,11 +194,11 @@ public final class Kernel implements AutoCloseable {
       }
       dmesg.printk("kobject: '" + name + "' (" + Kallsyms.address(cleanup, false)
           + "): kobject_release, parent 0000000000000000 (delayed " + jiffies + ")");
-      kobjectReleaser.schedule(() -> {
+      kobjectReleaser.queueDelayed(() -> {
         try (Task.Frame f = Task.enter("kobject_delayed_cleanup")) {
           cleanup.run();
         }
-      }, jiffies * 4, java.util.concurrent.TimeUnit.MILLISECONDS);
+      }, jiffies * 4);
     });
   }
 
@@ -217,7 +213,7 @@ public final class Kernel implements AutoCloseable {
 
   /** Before unmounting: blocked system calls fail, so their processes let go of the mount. */
   public void abortBlocked() {
-    lockdep.abortAllWaits("slabfs is shutting down");
+    lockdep.taskList().abortAllWaits("slabfs is shutting down");
   }
 
   public HungTaskDetector hungTask() {
@@ -226,6 +222,19 @@ public final class Kernel implements AutoCloseable {
 
   SimCtl ctl() {
     return ctl;
+  }
+
+  Cpus cpus() {
+    return cpus;
+  }
+
+  BuiltinModules builtinModules() {
+    return builtinModules;
+  }
+
+  /** The {@code kmem_cache_create()} calls of the boot set that succeeded. */
+  int bootCaches() {
+    return bootCaches;
   }
 
   /**
@@ -241,79 +250,12 @@ public final class Kernel implements AutoCloseable {
     }
   }
 
-  /** {@code sim/variant}: the era and every behaviour switch in force. */
-  public String variant() {
-    var era = options.era();
-    return "kernel "
-        + era.id()
-        + "\nrelease "
-        + era.release()
-        + "\ndestroy_drain "
-        + (era.destroyDrainsUnderLocks() ? "under_cpu_hotplug_lock_and_slab_mutex" : "after_unlock")
-        + "\nrcu_cache_destroy "
-        + era.rcuDestroy().name().toLowerCase()
-        + "\ncpu_partial_store "
-        + (era.cpuPartialStoreFlushes() ? "set_and_flush_all" : "zero_only_no_lock")
-        + "\nleaked_cache "
-        + (era.leakedCacheStaysListed() ? "stays_listed" : "unlisted_and_unlinked")
-        + "\nsheaf_capacity_file "
-        + (era.sheaves() ? "yes" : "no")
-        + "\nstatic_caches "
-        + era.staticCaches().name().toLowerCase()
-        + "\nhung_task_timeout "
-        + options.hungTaskTimeoutSecs()
-        + "\ndeadlock "
-        + options.deadlockMode().name().toLowerCase()
-        + "\ndebug_kobject_release "
-        + (options.debugKobjectRelease() ? "on" : "off")
-        + "\ncpus "
-        + options.cpus()
-        + "\nnodes "
-        + options.nodes()
-        + "\nboot "
-        + options.bootSet().id()
-        + "\nseed "
-        + options.seed()
-        + "\nmem_pages "
-        + options.memPages()
-        + "\n";
-  }
-
   /**
-   * {@code sim/stats}: what the model holds now. The task reading it is left out of the lock
-   * and active-reference counts, so a quiet system reads 0 there.
+   * {@code sim/stats}: what the model holds now (rendered by {@link SimFiles#stats}). The task
+   * reading it is left out of the lock and active-reference counts.
    */
   public String stats() {
-    Task self = Task.current();
-    List<Task> others = lockdep.tasks().stream().filter(t -> t != self).toList();
-    long ownActive = self.held().stream()
-        .filter(h -> h.map().lockClass().name().equals("kn->active")).count();
-    return "caches " + slab.caches().size()
-        + "\ncaches_released " + slab.releasedCount()
-        + "\nkobjects " + sysfs.kobjectCount()
-        + "\nkernfs_nodes " + kernfs.nodeCount()
-        + "\nactive_refs " + (kernfs.activeRefCount() - ownActive)
-        + "\nopen_files " + kernfs.openFileCount()
-        + "\nbuiltin_modules " + builtinModules.names().size()
-        + "\nmodules " + modules.loadedCount()
-        + "\nuse_after_free_reports " + kasan.reportCount()
-        + "\ncpus_online " + cpus.numOnline()
-        + "\nboot_caches " + bootCaches
-        + "\ntasks_holding_locks " + others.stream().filter(t -> !t.held().isEmpty()).count()
-        + "\nheld_locks " + others.stream().mapToInt(t -> t.held().size()).sum()
-        + "\nblocked_tasks " + others.stream().filter(t -> t.blocked() != null).count()
-        + "\nlockdep_classes " + lockdep.classCount()
-        + "\nlockdep_dependencies " + lockdep.dependencyCount()
-        + "\nlockdep_splats " + lockdep.splatCount()
-        + "\nhung_task_reports " + hungTask.hungReports()
-        + "\ndeadlocks_broken " + hungTask.deadlocksBroken()
-        + "\ndmesg_records " + dmesg.sequence()
-        + "\nrequests " + vfs.requestCount()
-        + "\nmem_total_pages " + pages.totalPages()
-        + "\nmem_slab_pages " + pages.slabPages()
-        + "\nmem_free_pages " + pages.freePages()
-        + "\npage_alloc_failures " + pages.allocFailures()
-        + "\n";
+    return SimFiles.stats(this);
   }
 
   /**
@@ -340,9 +282,9 @@ public final class Kernel implements AutoCloseable {
 
   @Override
   public void close() {
-    lockdep.abortAllWaits("slabfs is shutting down");
+    lockdep.taskList().abortAllWaits("slabfs is shutting down");
     if (kobjectReleaser != null) {
-      kobjectReleaser.shutdownNow();
+      kobjectReleaser.close();
     }
     hungTask.close();
     slab.shutdown();

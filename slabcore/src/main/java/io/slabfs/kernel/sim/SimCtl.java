@@ -46,6 +46,8 @@ final class SimCtl {
   private final Dmesg dmesg;
   private final Random random;
   private final io.slabfs.kernel.locking.Lockdep lockdep;
+  /** Woken by every printk, for {@code await_dmesg}. */
+  private final io.slabfs.kernel.locking.WaitQueueHead dmesgLogged;
   /** Live creations by name, newest first. */
   private final Map<String, ArrayDeque<Creation>> byName = new HashMap<>();
   /** Destroyed creations whose {@code kobject_get} references are still held. */
@@ -101,6 +103,8 @@ final class SimCtl {
     this.hotplug = hotplug;
     this.dmesg = slab.dmesg();
     this.random = random;
+    this.dmesgLogged = new io.slabfs.kernel.locking.WaitQueueHead(lockdep);
+    dmesg.onPrintk(dmesgLogged::wakeUpAll);
   }
 
   /** Caches created by the slab code itself: they can be used but not destroyed. */
@@ -188,7 +192,8 @@ final class SimCtl {
           throw Errno.EINVAL.with("usage: await_dmesg TEXT [timeout=S]");
         }
         String text = String.join(" ", java.util.Arrays.copyOfRange(args, 0, words));
-        if (!dmesg.awaitMessage(text, timeout, Task.current()::fatalSignalPending)) {
+        if (!killableWait(dmesgLogged, () -> dmesg.contains(text), timeout,
+            "'" + text + "'")) {
           throw Errno.ETIMEDOUT.with("no dmesg line with '" + printable(text) + "'");
         }
       }
@@ -274,6 +279,35 @@ final class SimCtl {
     all.sort((a, b) -> Long.compare(b.serial, a.serial));
     stack.clear();
     stack.addAll(all);
+  }
+
+  /** How often a killable wait looks for a fatal signal, which wakes no Java monitor. */
+  private static final long SIGNAL_POLL_MILLIS = 100;
+
+  /**
+   * {@code wait_event_killable_timeout()}: waits on {@code wq} until {@code condition} holds
+   * (true) or {@code timeoutMillis} pass (false); a fatal signal to the writer ends the wait
+   * with {@code EINTR}. FUSE's interrupt wakes no monitor, so the wait looks for it every
+   * {@link #SIGNAL_POLL_MILLIS}.
+   */
+  private static boolean killableWait(io.slabfs.kernel.locking.WaitQueueHead wq,
+      java.util.function.BooleanSupplier condition, long timeoutMillis, String what)
+      throws ErrnoException {
+    Task self = Task.current();
+    long deadline = System.currentTimeMillis() + timeoutMillis;
+    while (true) {
+      long left = deadline - System.currentTimeMillis();
+      long slice = Math.min(Math.max(left, 0), SIGNAL_POLL_MILLIS);
+      if (wq.waitEventInterruptibleTimeout(condition, slice)) {
+        return true;
+      }
+      if (self.fatalSignalPending()) {
+        throw Errno.EINTR.with("fatal signal pending while waiting for " + what);
+      }
+      if (left <= slice) {
+        return false;
+      }
+    }
   }
 
   /** What {@code name} means now (see the class comment). */

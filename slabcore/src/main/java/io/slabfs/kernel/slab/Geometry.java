@@ -1,7 +1,9 @@
 package io.slabfs.kernel.slab;
 
 /**
- * The layout of a cache's objects and slabs, computed as mm/slub.c does it ({@code
+ * Models: mm/slub.c.
+ *
+ * <p>The layout of a cache's objects and slabs, computed as mm/slub.c does it ({@code
  * calculate_alignment}, {@code calculate_sizes}, {@code calculate_order}, {@code
  * set_min_partial}, {@code set_cpu_partial}); kernel-model.md section 8.
  *

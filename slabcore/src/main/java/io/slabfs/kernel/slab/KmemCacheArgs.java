@@ -4,7 +4,9 @@ import io.slabfs.kernel.errno.Errno;
 import io.slabfs.kernel.errno.ErrnoException;
 
 /**
- * The arguments of one {@code kmem_cache_create()} ({@code struct kmem_cache_args} plus name,
+ * Models: include/linux/slab.h.
+ *
+ * <p>The arguments of one {@code kmem_cache_create()} ({@code struct kmem_cache_args} plus name,
  * size and flags), and their text form, shared by the boot set files and the {@code sim/ctl}
  * command:
  *

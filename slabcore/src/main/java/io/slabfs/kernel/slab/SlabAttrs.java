@@ -15,7 +15,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * {@code slab_attrs[]} of mm/slub.c: every file of a {@code /sys/kernel/slab} cache directory
+ * Models: mm/slub.c.
+ *
+ * <p>{@code slab_attrs[]} of mm/slub.c: every file of a {@code /sys/kernel/slab} cache directory
  * in the kernel's order, with the kernel's modes ({@code SLAB_ATTR_RO} = 0400, {@code
  * SLAB_ATTR} = 0600), output formats and store handlers, for a kernel configured as the
  * reference machine ({@code SLUB_DEBUG}, {@code ZONE_DMA}, {@code NUMA}, {@code

@@ -10,6 +10,7 @@ import io.slabfs.kernel.kobject.KObject;
 import io.slabfs.kernel.kobject.KSet;
 import io.slabfs.kernel.kobject.KType;
 import io.slabfs.kernel.debug.Kallsyms;
+import io.slabfs.kernel.debug.Warn;
 import io.slabfs.kernel.locking.Lockdep;
 import io.slabfs.kernel.locking.Mutex;
 import io.slabfs.kernel.locking.Task;
@@ -22,7 +23,10 @@ import java.util.List;
 import java.util.Random;
 
 /**
- * mm/slab_common.c and the sysfs half of mm/slub.c: the list of caches under {@code
+ * Models: mm/slab_common.c (for now also the sysfs, flush and CPU-dead parts of mm/slub.c,
+ * which issue 11 moves out).
+ *
+ * <p>mm/slab_common.c and the sysfs half of mm/slub.c: the list of caches under {@code
  * slab_mutex}, {@code kmem_cache_create()} with merging, {@code kmem_cache_destroy()} in the
  * three historical shapes, unique ids, {@code /sys/kernel/slab}, and the boot caches.
  *
@@ -53,6 +57,10 @@ public final class SlabCommon {
   private final KSet slabKset;
   private final KType<KmemCache> slabKtype;
   private final Workqueue eventsWq;
+  /** The RCU kthread, for {@link #rcuBarrier}. */
+  private final Workqueue rcuWq;
+  /** A grace period of the model: a few tens of milliseconds, as on an idle machine. */
+  private static final long RCU_GRACE_MILLIS = 20;
   /** {@code slub_flushwq}: one worker per CPU, as {@code queue_work_on(cpu, ...)} gives. */
   private final Workqueue[] flushWq;
   private KmemCache kmemCache;
@@ -81,6 +89,7 @@ public final class SlabCommon {
     this.era = era;
     this.random = random;
     this.eventsWq = new Workqueue(lockdep, "events", "kworker/u" + 2 * cpus.nrPossible() + ":1");
+    this.rcuWq = new Workqueue(lockdep, "rcu", "rcu_preempt");
     this.flushWq = new Workqueue[cpus.nrPossible()];
     for (int cpu = 0; cpu < flushWq.length; cpu++) {
       flushWq[cpu] = new Workqueue(lockdep, "slub_flushwq", "kworker/" + cpu + ":1");
@@ -319,7 +328,8 @@ public final class SlabCommon {
     if (owner != null) {
       // create_cache(): s->owner = args->owner; kobject_get(s->owner) -- the seed 000 pin
       s.setStaticOwner(owner);
-      s.kobj().setResidence(owner.memory(), s.name());
+      s.kobj().setResidence(owner.memory(), s.name(), KmemCacheLayout.STATIC_OFFSET,
+          KmemCacheLayout.SIZE, KmemCacheLayout.KOBJ);
       if (era.staticCaches() == KernelEra.StaticCaches.PINNED) {
         owner.kobj().get();
       }
@@ -490,11 +500,15 @@ public final class SlabCommon {
    */
   public void destroy(KmemCache s) throws ErrnoException {
     try (Task.Frame f = Task.enter("kmem_cache_destroy")) {
-      destroyLocked(s);
+      kmemCacheDestroy(s);
     }
   }
 
-  private void destroyLocked(KmemCache s) throws ErrnoException {
+  /**
+   * The body of {@code kmem_cache_destroy()}, in its frame: takes {@code cpu_hotplug_lock} and
+   * {@code slab_mutex} itself.
+   */
+  private void kmemCacheDestroy(KmemCache s) throws ErrnoException {
     boolean err;
     boolean rcu = s.hasFlag(SlabFlags.SLAB_TYPESAFE_BY_RCU);
     hotplug.cpusReadLock();
@@ -627,13 +641,12 @@ public final class SlabCommon {
     released.incrementAndGet();
   }
 
-  /** {@code rcu_barrier()}: waits out a grace period; a few tens of milliseconds here. */
-  static void rcuBarrier() {
-    try {
-      Thread.sleep(20);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+  /**
+   * {@code rcu_barrier()}: waits until the RCU callbacks queued so far have run, which takes a
+   * grace period; here a callback queued on the RCU kthread, due {@link #RCU_GRACE_MILLIS} from now.
+   */
+  private void rcuBarrier() {
+    rcuWq.flushWork(rcuWq.queueDelayed(() -> {}, RCU_GRACE_MILLIS));
   }
 
   // ------------------------------------------------------------------------ flush, hotplug
@@ -644,39 +657,42 @@ public final class SlabCommon {
    */
   public void flushAll(KmemCache s) {
     try (Task.Frame f = Task.enter("flush_all")) {
-      flushAllLocked(s);
+      hotplug.cpusReadLock();
+      try {
+        flushAllCpusLocked(s);
+      } finally {
+        hotplug.cpusReadUnlock();
+      }
     }
   }
 
-  private void flushAllLocked(KmemCache s) {
-    hotplug.cpusReadLock();
+  /**
+   * {@code flush_all_cpus_locked()}, called with {@code cpus_read_lock} held: under {@code
+   * flush_lock}, a flush_cpu_slab work item on each CPU that has something to flush, then
+   * flush_work() on each.
+   */
+  private void flushAllCpusLocked(KmemCache s) {
+    flushLock.lock();
     try {
-      flushLock.lock();
-      try {
-        // flush_all_cpus_locked(): a flush_cpu_slab work item on each CPU that has
-        // something to flush, then flush_work() on each
-        var online = cpus.onlineMask();
-        java.util.List<java.util.concurrent.Future<?>> works = new java.util.ArrayList<>();
-        java.util.List<Integer> queuedOn = new java.util.ArrayList<>();
-        for (int cpu = online.nextSetBit(0); cpu >= 0; cpu = online.nextSetBit(cpu + 1)) {
-          if (s.hasCpuSlab(cpu)) {
-            int c = cpu;
-            works.add(flushWq[cpu].queue(() -> {
-              try (Task.Frame f = Task.enter("flush_cpu_slab")) {
-                s.flushCpu(c);
-              }
-            }));
-            queuedOn.add(cpu);
-          }
+      var online = cpus.onlineMask();
+      java.util.List<Workqueue.Work> works = new java.util.ArrayList<>();
+      java.util.List<Integer> queuedOn = new java.util.ArrayList<>();
+      for (int cpu = online.nextSetBit(0); cpu >= 0; cpu = online.nextSetBit(cpu + 1)) {
+        if (s.hasCpuSlab(cpu)) {
+          int c = cpu;
+          works.add(flushWq[cpu].queue(() -> {
+            try (Task.Frame f = Task.enter("flush_cpu_slab")) {
+              s.flushCpu(c);
+            }
+          }));
+          queuedOn.add(cpu);
         }
-        for (int i = 0; i < works.size(); i++) {
-          flushWq[queuedOn.get(i)].flushWork(works.get(i));
-        }
-      } finally {
-        flushLock.unlock();
+      }
+      for (int i = 0; i < works.size(); i++) {
+        flushWq[queuedOn.get(i)].flushWork(works.get(i));
       }
     } finally {
-      hotplug.cpusReadUnlock();
+      flushLock.unlock();
     }
   }
 
@@ -689,18 +705,14 @@ public final class SlabCommon {
   /** {@code slub_cpu_dead()}: under {@code slab_mutex}, flush that CPU in every cache. */
   private void slubCpuDead(int cpu) {
     try (Task.Frame f = Task.enter("slub_cpu_dead")) {
-      slubCpuDeadLocked(cpu);
-    }
-  }
-
-  private void slubCpuDeadLocked(int cpu) {
-    slabMutex.lock();
-    try {
-      for (KmemCache s : slabCaches) {
-        s.flushCpu(cpu);
+      slabMutex.lock();
+      try {
+        for (KmemCache s : slabCaches) {
+          s.flushCpu(cpu);
+        }
+      } finally {
+        slabMutex.unlock();
       }
-    } finally {
-      slabMutex.unlock();
     }
   }
 
@@ -711,18 +723,15 @@ public final class SlabCommon {
     return i >= 0 && i + 1 < frames.size() ? frames.get(i + 1) : "do_syscall_64";
   }
 
-  /** {@code WARN()}: the cut-here block in dmesg, at {@code function}. */
+  /** {@code WARN()} in mm/slab_common.c, at {@code function}. */
   void warn(String message, String function) {
-    Task t = Task.current();
-    dmesg.taint().add('W');
-    dmesg.printk("------------[ cut here ]------------\n" + message + "\nWARNING: CPU: 0 PID: "
-        + t.pid() + " at mm/slab_common.c:529 " + Kallsyms.symbol(function) + "\n"
-        + "---[ end trace 0000000000000000 ]---");
+    Warn.warn(dmesg, Task.current().pid(), "mm/slab_common.c", 529, function, message);
   }
 
   /** Stops the work queue threads. */
   public void shutdown() {
     eventsWq.close();
+    rcuWq.close();
     for (Workqueue wq : flushWq) {
       wq.close();
     }

@@ -5,7 +5,11 @@ import io.slabfs.kernel.errno.ErrnoException;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-/** {@code slab_flags_t} (include/linux/slab.h), with the kernel's names. */
+/**
+ * Models: include/linux/slab.h.
+ *
+ * <p>{@code slab_flags_t} (include/linux/slab.h), with the kernel's names.
+ */
 public final class SlabFlags {
   private SlabFlags() {}
 

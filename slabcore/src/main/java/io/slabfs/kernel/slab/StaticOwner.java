@@ -4,7 +4,9 @@ import io.slabfs.kernel.debug.Kasan;
 import io.slabfs.kernel.kobject.KObject;
 
 /**
- * Where a static-duration {@code struct kmem_cache} lives (seed 000): a module's data, and the
+ * Ours: simulator.
+ *
+ * <p>Where a static-duration {@code struct kmem_cache} lives (seed 000): a module's data, and the
  * module's kobject ({@code THIS_MODULE_KOBJ}), which the static-cache series pins until the
  * cache's final release.
  */

@@ -3,7 +3,9 @@ package io.slabfs.kernel.sysfs;
 import io.slabfs.kernel.errno.ErrnoException;
 
 /**
- * A sysfs attribute definition ({@code struct attribute} plus its show/store), typed on the
+ * Models: include/linux/sysfs.h.
+ *
+ * <p>A sysfs attribute definition ({@code struct attribute} plus its show/store), typed on the
  * object it shows, e.g. {@code Attribute<KmemCache>} for {@code slab_attrs[]}. One definition
  * is shared by every object's file, so its identity is the {@code kn->active} lock class key.
  *

@@ -4,7 +4,9 @@ import io.slabfs.kernel.errno.Errno;
 import io.slabfs.kernel.errno.ErrnoException;
 
 /**
- * lib/kstrtox.c: the number parsers every store handler uses. The input is the store buffer,
+ * Models: lib/kstrtox.c.
+ *
+ * <p>lib/kstrtox.c: the number parsers every store handler uses. The input is the store buffer,
  * {@code len} bytes then a NUL; parsing stops at the first NUL as C string functions do.
  *
  * <p>Accepted: an optional {@code +} (and {@code -} for signed types), digits in the base (base

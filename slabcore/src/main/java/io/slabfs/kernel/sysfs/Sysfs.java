@@ -16,7 +16,9 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * fs/sysfs: directories, attribute files and links on top of kernfs, with the generic {@code
+ * Models: fs/sysfs/file.c (with the few lines of fs/sysfs/dir.c and symlink.c it needs).
+ *
+ * <p>fs/sysfs: directories, attribute files and links on top of kernfs, with the generic {@code
  * sysfs_kf_seq_show} / {@code sysfs_kf_write} glue between a kernfs file and an {@link
  * Attribute}.
  */

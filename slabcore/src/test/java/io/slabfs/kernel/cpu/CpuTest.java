@@ -12,28 +12,31 @@ import io.slabfs.kernel.sim.BootSet;
 import io.slabfs.kernel.sim.Kernel;
 import io.slabfs.kernel.slab.KmemCache;
 import io.slabfs.kernel.slab.KmemCacheArgs;
+import io.slabfs.kernel.testing.KernelTest;
+import io.slabfs.kernel.testing.Kernels;
 import io.slabfs.kernel.testing.ScriptedRandom;
 import java.util.BitSet;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /** /sys/devices/system/cpu and CPU hotplug (kernel-model 6.2). */
+@KernelTest
 class CpuTest {
   private static final String CPU = "/devices/system/cpu";
 
   private Kernel k;
 
-  @AfterEach
-  void close() {
-    if (k != null) {
-      k.close();
-    }
+  private Kernels kernels;
+
+  @BeforeEach
+  void kernels(Kernels kernels) {
+    this.kernels = kernels;
   }
 
   private Vfs boot(int cpus, int nodes) throws Exception {
-    k = Kernel.boot(BootOptions.defaults().withBootSet(BootSet.MINIMAL).withCpus(cpus, nodes));
+    k = kernels.boot(BootOptions.defaults().withBootSet(BootSet.MINIMAL).withCpus(cpus, nodes));
     return k.vfs();
   }
 
@@ -143,7 +146,7 @@ class CpuTest {
 
   @Test
   void cpuGoingOffline_everyCacheLosesItsC1Entry() throws Exception {
-    k = Kernel.boot(BootOptions.defaults());
+    k = kernels.boot(BootOptions.defaults());
     int withC1 = 0;
     for (KmemCache s : k.slab().caches()) {
       if (cat(k.vfs(), "/kernel/slab/" + s.kobj().name() + "/slabs_cpu_partial").contains(" C1=")) {

@@ -14,6 +14,7 @@ import io.slabfs.kernel.sim.BootOptions;
 import io.slabfs.kernel.sim.BootSet;
 import io.slabfs.kernel.sim.Kernel;
 import io.slabfs.kernel.slab.KmemCache;
+import io.slabfs.kernel.testing.Quiescence;
 import io.slabfs.kernel.testing.Sim;
 import io.slabfs.kernel.testing.Sys;
 import java.nio.charset.StandardCharsets;
@@ -33,6 +34,7 @@ import net.jqwik.api.Tuple;
 import net.jqwik.api.constraints.IntRange;
 import net.jqwik.api.constraints.Size;
 import net.jqwik.api.lifecycle.AfterProperty;
+import net.jqwik.api.lifecycle.AfterTry;
 import net.jqwik.api.lifecycle.BeforeProperty;
 import net.jqwik.api.statistics.Statistics;
 
@@ -57,6 +59,7 @@ class WritableFileFuzzTest {
   private static final String CPU1_ONLINE = "/devices/system/cpu/cpu1/online";
 
   private Kernel k;
+  private Quiescence quiet;
   private Vfs vfs;
   private final List<String> files = new ArrayList<>();
   private final List<String> slabFiles = new ArrayList<>();
@@ -67,6 +70,7 @@ class WritableFileFuzzTest {
   @BeforeProperty
   void boot() throws Exception {
     k = Kernel.boot(BootOptions.defaults().withBootSet(BootSet.MINIMAL));
+    quiet = new Quiescence(k, List.of());
     vfs = k.vfs();
     k.ctl("kmem_cache_create " + DEBUG_CACHE + " 200 flags=SLAB_RED_ZONE|SLAB_POISON");
     k.ctl("alloc " + DEBUG_CACHE + " 300");
@@ -109,6 +113,12 @@ class WritableFileFuzzTest {
             "/module/vt/parameters/default_red", "/module/zswap/parameters/compressor");
   }
 
+  /** Every try leaves the kernel quiet: no lock, wait, active reference, open file or splat. */
+  @AfterTry
+  void quiescent() {
+    quiet.assertQuiescent("after the try", false);
+  }
+
   @AfterProperty
   void shutdown() throws Exception {
     try {
@@ -122,6 +132,7 @@ class WritableFileFuzzTest {
       for (String key : List.of("held_locks", "blocked_tasks", "active_refs", "open_files")) {
         assertThat(stats.get(key)).as("sim/stats %s", key).isEqualTo("0");
       }
+      quiet.assertQuiescent("at the end of the property", true);
     } finally {
       k.close();
     }
@@ -390,6 +401,7 @@ class WritableFileFuzzTest {
       throws Exception {
     try (Kernel kk = Kernel.boot(
         BootOptions.defaults().withBootSet(BootSet.MINIMAL).withSeed(42))) {
+      Quiescence quietKk = new Quiescence(kk, List.of());
       String dir = "/kernel/slab/kmalloc-64";
       Sys.write(kk.vfs(), dir + "/min_partial", minPartial);
       for (int op : ops) {
@@ -405,6 +417,7 @@ class WritableFileFuzzTest {
       }
       Map<String, String> out = Sys.snapshot(kk.vfs(), dir);
       out.remove("min_partial");
+      quietKk.assertQuiescent("after min_partial " + minPartial + " and " + ops, true);
       return out;
     }
   }

@@ -232,7 +232,7 @@ class SeqFileTest {
     CountingOps ops = file("f", n -> SAMPLE);
     long rfh = vfs.open("/d/f", Vfs.O_RDONLY);
     long wfh = vfs.open("/d/f", Vfs.O_WRONLY);
-    KernfsFile kn = (KernfsFile) root.lookup("d/f").orElseThrow();
+    KernfsFile kn = (KernfsFile) Namei.lookup(root, "d/f").orElseThrow();
     assertThat(s(vfs.read(rfh, 0, 4096))).isEqualTo(SAMPLE);
     assertThat(vfs.read(rfh, SAMPLE.length(), 4096)).isEmpty();
     assertThat(root.openFileCount()).isEqualTo(2);
@@ -246,8 +246,8 @@ class SeqFileTest {
     vfs.release(rfh);
     vfs.release(wfh);
     assertThat(root.openFileCount()).isZero();
-    assertThat(root.lookup("d/f")).isEmpty();
-    assertThat(root.lookup("d")).isEmpty();
+    assertThat(Namei.lookup(root, "d/f")).isEmpty();
+    assertThat(Namei.lookup(root, "d")).isEmpty();
     assertThat(Sys.errno(() -> vfs.stat("/d/f"))).isEqualTo(Errno.ENOENT);
     assertThat(Sys.errno(() -> vfs.open("/d/f", Vfs.O_RDONLY))).isEqualTo(Errno.ENOENT);
     assertThat(root.nodeCount()).isZero();
@@ -257,7 +257,7 @@ class SeqFileTest {
   @Test
   void afterRemove_openByNodeRacingRemoval_isEnodev_andLlseekEnodev() throws Exception {
     file("f", n -> SAMPLE);
-    KernfsFile kn = (KernfsFile) root.lookup("d/f").orElseThrow();
+    KernfsFile kn = (KernfsFile) Namei.lookup(root, "d/f").orElseThrow();
     KernfsOpenFile of = KernfsOpenFile.open(kn, true, false);
     root.remove(kn);
     assertThat(Sys.errno(() -> KernfsOpenFile.open(kn, true, false))).isEqualTo(Errno.ENODEV);
@@ -290,6 +290,7 @@ class SeqFileTest {
     root.createFile(dir, "other", 0400, new CountingOps(n -> "x\n"), 4096);
     root.createFile(dir, "store", 0600, new CountingOps(n -> "") {
       @Override
+      @SuppressWarnings("UnsynchronizedOverridesSynchronized") // parks mid-store on purpose
       public int write(byte[] buf, int len) {
         entered.countDown();
         awaitUninterruptibly(releaseStore);
@@ -323,7 +324,7 @@ class SeqFileTest {
     }
     assertThat(removed.await(0, TimeUnit.SECONDS)).as("remove returned early").isFalse();
     assertThat(removed.getCount()).isEqualTo(1);
-    assertThat(root.lookup("d/store")).as("deactivated: no new lookups").isEmpty();
+    assertThat(Namei.lookup(root, "d/store")).as("deactivated: no new lookups").isEmpty();
     assertThat(Sys.errno(() -> vfs.open("/d/store", Vfs.O_WRONLY))).isEqualTo(Errno.ENOENT);
     assertThat(written.get()).isNull();
 

@@ -212,7 +212,7 @@ class LockdepTest {
     });
     assertThat(lockdep.splatCount()).isZero();
     assertThat(lockdep.procLockdep()).contains("&inode->i_rwsem/1");
-    assertThat(lockdep.heldCount()).isZero();
+    assertThat(lockdep.taskList().heldCount()).isZero();
   }
 
   @Test

@@ -17,27 +17,24 @@ import io.slabfs.kernel.sim.BootOptions;
 import io.slabfs.kernel.sim.BootSet;
 import io.slabfs.kernel.sim.Kernel;
 import io.slabfs.kernel.sysfs.Sysfs;
+import io.slabfs.kernel.testing.KernelTest;
+import io.slabfs.kernel.testing.Kernels;
 import io.slabfs.kernel.testing.Sys;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /** /sys/module/M/parameters through the VFS (kernel/params.c, kernel-model 5.2). */
+@KernelTest
 class ModuleParamTest {
   private Kernel k;
 
   @BeforeEach
-  void boot() throws Exception {
-    k = Kernel.boot(BootOptions.defaults().withBootSet(BootSet.MINIMAL));
-  }
-
-  @AfterEach
-  void close() {
-    k.close();
+  void boot(Kernels kernels) throws Exception {
+    k = kernels.boot(BootOptions.defaults().withBootSet(BootSet.MINIMAL));
   }
 
   private Vfs vfs() {

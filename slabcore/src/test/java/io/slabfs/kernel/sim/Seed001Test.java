@@ -6,6 +6,8 @@ import io.slabfs.kernel.era.KernelEra;
 import io.slabfs.kernel.errno.ErrnoException;
 import io.slabfs.kernel.kernfs.Vfs;
 import io.slabfs.kernel.locking.Task;
+import io.slabfs.kernel.testing.KernelTest;
+import io.slabfs.kernel.testing.Kernels;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -20,63 +22,69 @@ import org.junit.jupiter.params.provider.EnumSource;
  * complete and nothing is reported. The hung-task timeout is 0 and the check is called by
  * hand, so no test timing depends on the clock.
  */
+@KernelTest
 class Seed001Test {
   @ParameterizedTest
   @EnumSource(value = KernelEra.class, names = {"V5_19", "V6_1", "V6_18", "V7"})
-  void threePartyInterleaving(KernelEra era) throws Exception {
+  void threePartyInterleaving(KernelEra era, Kernels kernels) throws Exception {
     // 7.x: cpu_partial takes no lock any more; shrink still reaches cpus_read_lock
     String attr = era == KernelEra.V7 ? "shrink" : "cpu_partial";
     String value = era == KernelEra.V7 ? "1\n" : "120\n";
     BootOptions opts = BootOptions.defaults().withEra(era).withBootSet(BootSet.MINIMAL)
         .withHungTask(0, BootOptions.DeadlockMode.BREAK, false);
-    try (Kernel k = Kernel.boot(opts)) {
-      k.ctl("kmem_cache_create X 192 flags=SLAB_NO_MERGE");
-      k.ctl("pause " + attr + "_store");
-      Task w = new Task(1001, "W");
-      CompletableFuture<String> wResult = run(w, () -> write(k.vfs(), attr, value));
-      k.ctl("await " + attr + "_store timeout=10");
-      CompletableFuture<String> dResult =
-          run(new Task(1002, "D"), () -> ctl(k, "kmem_cache_destroy X"));
-      assertThat(k.lockdep().awaitBlocked(2, 10_000)).isTrue();
-      CompletableFuture<String> hResult = run(new Task(1003, "H"), () -> {
-        try {
-          k.hotplug().cpuDown(1);
-          return "ok";
-        } catch (ErrnoException e) {
-          return e.errno().name();
-        }
-      });
-      if (era == KernelEra.V5_19) {
-        assertThat(k.lockdep().awaitBlocked(3, 10_000)).as("H waits for D's read hold").isTrue();
-      } else {
-        assertThat(hResult.get(10, TimeUnit.SECONDS)).isEqualTo("ok");
-      }
-      k.ctl("resume " + attr + "_store");
-      if (era == KernelEra.V5_19) {
-        assertThat(k.lockdep().awaitTasks(all -> w.blocked() != null
-            && w.blocked().what().startsWith("cpu_hotplug_lock"), 10_000)).isTrue();
-        String log = String.join("\n", k.dmesg().messages());
-        assertThat(log).contains("WARNING: possible circular locking dependency detected")
-            .contains("W/1001 is trying to acquire lock:")
-            .containsPattern("Chain exists of:\n  cpu_hotplug_lock --> slab_mutex --> kn->active#\\d+")
-            .contains("3 locks held by W/1001:");
-        k.hungTask().check();
-        assertThat(wResult.get(10, TimeUnit.SECONDS)).isEqualTo("EDEADLK");
-        log = String.join("\n", k.dmesg().messages());
-        assertThat(log).contains("INFO: task W:1001 blocked for more than 0 seconds.")
-            .contains("INFO: task D:1002 blocked").contains("INFO: task H:1003 blocked")
-            .contains("breaking it by failing the system call of W/1001");
-      } else {
-        assertThat(wResult.get(10, TimeUnit.SECONDS)).isEqualTo("ok");
-        assertThat(k.lockdep().splatCount()).isZero();
-      }
-      assertThat(dResult.get(10, TimeUnit.SECONDS)).isEqualTo("ok");
-      assertThat(hResult.get(10, TimeUnit.SECONDS)).isEqualTo("ok");
-      assertThat(k.lockdep().heldCount()).as("every lock free").isZero();
-      assertThat(k.lockdep().blockedCount()).isZero();
-      assertThat(k.kernfs().activeRefCount()).isZero();
-      assertThat(k.vfs().readdir("/kernel/slab")).doesNotContain("X");
+    if (era == KernelEra.V5_19) {
+      kernels.expectDmesg("WARNING: possible circular locking dependency detected")
+          .expectDmesg("INFO: task W:1001 blocked for more than 0 seconds.")
+          .expectDmesg("INFO: task D:1002 blocked for more than 0 seconds.")
+          .expectDmesg("INFO: task H:1003 blocked for more than 0 seconds.");
     }
+    Kernel k = kernels.boot(opts);
+    k.ctl("kmem_cache_create X 192 flags=SLAB_NO_MERGE");
+    k.ctl("pause " + attr + "_store");
+    Task w = new Task(1001, "W");
+    CompletableFuture<String> wResult = run(w, () -> write(k.vfs(), attr, value));
+    k.ctl("await " + attr + "_store timeout=10");
+    CompletableFuture<String> dResult =
+        run(new Task(1002, "D"), () -> ctl(k, "kmem_cache_destroy X"));
+    assertThat(k.lockdep().taskList().awaitBlocked(2, 10_000)).isTrue();
+    CompletableFuture<String> hResult = run(new Task(1003, "H"), () -> {
+      try {
+        k.hotplug().cpuDown(1);
+        return "ok";
+      } catch (ErrnoException e) {
+        return e.errno().name();
+      }
+    });
+    if (era == KernelEra.V5_19) {
+      assertThat(k.lockdep().taskList().awaitBlocked(3, 10_000)).as("H waits for D's read hold").isTrue();
+    } else {
+      assertThat(hResult.get(10, TimeUnit.SECONDS)).isEqualTo("ok");
+    }
+    k.ctl("resume " + attr + "_store");
+    if (era == KernelEra.V5_19) {
+      assertThat(k.lockdep().taskList().awaitTasks(all -> w.blocked() != null
+          && w.blocked().what().startsWith("cpu_hotplug_lock"), 10_000)).isTrue();
+      String log = String.join("\n", k.dmesg().messages());
+      assertThat(log).contains("WARNING: possible circular locking dependency detected")
+          .contains("W/1001 is trying to acquire lock:")
+          .containsPattern("Chain exists of:\n  cpu_hotplug_lock --> slab_mutex --> kn->active#\\d+")
+          .contains("3 locks held by W/1001:");
+      k.hungTask().check();
+      assertThat(wResult.get(10, TimeUnit.SECONDS)).isEqualTo("EDEADLK");
+      log = String.join("\n", k.dmesg().messages());
+      assertThat(log).contains("INFO: task W:1001 blocked for more than 0 seconds.")
+          .contains("INFO: task D:1002 blocked").contains("INFO: task H:1003 blocked")
+          .contains("breaking it by failing the system call of W/1001");
+    } else {
+      assertThat(wResult.get(10, TimeUnit.SECONDS)).isEqualTo("ok");
+      assertThat(k.lockdep().splatCount()).isZero();
+    }
+    assertThat(dResult.get(10, TimeUnit.SECONDS)).isEqualTo("ok");
+    assertThat(hResult.get(10, TimeUnit.SECONDS)).isEqualTo("ok");
+    assertThat(k.lockdep().taskList().heldCount()).as("every lock free").isZero();
+    assertThat(k.lockdep().taskList().blockedCount()).isZero();
+    assertThat(k.kernfs().activeRefCount()).isZero();
+    assertThat(k.vfs().readdir("/kernel/slab")).doesNotContain("X");
   }
 
   private static String write(Vfs vfs, String attr, String text) {

@@ -6,19 +6,22 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.slabfs.kernel.errno.Errno;
 import io.slabfs.kernel.errno.ErrnoException;
 import io.slabfs.kernel.slab.KmemCache;
+import io.slabfs.kernel.testing.KernelTest;
+import io.slabfs.kernel.testing.Kernels;
 import io.slabfs.kernel.testing.Sim;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** A sim/ctl name that several live caches were created as means the newest, for every command. */
+@KernelTest
 class SimCtlNamesTest {
   private Kernel k;
 
-  @AfterEach
-  void close() {
-    if (k != null) {
-      k.close();
-    }
+  private Kernels kernels;
+
+  @BeforeEach
+  void kernels(Kernels kernels) {
+    this.kernels = kernels;
   }
 
   private KmemCache bootUdp() {
@@ -32,7 +35,7 @@ class SimCtlNamesTest {
 
   @Test
   void udpCreatedAgain_everyCommandMeansTheNewOne_untilItIsDestroyed() throws Exception {
-    k = Kernel.boot(BootOptions.defaults());
+    k = kernels.boot(BootOptions.defaults());
     KmemCache boot = bootUdp();
     long bootObjects = boot.allocatedObjects();
     int bootRefs = boot.kobj().refcount();
@@ -61,7 +64,7 @@ class SimCtlNamesTest {
 
   @Test
   void destroy_takesTheNewestCreation_notTheModulesOlderOneOfTheSameName() throws Exception {
-    k = Kernel.boot(BootOptions.defaults().withBootSet(BootSet.MINIMAL));
+    k = kernels.boot(BootOptions.defaults().withBootSet(BootSet.MINIMAL));
     k.ctl("insmod namemod cache=shared:100:SLAB_NO_MERGE");
     k.ctl("kmem_cache_create shared 200 flags=SLAB_NO_MERGE");
     k.ctl("kobject_get shared");
@@ -79,7 +82,7 @@ class SimCtlNamesTest {
 
   @Test
   void newestIsTheModules_destroyIsRefused_andTheOlderOneIsUntouched() throws Exception {
-    k = Kernel.boot(BootOptions.defaults().withBootSet(BootSet.MINIMAL));
+    k = kernels.boot(BootOptions.defaults().withBootSet(BootSet.MINIMAL));
     k.ctl("kmem_cache_create shared 200 flags=SLAB_NO_MERGE");
     k.ctl("insmod namemod cache=shared:100:SLAB_NO_MERGE");
     assertThatThrownBy(() -> k.ctl("kmem_cache_destroy shared"))

@@ -13,9 +13,12 @@ import io.slabfs.kernel.kernfs.Vfs;
 import io.slabfs.kernel.sim.BootOptions;
 import io.slabfs.kernel.sim.BootSet;
 import io.slabfs.kernel.sim.Kernel;
+import io.slabfs.kernel.testing.ExpectDmesg;
+import io.slabfs.kernel.testing.KernelTest;
+import io.slabfs.kernel.testing.Kernels;
 import java.util.List;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -23,20 +26,20 @@ import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /** Unique ids, merging and destroy, kernel-model.md section 2, on a minimal boot. */
+@KernelTest
 class MergeTest {
   private static final String SLAB = "/kernel/slab/";
 
+  private Kernels kernels;
   private Kernel k;
 
-  @AfterEach
-  void close() {
-    if (k != null) {
-      k.close();
-    }
+  @BeforeEach
+  void setUp(Kernels kernels) {
+    this.kernels = kernels;
   }
 
   private Kernel boot(KernelEra era) throws Exception {
-    k = Kernel.boot(BootOptions.defaults().withBootSet(BootSet.MINIMAL).withEra(era));
+    k = kernels.boot(BootOptions.defaults().withBootSet(BootSet.MINIMAL).withEra(era));
     return k;
   }
 
@@ -349,6 +352,7 @@ class MergeTest {
 
   @ParameterizedTest
   @EnumSource(value = KernelEra.class, names = {"V5_19", "V6_1", "V6_18"})
+  @ExpectDmesg("at mm/slab_common.c:529 kmem_cache_destroy")
   void destroyWithLiveObjects_warns_andEraDecidesWhetherItStaysListed(KernelEra era)
       throws Exception {
     boot(era);

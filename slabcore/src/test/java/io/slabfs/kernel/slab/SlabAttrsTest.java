@@ -11,6 +11,8 @@ import io.slabfs.kernel.sim.BootOptions;
 import io.slabfs.kernel.sim.BootSet;
 import io.slabfs.kernel.sim.Kernel;
 import io.slabfs.kernel.sysfs.Attribute;
+import io.slabfs.kernel.testing.KernelTest;
+import io.slabfs.kernel.testing.Kernels;
 import io.slabfs.kernel.testing.ScriptedRandom;
 import io.slabfs.kernel.testing.Sys;
 import java.util.ArrayList;
@@ -20,12 +22,13 @@ import java.util.Map;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /** The files of a cache directory: slab_attrs[] order, modes, formats (kernel-model 1.2). */
+@KernelTest
 class SlabAttrsTest {
   /** slab_attrs[] of 6.18 mm/slub.c with SLUB_DEBUG, ZONE_DMA, NUMA, HARDENED_USERCOPY. */
   static final List<String> SLAB_ATTRS_6_18 = List.of(
@@ -46,15 +49,15 @@ class SlabAttrsTest {
 
   private Kernel k;
 
-  @AfterEach
-  void close() {
-    if (k != null) {
-      k.close();
-    }
+  private Kernels kernels;
+
+  @BeforeEach
+  void kernels(Kernels kernels) {
+    this.kernels = kernels;
   }
 
   private Kernel boot(BootOptions options) throws Exception {
-    k = Kernel.boot(options);
+    k = kernels.boot(options);
     return k;
   }
 

@@ -12,17 +12,20 @@ import io.slabfs.kernel.sim.BootOptions;
 import io.slabfs.kernel.sim.BootSet;
 import io.slabfs.kernel.sim.Kernel;
 import io.slabfs.kernel.testing.ScriptedRandom;
+import io.slabfs.kernel.testing.KernelTest;
+import io.slabfs.kernel.testing.Kernels;
 import io.slabfs.kernel.testing.Sim;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /** The allocation model: its counters, its cost, running out of memory, being killed. */
+@KernelTest
 class SlubAllocTest {
   private static final int[] SO = {
     KmemCache.SO_ALL | KmemCache.SO_OBJECTS,
@@ -36,11 +39,11 @@ class SlubAllocTest {
 
   private Kernel k;
 
-  @AfterEach
-  void close() {
-    if (k != null) {
-      k.close();
-    }
+  private Kernels kernels;
+
+  @BeforeEach
+  void kernels(Kernels kernels) {
+    this.kernels = kernels;
   }
 
   private KmemCache create(String args) throws ErrnoException {
@@ -60,7 +63,7 @@ class SlubAllocTest {
     "dbg 700 flags=SLAB_RED_ZONE|SLAB_POISON",
   })
   void everyCounter_matchesOneObjectAtATime(String cache) throws Exception {
-    k = Kernel.boot(BootOptions.defaults().withBootSet(BootSet.MINIMAL).withCpus(4, 2));
+    k = kernels.boot(BootOptions.defaults().withBootSet(BootSet.MINIMAL).withCpus(4, 2));
     Cpus cpus = k.hotplug().cpus();
     for (long seed = 1; seed <= 60; seed++) {
       KmemCache s = create(cache.replaceFirst("^\\w+", "$0" + seed));
@@ -155,7 +158,7 @@ class SlubAllocTest {
   /** Ten million objects, freed from a random slab on and moved around, stay a few runs. */
   @Test
   void tenMillionObjects_keepAboutTheStateOfTen() throws Exception {
-    k = Kernel.boot(BootOptions.defaults().withBootSet(BootSet.MINIMAL));
+    k = kernels.boot(BootOptions.defaults().withBootSet(BootSet.MINIMAL));
     KmemCache small = create("ten 64 flags=SLAB_NO_MERGE");
     KmemCache big = create("tenmillion 64 flags=SLAB_NO_MERGE");
     for (KmemCache s : List.of(small, big)) {
@@ -179,7 +182,7 @@ class SlubAllocTest {
   @EnumSource(value = KernelEra.class, names = {"V5_19", "V6_18"})
   void allocPastMemory_isEnomemWithTheKernelsWarnings_andFreesGiveItBack(KernelEra era)
       throws Exception {
-    k = Kernel.boot(BootOptions.defaults().withBootSet(BootSet.MINIMAL).withEra(era)
+    k = kernels.boot(BootOptions.defaults().withBootSet(BootSet.MINIMAL).withEra(era)
         .withMem(64L << 20));
     k.ctl("kmem_cache_create oom 64 flags=SLAB_NO_MERGE");
     long before = k.pages().slabPages();
@@ -227,7 +230,7 @@ class SlubAllocTest {
   /** An order-3 cache falls back to order 0 pages before it fails, as allocate_slab() does. */
   @Test
   void lastPages_goToMinOrderSlabs() throws Exception {
-    k = Kernel.boot(BootOptions.defaults().withBootSet(BootSet.MINIMAL).withMem(64L << 20));
+    k = kernels.boot(BootOptions.defaults().withBootSet(BootSet.MINIMAL).withMem(64L << 20));
     KmemCache s = create("bigobj 2000 flags=SLAB_NO_MERGE");
     assertThat(s.order()).isPositive();
     assertThatThrownBy(() -> s.alloc(0, 10_000_000)).isInstanceOf(ErrnoException.class);
@@ -243,7 +246,7 @@ class SlubAllocTest {
 
   @Test
   void fatalSignal_stopsAllocAndFreeAtASlabBoundary_withEintr() throws Exception {
-    k = Kernel.boot(BootOptions.defaults().withBootSet(BootSet.MINIMAL));
+    k = kernels.boot(BootOptions.defaults().withBootSet(BootSet.MINIMAL));
     KmemCache s = create("killed 64 flags=SLAB_NO_MERGE");
     s.alloc(0, 64 * 40);
     s.free(1, 64 * 20, new Random(3)); // many partial slabs to walk through

@@ -14,6 +14,8 @@ import io.slabfs.kernel.kernfs.Vfs;
 import io.slabfs.kernel.sim.BootOptions;
 import io.slabfs.kernel.sim.BootSet;
 import io.slabfs.kernel.sim.Kernel;
+import io.slabfs.kernel.testing.KernelTest;
+import io.slabfs.kernel.testing.Kernels;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -21,7 +23,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -33,6 +34,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * The writable slab attributes through the VFS (kernel-model 1.3, 1.4, 4.5): one input table for
  * all five, the errno the kernel gives, and no state change on failure.
  */
+@KernelTest
 class StoreTest {
   private static final String DIR = "/kernel/slab/kmalloc-64";
   private static final List<String> WRITABLE =
@@ -41,16 +43,13 @@ class StoreTest {
   private static final List<String> COUNTERS = List.of("objects", "slabs", "partial",
       "cpu_slabs", "total_objects", "objects_partial", "slabs_cpu_partial");
 
+  private Kernels kernels;
   private Kernel k;
 
   @BeforeEach
-  void boot() throws Exception {
-    k = Kernel.boot(BootOptions.defaults().withBootSet(BootSet.MINIMAL));
-  }
-
-  @AfterEach
-  void close() {
-    k.close();
+  void boot(Kernels kernels) throws Exception {
+    this.kernels = kernels;
+    k = kernels.boot(BootOptions.defaults().withBootSet(BootSet.MINIMAL));
   }
 
   private Vfs vfs() {
@@ -300,8 +299,7 @@ class StoreTest {
 
   @Test
   void v7_cpuPartial_onlyZeroAccepted() throws Exception {
-    k.close();
-    k = Kernel.boot(BootOptions.defaults().withBootSet(BootSet.MINIMAL).withEra(KernelEra.V7));
+    k = kernels.boot(BootOptions.defaults().withBootSet(BootSet.MINIMAL).withEra(KernelEra.V7));
     assertThat(write(vfs(), DIR + "/cpu_partial", "0\n")).isEqualTo(2);
     assertThat(errno(() -> write(vfs(), DIR + "/cpu_partial", "5\n"))).isEqualTo(Errno.EINVAL);
     assertThat(errno(() -> write(vfs(), DIR + "/cpu_partial", "x"))).isEqualTo(Errno.EINVAL);

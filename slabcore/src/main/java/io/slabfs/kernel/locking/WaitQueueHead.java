@@ -1,0 +1,133 @@
+package io.slabfs.kernel.locking;
+
+import java.util.Collection;
+import java.util.List;
+import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
+
+/**
+ * Models: kernel/sched/wait.c.
+ *
+ * <p>A wait queue head (include/linux/wait.h, kernel/sched/wait.c): the one way a task of the model
+ * sleeps. Every modeled wait (a mutex, a percpu rw-semaphore, a kernfs drain, a completion, a
+ * workqueue flush, a wait point) is a {@link #waitEvent} on one of these, so the task list,
+ * {@code sim/held_locks}, khungtaskd and the deadlock breaker see every wait the same way, and a
+ * scheduler that wants to take control of the model's interleavings has one place to do it.
+ *
+ * <p>The condition is evaluated under the queue's lock, and wakers call {@link #wakeUpAll} after
+ * changing what the condition reads, so no wake-up is lost. The lock is the queue itself, or (as in
+ * {@code wait_event_lock_irq(wq, condition, lock)}) the monitor that already guards the
+ * condition's state, which the waiter holds when it calls and which is dropped while it sleeps.
+ *
+ * <p>Concurrency: sleepers wait on {@link #lock}'s monitor; {@link #wakeUpAll} notifies it.
+ */
+public final class WaitQueueHead {
+  private final TaskList tasks;
+  private final Object lock;
+
+  /** {@code DECLARE_WAIT_QUEUE_HEAD}: a queue with a lock of its own. */
+  public WaitQueueHead(Lockdep lockdep) {
+    this(lockdep.taskList());
+  }
+
+  /** A queue with a lock of its own whose sleepers show in {@code tasks}. */
+  WaitQueueHead(TaskList tasks) {
+    this.tasks = tasks;
+    this.lock = this;
+  }
+
+  /**
+   * A queue whose condition is guarded by {@code lock}'s monitor: the waiter calls {@link
+   * #waitEvent} holding it, the waker calls {@link #wakeUpAll} holding it or not.
+   */
+  public WaitQueueHead(Lockdep lockdep, Object lock) {
+    this.tasks = lockdep.taskList();
+    this.lock = lock;
+  }
+
+  /**
+   * What a sleeper is waiting for, for its stack trace and the wait-for graph.
+   *
+   * @param frames the functions it sleeps in, innermost first (e.g. {@code
+   *     schedule_preempt_disabled, __mutex_lock})
+   * @param what a short description ({@code drain of kernel/slab/x/cpu_partial})
+   * @param waitsFor the tasks that must act before it can go on
+   * @param abortable whether failing the wait with {@link DeadlockBroken} leaves the model
+   *     consistent (a lock not yet taken: yes; a drain half-way through a removal: no)
+   */
+  public record Sleep(
+      String what, Supplier<Collection<Task>> waitsFor, boolean abortable, String... frames) {
+    /** A sleep that no task in particular must end (a wait point, a completion). */
+    public static Sleep on(String what, boolean abortable, String... frames) {
+      return new Sleep(what, List::of, abortable, frames);
+    }
+  }
+
+  /**
+   * {@code wait_event(wq, condition)}: sleeps in {@code TASK_UNINTERRUPTIBLE} until {@code
+   * condition} holds, visibly blocked on {@code sleep} to the task list and khungtaskd.
+   * Returns at once, without blocking, if it holds already. Throws {@link DeadlockBroken} if the
+   * sleep is abortable and the deadlock breaker (or unmount) chose this task.
+   */
+  public void waitEvent(BooleanSupplier condition, Sleep sleep) {
+    synchronized (lock) {
+      if (condition.getAsBoolean()) {
+        return;
+      }
+      Task t = Task.current();
+      tasks.block(
+          new Wait(sleep.frames(), this, sleep.waitsFor(), sleep.abortable(), System.nanoTime(),
+              sleep.what()));
+      try {
+        while (!condition.getAsBoolean()) {
+          if (sleep.abortable()) {
+            t.checkVictim();
+          }
+          try {
+            lock.wait();
+          } catch (InterruptedException e) {
+            // TASK_UNINTERRUPTIBLE: only the condition (or the deadlock breaker) ends the sleep
+          }
+        }
+      } finally {
+        tasks.unblock();
+      }
+    }
+  }
+
+  /**
+   * {@code wait_event_interruptible_timeout(wq, condition, timeout)}: sleeps in {@code
+   * TASK_INTERRUPTIBLE}, which khungtaskd does not watch and which the task list does not
+   * count as blocked, until {@code condition} holds (true), {@code timeoutMillis} pass or the
+   * thread is interrupted (false). A negative timeout waits without a time limit ({@code
+   * MAX_SCHEDULE_TIMEOUT}); 0 only checks. Used by the
+   * {@code sim/ctl await} commands and by idle kernel threads waiting for work.
+   */
+  public boolean waitEventInterruptibleTimeout(BooleanSupplier condition, long timeoutMillis) {
+    synchronized (lock) {
+      long deadline = System.nanoTime() + timeoutMillis * 1_000_000L;
+      while (!condition.getAsBoolean()) {
+        long left = 0;
+        if (timeoutMillis >= 0) {
+          left = (deadline - System.nanoTime()) / 1_000_000L;
+          if (left <= 0) {
+            return false;
+          }
+        }
+        try {
+          lock.wait(left);
+        } catch (InterruptedException e) {
+          return false;
+        }
+      }
+      return true;
+    }
+  }
+
+  /** {@code wake_up_all()}: every sleeper re-checks its condition. */
+  public void wakeUpAll() {
+    synchronized (lock) {
+      lock.notifyAll();
+    }
+  }
+}

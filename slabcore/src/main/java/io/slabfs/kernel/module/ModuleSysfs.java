@@ -1,0 +1,161 @@
+package io.slabfs.kernel.module;
+
+import io.slabfs.kernel.errno.Errno;
+import io.slabfs.kernel.errno.ErrnoException;
+import io.slabfs.kernel.kernfs.KernfsDir;
+import io.slabfs.kernel.kernfs.KernfsOps;
+import io.slabfs.kernel.kernfs.KernfsRoot;
+import io.slabfs.kernel.kobject.KSet;
+import io.slabfs.kernel.locking.Task;
+import io.slabfs.kernel.sysfs.Attribute;
+import io.slabfs.kernel.sysfs.Kstrtox;
+import io.slabfs.kernel.sysfs.Sysfs;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.List;
+
+/**
+ * Models: kernel/module/sysfs.c.
+ *
+ * <p>A loaded module's {@code /sys/module/NAME}: the module kobject, {@code holders/} and the usage
+ * links in its dependencies' {@code holders/}, {@code parameters/} ({@code
+ * module_param_sysfs_setup()}), the {@code modinfo_attrs}, {@code sections/} and {@code notes/};
+ * and {@code mod_kobject_put()}, which waits for the kobject's release.
+ *
+ * <p>Concurrency: called by {@link Modules} outside {@code module_mutex}; kernfs serialises the
+ * tree changes.
+ */
+final class ModuleSysfs {
+  /** The sections a loaded module lists in {@code sections/}. */
+  private static final List<String> SECTIONS = List.of(".text", ".init.text", ".exit.text", ".rodata",
+      ".data", ".bss", ".gnu.linkonce.this_module", ".note.gnu.build-id", ".strtab", ".symtab");
+
+  /** {@code MODULE_SECT_READ_SIZE}: {@code "0x%px\n"}. */
+  private static final int SECT_SIZE = 19;
+
+  private final Sysfs sysfs;
+  private final KSet moduleKset;
+
+  ModuleSysfs(Sysfs sysfs, KSet moduleKset) {
+    this.sysfs = sysfs;
+    this.moduleKset = moduleKset;
+  }
+
+  /** {@code mod_sysfs_setup()}: the directory, holders/, parameters, modinfo, links, sections, notes. */
+  void setup(Module m) throws ErrnoException {
+    m.kobj.initAndAdd(sysfs, null, moduleKset, m.name);
+    KernfsRoot kernfs = sysfs.kernfs();
+    KernfsDir dir = m.kobj.sd();
+    kernfs.createDir(dir, "holders", 0755);
+    if (!m.params.isEmpty()) {
+      KernfsDir pd = sysfs.createDir(dir, "parameters");
+      for (KernelParam p : m.params) {
+        sysfs.createFile(pd, p, p.attribute(), "param_attr");
+      }
+    }
+    sysfs.createFiles(dir, m, MODINFO_ATTRS, "module_attr");
+    for (Module d : m.uses) {
+      // add_usage_links(): NAME in each dependency's holders/
+      sysfs.createLink((KernfsDir) kernfs.child(d.kobj.sd(), "holders").orElseThrow(), dir, m.name);
+    }
+    KernfsDir sections = kernfs.createDir(dir, "sections", 0755);
+    for (String s : SECTIONS) {
+      kernfs.createFile(sections, s, 0400, KernfsOps.readOnly(SECTION_KEY, () -> "0x0000000000000000\n"
+          .getBytes(StandardCharsets.US_ASCII)), SECT_SIZE);
+    }
+    KernfsDir notes = kernfs.createDir(dir, "notes", 0755);
+    byte[] note = buildIdNote(m.name);
+    kernfs.createFile(notes, ".note.gnu.build-id", 0444, KernfsOps.readOnly(NOTE_KEY, () -> note),
+        note.length);
+  }
+
+  private static final Object SECTION_KEY = new Object();
+  private static final Object NOTE_KEY = new Object();
+
+  /** {@code modinfo_attrs[]}. */
+  private static final List<Attribute<Module>> MODINFO_ATTRS = List.of(
+      Attribute.wo("uevent", ModuleSysfs::ueventStore),
+      Attribute.ro("srcversion", 0444, m -> m.srcversion + "\n"),
+      Attribute.ro("initstate", 0444, m -> m.state.shown + "\n"),
+      Attribute.ro("coresize", 0444, m -> m.coresize + "\n"),
+      Attribute.ro("initsize", 0444, m -> m.initsize + "\n"),
+      Attribute.ro("taint", 0444, m -> "O\n"),
+      Attribute.ro("refcnt", 0444, m -> m.refcount() + "\n"));
+
+  /** {@code kobject_synth_uevent()}: an action, optionally a UUID and KEY=VALUE pairs. */
+  private static int ueventStore(Module m, byte[] buf, int len) throws ErrnoException {
+    String[] w = new String(buf, 0, Kstrtox.length(buf), StandardCharsets.UTF_8).strip()
+        .split("\\s+");
+    if (!List.of("add", "remove", "change", "move", "online", "offline", "bind", "unbind")
+        .contains(w[0])) {
+      throw Errno.EINVAL.with("unknown uevent action '" + w[0] + "'");
+    }
+    if (w.length > 1 && !w[1].matches("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-"
+        + "[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")) {
+      throw Errno.EINVAL.with("invalid uevent UUID '" + w[1] + "'");
+    }
+    return len; // no uevent listener here: the event goes nowhere, as without udev
+  }
+
+  /** An ELF build-id note: namesz 4, descsz 20, type 3, "GNU\0", 20 bytes of id. */
+  private static byte[] buildIdNote(String name) {
+    byte[] id;
+    try {
+      id = MessageDigest.getInstance("SHA-1").digest(name.getBytes(StandardCharsets.UTF_8));
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+    byte[] note = new byte[36];
+    note[0] = 4;
+    note[4] = 20;
+    note[8] = 3;
+    note[12] = 'G';
+    note[13] = 'N';
+    note[14] = 'U';
+    System.arraycopy(id, 0, note, 16, 20);
+    return note;
+  }
+
+  /** {@code del_usage_links()}: NAME out of each dependency's holders/. */
+  void delUsageLinks(Module m) {
+    KernfsRoot kernfs = sysfs.kernfs();
+    for (Module d : m.uses) {
+      kernfs.child(d.kobj.sd(), "holders").ifPresent(h -> kernfs.removeByName((KernfsDir) h,
+          m.name));
+    }
+  }
+
+  /**
+   * {@code mod_sysfs_teardown()}: the usage links, the attributes and subdirectories, then
+   * {@code mod_kobject_put()}, which waits, uninterruptibly, for the module kobject's release.
+   */
+  void teardown(Module m) {
+    KernfsRoot kernfs = sysfs.kernfs();
+    delUsageLinks(m);
+    if (m.kobj.sd() != null) {
+      for (Attribute<Module> a : MODINFO_ATTRS) {
+        kernfs.removeByName(m.kobj.sd(), a.name());
+      }
+      for (String sub : List.of("parameters", "holders", "notes", "sections")) {
+        kernfs.removeByName(m.kobj.sd(), sub);
+      }
+    }
+    try (Task.Frame g = Task.enter("mod_kobject_put")) {
+      m.kobj.put();
+      m.kobjCompletion.waitForCompletion(
+          "mod_kobject_put",
+          "module " + m.name + "'s kobject release (kobj_completion)",
+          List::of);
+    }
+  }
+
+  /** The error path of {@code mod_sysfs_setup()}: the module kobject goes, without waiting. */
+  void dropKobject(Module m) {
+    if (m.kobj.stateInSysfs()) {
+      m.kobj.del();
+    }
+    if (m.kobj.refcount() > 0) {
+      m.kobj.put();
+    }
+  }
+}
