@@ -59,7 +59,7 @@ final class Daemon {
     return new String[] {
       "-o",
       "fsname=slabfs,subtype=slabfs,direct_io,attr_timeout=0,entry_timeout=0,"
-          + "negative_timeout=0,default_permissions,nopath"
+          + "negative_timeout=0,default_permissions,nopath,intr"
           + (allowOther ? ",allow_other" : "")
     };
   }
@@ -90,9 +90,11 @@ final class Daemon {
         if (fuse.serve(kernel, mountpoint, fuseOptions()) != 0) {
           mountError.set("libfuse refused it; see the log");
         }
-      } catch (Throwable t) {
-        log.error("FUSE loop failed", t);
-        mountError.set(t.toString());
+      } catch (RuntimeException | LinkageError e) {
+        // the mount itself failed (libfuse missing, fuse_setup refused): requests cannot fail
+        // here, SlabFuse.call answers for each of them
+        log.error("FUSE loop failed", e);
+        mountError.set(e.toString());
       } finally {
         fuse.initialized().countDown();
       }

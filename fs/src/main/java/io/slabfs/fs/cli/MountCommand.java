@@ -91,6 +91,15 @@ final class MountCommand implements Callable<Integer> {
       description = "delay every kobject release by 1-4 s, as CONFIG_DEBUG_KOBJECT_RELEASE does")
   boolean debugKobjectRelease;
 
+  @Option(names = "--mem", paramLabel = "SIZE",
+      description = "the machine's memory, e.g. 512M or 8G (default: 2G per CPU)")
+  String mem;
+
+  /** Smallest --mem: room for the biggest boot set's slabs. */
+  static final long MIN_MEM = 64L << 20;
+  /** Largest --mem: 1 PiB. */
+  static final long MAX_MEM = 1L << 50;
+
   @Option(names = "--seed", paramLabel = "N", description = "seed for every random choice")
   Long seed;
 
@@ -164,6 +173,13 @@ final class MountCommand implements Callable<Integer> {
       case "hang" -> BootOptions.DeadlockMode.HANG;
       default -> throw usage("--deadlock: must be break or hang, got '" + deadlock + "'");
     };
+    long memBytes = 0;
+    if (mem != null) {
+      memBytes = memparse(mem);
+      if (memBytes < MIN_MEM || memBytes > MAX_MEM) {
+        throw usage("--mem: must be 64M to 1P, got '" + mem + "'");
+      }
+    }
     if (seed == null) {
       seed = ThreadLocalRandom.current().nextLong(1, Long.MAX_VALUE);
     }
@@ -173,7 +189,30 @@ final class MountCommand implements Callable<Integer> {
         .withBootSet(set)
         .withSeed(seed)
         .withHungTask(hungTaskTimeout, mode, debugKobjectRelease)
-        .withExtraCaches(extraCaches);
+        .withExtraCaches(extraCaches)
+        .withMem(memBytes);
+  }
+
+  /**
+   * {@code memparse()} (lib/cmdline.c) as the kernel's {@code mem=} takes it: a number with an
+   * optional K, M, G, T or P suffix; -1 when it is not one.
+   */
+  static long memparse(String s) {
+    java.util.regex.Matcher m =
+        java.util.regex.Pattern.compile("([0-9]{1,16})([KkMmGgTtPp]?)").matcher(s);
+    if (!m.matches()) {
+      return -1;
+    }
+    long v = Long.parseLong(m.group(1));
+    int shift = switch (Character.toUpperCase(m.group(2).isEmpty() ? ' ' : m.group(2).charAt(0))) {
+      case 'K' -> 10;
+      case 'M' -> 20;
+      case 'G' -> 30;
+      case 'T' -> 40;
+      case 'P' -> 50;
+      default -> 0;
+    };
+    return v > (Long.MAX_VALUE >> shift) ? -1 : v << shift;
   }
 
   /**
@@ -205,6 +244,10 @@ final class MountCommand implements Callable<Integer> {
         "--extra-caches", Integer.toString(extraCaches),
         "--hung-task-timeout", Integer.toString(hungTaskTimeout), "--deadlock", deadlock,
         "--seed", Long.toString(seed), "--foreground", "--notify-ready"));
+    if (mem != null) {
+      cmd.add("--mem");
+      cmd.add(mem);
+    }
     if (debugKobjectRelease) {
       cmd.add("--debug-kobject-release");
     }

@@ -15,7 +15,12 @@ final class Caller {
    * report needs it, not on every request.
    */
   static Task task(int pid) {
-    return new Task(pid, () -> comm(pid));
+    Task t = new Task(pid, () -> comm(pid));
+    if (pid > 0) {
+      // fatal_signal_pending(current): the kernel interrupts a request whose caller is killed
+      t.setSignalSource(FuseLoop::interrupted);
+    }
+    return t;
   }
 
   static String comm(int pid) {

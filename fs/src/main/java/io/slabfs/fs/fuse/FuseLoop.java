@@ -69,6 +69,13 @@ final class FuseLoop {
     void fuse_session_exit(Pointer se);
 
     Pointer fuse_get_context();
+
+    /**
+     * Whether the request this thread serves has been interrupted ({@code FUSE_INTERRUPT}:
+     * the calling process got a signal, e.g. was killed). Only with {@code -o intr}; jnr-fuse
+     * does not bind it.
+     */
+    int fuse_interrupted();
   }
 
   private static LibFuse2 load() {
@@ -151,6 +158,14 @@ final class FuseLoop {
     return ctx == null ? 0 : ctx.getInt(PID_OFFSET);
   }
 
+  /**
+   * {@code fuse_interrupted()}: whether the kernel has sent {@code FUSE_INTERRUPT} for the
+   * request this thread is serving (mounted with {@code -o intr}).
+   */
+  static boolean interrupted() {
+    return lib.fuse_interrupted() != 0;
+  }
+
   /** Called with a request in hand and no worker left waiting, or at start. */
   private void startWorker() {
     synchronized (workersLock) {
@@ -166,36 +181,50 @@ final class FuseLoop {
     }
   }
 
+  /**
+   * One worker: receive a request, process it, repeat. Every operation answers through {@link
+   * SlabFuse#call}, which turns any failure into an errno, so nothing here catches: should an
+   * error still escape (from libfuse or jnr), this worker dies with it, logged by the thread's
+   * uncaught-exception handler, and another takes its place; the session goes on.
+   */
   private void work() {
+    boolean finished = false;
+    try {
+      serveRequests();
+      finished = true;
+    } finally {
+      if (!finished && !ended.get()) {
+        idle.decrementAndGet(); // counted idle on its way out; the replacement counts itself
+        startWorker();
+      }
+    }
+  }
+
+  private void serveRequests() {
     Pointer buf = Memory.allocateDirect(runtime, (int) bufsize);
     Pointer chp = Memory.allocateDirect(runtime, runtime.addressSize());
-    try {
-      while (lib.fuse_session_exited(session) == 0) {
-        chp.putPointer(0, channel);
-        int res = lib.fuse_chan_recv(chp, buf, bufsize);
-        if (res == -EINTR || res == -EAGAIN) {
-          continue;
-        }
-        if (res <= 0) {
-          // 0: unmounted (ENODEV) or exited; < 0: the device failed, so end the session
-          if (res < 0) {
-            log.error("reading /dev/fuse: errno {}", -res);
-          }
-          endSession();
-          return;
-        }
-        if (idle.decrementAndGet() == 0) {
-          startWorker();
-        }
-        try {
-          lib.fuse_session_process(session, buf, res, chp.getPointer(0));
-        } finally {
-          idle.incrementAndGet();
-        }
+    while (lib.fuse_session_exited(session) == 0) {
+      chp.putPointer(0, channel);
+      int res = lib.fuse_chan_recv(chp, buf, bufsize);
+      if (res == -EINTR || res == -EAGAIN) {
+        continue;
       }
-    } catch (Throwable t) {
-      log.error("FUSE worker {} failed", Thread.currentThread().getName(), t);
-      endSession();
+      if (res <= 0) {
+        // 0: unmounted (ENODEV) or exited; < 0: the device failed, so end the session
+        if (res < 0) {
+          log.error("reading /dev/fuse: errno {}", -res);
+        }
+        endSession();
+        return;
+      }
+      if (idle.decrementAndGet() == 0) {
+        startWorker();
+      }
+      try {
+        lib.fuse_session_process(session, buf, res, chp.getPointer(0));
+      } finally {
+        idle.incrementAndGet();
+      }
     }
   }
 

@@ -27,7 +27,9 @@ import ru.serce.jnrfuse.struct.FuseFileInfo;
  * Vfs} as the calling process, and encodes the answer. {@link #call} is the only try/catch:
  * an {@link ErrnoException} becomes {@code -errno}; anything else is a bug, reported in {@code
  * sim/dmesg} as {@code BUG:} and answered with {@code -EIO}, so no Java exception ever reaches
- * libfuse.
+ * libfuse. That includes an {@link Error}: an {@code OutOfMemoryError} or {@code
+ * StackOverflowError} inside one request fails that request, and every other one, and the
+ * unmount, go on. Nothing else in slabfs catches {@code Throwable}.
  */
 public final class SlabFuse extends FuseStubFS {
   private static final Logger log = LoggerFactory.getLogger(SlabFuse.class);
@@ -113,9 +115,8 @@ public final class SlabFuse extends FuseStubFS {
 
   /** Runs one request as the calling process; the one place where errors are translated. */
   int call(String op, String path, Op body) {
-    int pid = pidOfCaller();
     try {
-      Task task = Caller.task(pid);
+      Task task = Caller.task(FuseLoop.callerPid());
       return Task.runAs(task, body::run);
     } catch (ErrnoException e) {
       if (log.isDebugEnabled()) {
@@ -130,14 +131,6 @@ public final class SlabFuse extends FuseStubFS {
         // the report itself failed; the log line above is all there is
       }
       return -Errno.EIO.number();
-    }
-  }
-
-  private static int pidOfCaller() {
-    try {
-      return FuseLoop.callerPid();
-    } catch (Throwable t) {
-      return 0;
     }
   }
 

@@ -459,6 +459,27 @@ class SlabFuseTest {
     k.dmesg().clear();
   }
 
+  /** A request that overflows its stack fails alone: EIO and a BUG line; the next one works. */
+  @Test
+  void stackOverflowInOneRequest_isEio_andTheNextRequestIsServed() throws Exception {
+    k.kernfs().createFile(k.kernfs().rootDir(), "deep", 0444, ops(() -> {
+      return new byte[recurse(0)];
+    }), 4096);
+    FuseFileInfo fi = open("/deep", O_RDONLY);
+    assertThat(fuse.read("/deep", mem(4096), 4096, 0, fi)).isEqualTo(-EIO);
+    assertThat(fuse.release("/deep", fi)).isZero();
+    assertThat(k.dmesg().messages()).anyMatch(l -> l.startsWith("BUG: slabfs: unexpected")
+        && l.contains("StackOverflowError") && l.contains("/deep"));
+    assertThat(k.kernfs().activeRefCount()).isZero();
+    assertThat(readAll(K64 + "/object_size")).isEqualTo("64\n");
+    k.dmesg().clear();
+  }
+
+  /** Deeper than any thread's stack: overflows long before the bound. */
+  private static int recurse(int depth) {
+    return depth < Integer.MAX_VALUE ? recurse(depth + 1) + 1 : 0;
+  }
+
   @FunctionalInterface
   private interface Show {
     byte[] show() throws ErrnoException;

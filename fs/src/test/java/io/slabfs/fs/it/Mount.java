@@ -90,8 +90,14 @@ final class Mount implements AutoCloseable {
 
   /** {@code java -jar slabfs.jar ARGS...}. */
   private static List<String> slabfs(String... args) {
+    return slabfs(List.of(), args);
+  }
+
+  /** {@code java JVMARGS... -jar slabfs.jar ARGS...}; the daemon inherits the JVM options. */
+  private static List<String> slabfs(List<String> jvmArgs, String... args) {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    cmd.addAll(jvmArgs);
     cmd.add("-jar");
     cmd.add(jar().toString());
     cmd.addAll(List.of(args));
@@ -100,11 +106,17 @@ final class Mount implements AutoCloseable {
 
   /** Runs {@code slabfs mount DIR ARGS...}, which must exit 0 with the tree ready. */
   static Mount mount(Path dir, String... args) {
+    return mountWithJvm(List.of(), dir, args);
+  }
+
+  /** {@link #mount} with options for the daemon's JVM, e.g. {@code -Xmx128m}. */
+  static Mount mountWithJvm(List<String> jvmArgs, Path dir, String... args) {
     assumeFuse();
     Path mp = dir.toAbsolutePath().normalize();
     List<String> argv = new ArrayList<>(List.of("mount", mp.toString()));
     argv.addAll(List.of(args));
-    Cmd.Result r = run(argv.toArray(String[]::new));
+    Cmd.Result r = Cmd.run(null, Map.of("SLABFS_STATE_DIR", stateDir().toString()),
+        slabfs(jvmArgs, argv.toArray(String[]::new)));
     Mount m = new Mount(mp);
     if (r.exit() != 0 || !isMounted(mp)) {
       String why = "slabfs mount failed: " + r + "\nmountinfo lists it: " + isMounted(mp)

@@ -35,6 +35,7 @@ public final class Task {
   private final ArrayDeque<String> frames = new ArrayDeque<>();
   private volatile Wait blocked;
   private volatile String victim;
+  private volatile java.util.function.BooleanSupplier signals;
 
   public Task(int pid, String comm) {
     this.pid = pid;
@@ -160,6 +161,21 @@ public final class Task {
       }
     }
     return null;
+  }
+
+  /**
+   * {@code fatal_signal_pending(current)}: whether the process behind this task has been
+   * killed (for a FUSE request: the kernel sent {@code FUSE_INTERRUPT} for it). A long
+   * operation checks it between steps and stops at a consistent point with {@code EINTR}.
+   */
+  public boolean fatalSignalPending() {
+    java.util.function.BooleanSupplier s = signals;
+    return s != null && s.getAsBoolean();
+  }
+
+  /** Where {@link #fatalSignalPending} learns of signals: set by whoever made the task. */
+  public void setSignalSource(java.util.function.BooleanSupplier source) {
+    signals = source;
   }
 
   /** What the task is blocked on now, or {@code null}. */

@@ -20,6 +20,7 @@ import io.slabfs.kernel.debug.Kasan;
 import io.slabfs.kernel.module.BuiltinModules;
 import io.slabfs.kernel.module.Modules;
 import io.slabfs.kernel.slab.KmemCacheArgs;
+import io.slabfs.kernel.slab.PageAlloc;
 import io.slabfs.kernel.slab.SlabCommon;
 import io.slabfs.kernel.sysfs.Sysfs;
 import java.io.IOException;
@@ -50,6 +51,7 @@ public final class Kernel implements AutoCloseable {
   private final Cpus cpus;
   private final CpuHotplug hotplug;
   private final SlabCommon slab;
+  private final PageAlloc pages;
   private final BuiltinModules builtinModules;
   private final Modules modules;
   private final Kasan kasan;
@@ -77,8 +79,10 @@ public final class Kernel implements AutoCloseable {
     KObject<Object> kernelKobj = new KObject<>(new Object(), PLAIN).initAndAdd(sysfs, null, null,
         "kernel");
     KSet devices = KSet.createAndAdd(sysfs, "devices", null);
+    this.pages = new PageAlloc(options.memPages(), dmesg, options.clock(),
+        options.era().release() + "-slabfs");
     this.slab = new SlabCommon(sysfs, kernelKobj, hotplug, options.era(),
-        new Random(options.seed()), waitPoints);
+        new Random(options.seed()), waitPoints, pages);
     dmesg.printk(
         "SLUB: HWalign=64, Order=0-3, MinObjects=0, CPUs="
             + cpus.nrPossible()
@@ -150,6 +154,11 @@ public final class Kernel implements AutoCloseable {
 
   public Dmesg dmesg() {
     return dmesg;
+  }
+
+  /** The simulated machine's memory. */
+  public PageAlloc pages() {
+    return pages;
   }
 
   public SlabCommon slab() {

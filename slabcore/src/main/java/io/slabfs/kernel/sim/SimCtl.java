@@ -11,22 +11,29 @@ import io.slabfs.kernel.slab.SlabCommon;
 import io.slabfs.kernel.sysfs.Kstrtox;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
-import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.Set;
 
 /**
  * {@code sim/ctl}: one command per {@code write()}, run by the writing process, which blocks
  * for as long as the kernel operation blocks. A failure is the write's errno, with a one-line
  * reason in dmesg ({@code slabfs: ctl: ...}).
  *
- * <p>Names: {@code kmem_cache_destroy NAME} destroys the cache that {@code NAME} was last
- * created as (a name created twice is destroyed newest first), whether it merged or not.
+ * <p>Names. The kernel's {@code kmem_cache_*} calls take a pointer; {@code sim/ctl} takes the
+ * name a cache was created as (at boot, by a module's init, or by {@code kmem_cache_create}),
+ * which may be the name of several live caches. A name means the newest live cache created as
+ * it, for every command: {@code alloc}, {@code free}, {@code kobject_get} and {@code
+ * kmem_cache_destroy} use it, and a destroy makes the name mean the one created before. A
+ * merged creation means the cache it merged into. {@code kobject_put NAME} drops a reference
+ * taken with {@code kobject_get NAME}: the newest creation of that name that holds one,
+ * destroyed or not (its release may be what the put completes). A destroy after which the name
+ * still means an older cache says so in dmesg ({@code slabfs: ctl:}).
  *
- * <p>Concurrency: the name table and the per-cache count of extra kobject references are
+ * <p>Concurrency: the name table and the per-creation count of extra kobject references are
  * guarded by this object's monitor, held only around table updates, never across a kernel
  * operation, so one blocked command never blocks another.
  */
@@ -41,11 +48,48 @@ final class SimCtl {
   private final io.slabfs.kernel.locking.Lockdep lockdep;
   /** Woken by every printk, for {@code await_dmesg}. */
   private final io.slabfs.kernel.locking.WaitQueueHead dmesgLogged;
-  private final Map<String, ArrayDeque<KmemCache>> byName = new HashMap<>();
-  private final Set<KmemCache> kernelOwned = new HashSet<>();
-  private final Map<KmemCache, Integer> extraRefs = new HashMap<>();
-  /** Names of caches created by a module's init(): destroyed only by its exit(). */
-  private final Map<String, String> moduleCaches = new HashMap<>();
+  /** Live creations by name, newest first. */
+  private final Map<String, ArrayDeque<Creation>> byName = new HashMap<>();
+  /** Destroyed creations whose {@code kobject_get} references are still held. */
+  private final List<Creation> destroyedHeld = new ArrayList<>();
+
+  /** Who made a creation, and so who may destroy it. */
+  private enum Owner {
+    /** The slab allocator's own caches: never destroyed. */
+    KERNEL,
+    /** The boot set and {@code kmem_cache_create}: {@code kmem_cache_destroy}. */
+    CTL,
+    /** A module's init(): only its exit() destroys it. */
+    MODULE
+  }
+
+  /**
+   * One {@code kmem_cache_create()} as {@code sim/ctl} knows it: the name it was called with,
+   * the pointer it returned, and the {@code kobject_get} references taken through it.
+   */
+  private static final class Creation {
+    final String name;
+    final KmemCache cache;
+    final Owner owner;
+    final String module;
+    final long serial;
+    int extraRefs;
+
+    Creation(String name, KmemCache cache, Owner owner, String module, long serial) {
+      this.name = name;
+      this.cache = cache;
+      this.owner = owner;
+      this.module = module;
+      this.serial = serial;
+    }
+
+    /** The cache as dmesg shows it: its sysfs directory. */
+    String describe() {
+      return cache.kobj().name() + " (object size " + cache.objectSize() + ")";
+    }
+  }
+
+  private long serials;
   private io.slabfs.kernel.module.Modules modules;
 
   void setModules(io.slabfs.kernel.module.Modules m) {
@@ -65,12 +109,16 @@ final class SimCtl {
 
   /** Caches created by the slab code itself: they can be used but not destroyed. */
   synchronized void registerKernelOwned(KmemCache s) {
-    kernelOwned.add(s);
-    byName.computeIfAbsent(s.name(), k -> new ArrayDeque<>()).push(s);
+    push(new Creation(s.name(), s, Owner.KERNEL, null, serials++));
   }
 
+  /** A cache created as {@code name} at boot or by {@code kmem_cache_create}. */
   synchronized void register(String name, KmemCache s) {
-    byName.computeIfAbsent(name, k -> new ArrayDeque<>()).push(s);
+    push(new Creation(name, s, Owner.CTL, null, serials++));
+  }
+
+  private void push(Creation c) {
+    byName.computeIfAbsent(c.name, k -> new ArrayDeque<>()).push(c);
   }
 
   /** One {@code write()} to {@code sim/ctl}. */
@@ -144,7 +192,8 @@ final class SimCtl {
           throw Errno.EINVAL.with("usage: await_dmesg TEXT [timeout=S]");
         }
         String text = String.join(" ", java.util.Arrays.copyOfRange(args, 0, words));
-        if (!dmesgLogged.waitEventInterruptibleTimeout(() -> dmesg.contains(text), timeout)) {
+        if (!killableWait(dmesgLogged, () -> dmesg.contains(text), timeout,
+            "'" + text + "'")) {
           throw Errno.ETIMEDOUT.with("no dmesg line with '" + printable(text) + "'");
         }
       }
@@ -172,40 +221,99 @@ final class SimCtl {
 
   private void destroy(String[] args) throws ErrnoException {
     expect(args, 1, "kmem_cache_destroy NAME");
-    KmemCache s;
+    Creation c;
     synchronized (this) {
-      ArrayDeque<KmemCache> stack = byName.get(args[0]);
-      if (stack == null || stack.isEmpty()) {
-        throw Errno.ENOENT.with("no cache was created as '" + args[0] + "'");
-      }
-      s = stack.peek();
-      if (kernelOwned.contains(s) && s.name().equals(args[0])) {
+      c = newest(args[0]);
+      if (c.owner == Owner.KERNEL) {
         throw Errno.EPERM.with(args[0] + " belongs to the slab allocator itself");
       }
-      if (moduleCaches.containsKey(args[0])) {
-        throw Errno.EPERM.with(args[0] + " belongs to module " + moduleCaches.get(args[0])
+      if (c.owner == Owner.MODULE) {
+        throw Errno.EPERM.with(args[0] + " belongs to module " + c.module
             + " (its exit destroys it: rmmod)");
       }
-      stack.pop();
-      if (stack.isEmpty()) {
-        byName.remove(args[0]);
-      }
+      remove(c);
     }
     try {
-      slab.destroy(s);
+      slab.destroy(c.cache);
     } catch (ErrnoException e) {
-      register(args[0], s);
+      synchronized (this) {
+        restore(c);
+      }
       throw e;
+    }
+    synchronized (this) {
+      if (c.extraRefs > 0) {
+        destroyedHeld.add(c);
+      }
+      ArrayDeque<Creation> left = byName.get(args[0]);
+      if (left != null) {
+        Creation now = left.peek();
+        dmesg.printk("slabfs: ctl: destroyed " + args[0] + " = " + c.describe() + "; "
+            + args[0] + " now means the " + args[0] + " created before it, " + now.describe());
+      }
     }
   }
 
+  /** The newest live creation of {@code name}; the caller holds this object's monitor. */
+  private Creation newest(String name) throws ErrnoException {
+    ArrayDeque<Creation> stack = byName.get(name);
+    if (stack == null || stack.isEmpty()) {
+      throw Errno.ENOENT.with("no cache was created as '" + name + "'");
+    }
+    return stack.peek();
+  }
+
+  private void remove(Creation c) {
+    ArrayDeque<Creation> stack = byName.get(c.name);
+    stack.remove(c);
+    if (stack.isEmpty()) {
+      byName.remove(c.name);
+    }
+  }
+
+  /** Puts a creation whose destroy failed back in its place by age. */
+  private void restore(Creation c) {
+    ArrayDeque<Creation> stack = byName.computeIfAbsent(c.name, k -> new ArrayDeque<>());
+    List<Creation> all = new ArrayList<>(stack);
+    all.add(c);
+    all.sort((a, b) -> Long.compare(b.serial, a.serial));
+    stack.clear();
+    stack.addAll(all);
+  }
+
+  /** How often a killable wait looks for a fatal signal, which wakes no Java monitor. */
+  private static final long SIGNAL_POLL_MILLIS = 100;
+
+  /**
+   * {@code wait_event_killable_timeout()}: waits on {@code wq} until {@code condition} holds
+   * (true) or {@code timeoutMillis} pass (false); a fatal signal to the writer ends the wait
+   * with {@code EINTR}. FUSE's interrupt wakes no monitor, so the wait looks for it every
+   * {@link #SIGNAL_POLL_MILLIS}.
+   */
+  private static boolean killableWait(io.slabfs.kernel.locking.WaitQueueHead wq,
+      java.util.function.BooleanSupplier condition, long timeoutMillis, String what)
+      throws ErrnoException {
+    Task self = Task.current();
+    long deadline = System.currentTimeMillis() + timeoutMillis;
+    while (true) {
+      long left = deadline - System.currentTimeMillis();
+      long slice = Math.min(Math.max(left, 0), SIGNAL_POLL_MILLIS);
+      if (wq.waitEventInterruptibleTimeout(condition, slice)) {
+        return true;
+      }
+      if (self.fatalSignalPending()) {
+        throw Errno.EINTR.with("fatal signal pending while waiting for " + what);
+      }
+      if (left <= slice) {
+        return false;
+      }
+    }
+  }
+
+  /** What {@code name} means now (see the class comment). */
   private KmemCache lookup(String name) throws ErrnoException {
     synchronized (this) {
-      ArrayDeque<KmemCache> stack = byName.get(name);
-      if (stack == null || stack.isEmpty()) {
-        throw Errno.ENOENT.with("no cache was created as '" + name + "'");
-      }
-      return stack.peek();
+      return newest(name).cache;
     }
   }
 
@@ -236,11 +344,6 @@ final class SimCtl {
       }
     }
     if (alloc) {
-      long slabsNeeded = count / s.objsPerSlab();
-      if (slabsNeeded > 200_000) {
-        throw Errno.ENOMEM.with("alloc " + count + " objects of " + s.name() + " would take "
-            + slabsNeeded + " slabs; this simulation stops at 200000");
-      }
       s.alloc(cpu, count);
     } else {
       synchronized (random) {
@@ -251,13 +354,13 @@ final class SimCtl {
 
   private void kobjectGet(String[] args) throws ErrnoException {
     expect(args, 1, "kobject_get NAME");
-    KmemCache s = lookup(args[0]);
     synchronized (this) {
-      if (s.kobj().isReleased() || s.kobj().refcount() == 0) {
+      Creation c = newest(args[0]);
+      if (c.cache.kobj().isReleased() || c.cache.kobj().refcount() == 0) {
         throw Errno.ENOENT.with(args[0] + " has been released");
       }
-      s.kobj().get();
-      extraRefs.merge(s, 1, Integer::sum);
+      c.cache.kobj().get();
+      c.extraRefs++;
     }
   }
 
@@ -265,30 +368,33 @@ final class SimCtl {
     expect(args, 1, "kobject_put NAME");
     KmemCache s;
     synchronized (this) {
-      s = findHeld(args[0]);
-      int left = extraRefs.merge(s, -1, Integer::sum);
-      if (left == 0) {
-        extraRefs.remove(s);
+      Creation c = findHeld(args[0]);
+      if (--c.extraRefs == 0) {
+        destroyedHeld.remove(c);
       }
+      s = c.cache;
     }
     s.kobj().put();
   }
 
   /**
-   * The cache whose extra reference {@code kobject_put NAME} drops: the live one of that name,
-   * or one already destroyed that is still held (its release is what the put completes).
+   * The creation whose extra reference {@code kobject_put NAME} drops: the newest creation of
+   * that name holding one, live or destroyed (its release is what the put completes).
    */
-  private KmemCache findHeld(String name) throws ErrnoException {
-    ArrayDeque<KmemCache> stack = byName.get(name);
-    if (stack != null && !stack.isEmpty() && extraRefs.containsKey(stack.peek())) {
-      return stack.peek();
-    }
-    for (KmemCache s : extraRefs.keySet()) {
-      if (s.name().equals(name)) {
-        return s;
+  private Creation findHeld(String name) throws ErrnoException {
+    Creation best = null;
+    ArrayDeque<Creation> stack = byName.get(name);
+    List<Creation> candidates = new ArrayList<>(stack == null ? List.of() : stack);
+    candidates.addAll(destroyedHeld);
+    for (Creation c : candidates) {
+      if (c.name.equals(name) && c.extraRefs > 0 && (best == null || c.serial > best.serial)) {
+        best = c;
       }
     }
-    throw Errno.EINVAL.with("no reference on '" + name + "' was taken with kobject_get");
+    if (best == null) {
+      throw Errno.EINVAL.with("no reference on '" + name + "' was taken with kobject_get");
+    }
+    return best;
   }
 
   /** A wait point name argument: {@code args[0]}, at most {@code max} arguments. */
@@ -359,8 +465,8 @@ final class SimCtl {
     asked.addAll(statics);
     synchronized (this) {
       for (int i = 0; i < created.size(); i++) {
-        moduleCaches.put(asked.get(i).name(), m.name());
-        register(asked.get(i).name(), created.get(i));
+        push(new Creation(asked.get(i).name(), created.get(i), Owner.MODULE, m.name(),
+            serials++));
       }
     }
   }
@@ -384,11 +490,16 @@ final class SimCtl {
 
   private void rmmod(String[] args) throws ErrnoException {
     expect(args, 1, "rmmod MODULE");
-    java.util.List<KmemCache> owned = modules.caches(args[0]);
     modules.rmmod(args[0]);
     synchronized (this) {
-      moduleCaches.values().removeIf(args[0]::equals);
-      byName.values().forEach(stack -> stack.removeIf(owned::contains));
+      for (ArrayDeque<Creation> stack : byName.values()) {
+        for (Creation c : stack) {
+          if (c.owner == Owner.MODULE && c.module.equals(args[0]) && c.extraRefs > 0) {
+            destroyedHeld.add(c);
+          }
+        }
+        stack.removeIf(c -> c.owner == Owner.MODULE && c.module.equals(args[0]));
+      }
       byName.values().removeIf(ArrayDeque::isEmpty);
     }
   }

@@ -68,6 +68,8 @@ final class SimFiles {
         + options.bootSet().id()
         + "\nseed "
         + options.seed()
+        + "\nmem_pages "
+        + options.memPages()
         + "\n";
   }
 
@@ -102,6 +104,10 @@ final class SimFiles {
         + "\ndeadlocks_broken " + kernel.hungTask().deadlocksBroken()
         + "\ndmesg_records " + kernel.dmesg().sequence()
         + "\nrequests " + kernel.vfs().requestCount()
+        + "\nmem_total_pages " + kernel.pages().totalPages()
+        + "\nmem_slab_pages " + kernel.pages().slabPages()
+        + "\nmem_free_pages " + kernel.pages().freePages()
+        + "\npage_alloc_failures " + kernel.pages().allocFailures()
         + "\n";
   }
 

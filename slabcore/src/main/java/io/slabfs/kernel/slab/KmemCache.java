@@ -1,27 +1,21 @@
 package io.slabfs.kernel.slab;
 
 import io.slabfs.kernel.cpu.Cpus;
-import io.slabfs.kernel.errno.Errno;
 import io.slabfs.kernel.errno.ErrnoException;
 import io.slabfs.kernel.kobject.KObject;
-import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.BitSet;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Random;
 
 /**
- * A {@code struct kmem_cache} (mm/slub.c) with SLUB's allocation state: per CPU an active slab
- * and a partial list, per node a partial list and slab/object counts. Full slabs are on no list,
- * as in a kernel without debugging.
+ * A {@code struct kmem_cache} (include/linux/slub_def.h, mm/slab.h): its identity, layout and
+ * tunables. Its allocation state ({@code s->cpu_slab}, {@code s->node}) is a {@link
+ * SlubAlloc}.
  *
  * <p>Concurrency. Layout fields are final. The tunables ({@code min_partial}, {@code
  * cpu_partial}, {@code remote_node_defrag_ratio}) are volatile: stores write them without a
- * lock, as the kernel does. {@link #refcount} is guarded by {@code slab_mutex}. All allocation
- * state is guarded by {@link #lock}, which stands for the kernel's per-CPU {@code local_lock}s
- * and per-node {@code list_lock}s together (a leaf lock: nothing is taken under it), so a
- * {@code show()} always sees counters that agree with each other.
+ * lock, as the kernel does. {@link #refcount} is guarded by {@code slab_mutex}. The allocation
+ * state has its own lock.
  */
 public final class KmemCache {
   /** {@code show_slab_objects()} selectors. */
@@ -54,14 +48,7 @@ public final class KmemCache {
   /** Seed 000: the module this static cache lives in, or {@code null}. */
   private StaticOwner staticOwner;
 
-  private final Object lock = new Object();
-  private final Slab[] cpuSlab;
-  private final List<ArrayDeque<Slab>> cpuPartialList;
-  private final List<ArrayDeque<Slab>> nodePartial;
-  private final long[] nrSlabs;
-  private final long[] totalObjects;
-  private final ArrayList<Slab> liveSlabs = new ArrayList<>();
-  private long allocated;
+  private final SlubAlloc alloc;
 
   KmemCache(
       KmemCacheArgs args,
@@ -70,6 +57,7 @@ public final class KmemCache {
       String ctorModule,
       int sheafCapacity,
       Cpus cpus,
+      PageAlloc pages,
       KObjectFactory kobjects) {
     this.name = args.name();
     this.geo = geo;
@@ -83,17 +71,7 @@ public final class KmemCache {
     this.objectSize = geo.objectSize();
     this.minPartial = geo.minPartial();
     setCpuPartial(geo.defaultCpuPartial(flags));
-    this.cpuSlab = new Slab[cpus.nrPossible()];
-    this.cpuPartialList = new ArrayList<>();
-    for (int i = 0; i < cpus.nrPossible(); i++) {
-      cpuPartialList.add(new ArrayDeque<>());
-    }
-    this.nodePartial = new ArrayList<>();
-    for (int i = 0; i < cpus.nrNodes(); i++) {
-      nodePartial.add(new ArrayDeque<>());
-    }
-    this.nrSlabs = new long[cpus.nrNodes()];
-    this.totalObjects = new long[cpus.nrNodes()];
+    this.alloc = new SlubAlloc(this, cpus, pages, pages.dmesg());
     this.kobj = kobjects.create(this);
   }
 
@@ -253,190 +231,21 @@ public final class KmemCache {
 
   // ---------------------------------------------------------------- allocation model
 
-  /** Allocates {@code count} objects on {@code cpu} ({@code slab_alloc_node} fast/slow path). */
-  public void alloc(int cpu, long count) {
-    synchronized (lock) {
-      for (long i = 0; i < count; i++) {
-        allocOne(cpu);
-      }
-    }
-  }
-
-  private void allocOne(int cpu) {
-    Slab s = cpuSlab[cpu];
-    if (s != null && s.inuse < s.objects) {
-      s.inuse++;
-      allocated++;
-      return;
-    }
-    if (s != null) {
-      s.where = Slab.Where.FULL;
-      s.cpu = -1;
-      cpuSlab[cpu] = null;
-    }
-    Slab next = cpuPartialList.get(cpu).pollFirst();
-    if (next == null) {
-      next = getPartial(cpu);
-    }
-    if (next == null) {
-      next = newSlab(cpus.cpuToNode(cpu));
-    }
-    next.where = Slab.Where.CPU;
-    next.cpu = cpu;
-    cpuSlab[cpu] = next;
-    next.inuse++;
-    allocated++;
-  }
-
   /**
-   * {@code get_partial()}: the first node-partial slab becomes the CPU slab; more follow onto the
-   * CPU's partial list until it holds more than half of {@code cpu_partial_slabs}. The local
-   * node is tried first, then the others.
+   * Allocates {@code count} objects on {@code cpu} ({@code slab_alloc_node} fast/slow path).
+   * {@code ENOMEM} when the machine's memory runs out, {@code EINTR} when the task is killed;
+   * either way what was allocated before stays allocated.
    */
-  private Slab getPartial(int cpu) {
-    int local = cpus.cpuToNode(cpu);
-    for (int i = 0; i < nodePartial.size(); i++) {
-      int node = (local + i) % nodePartial.size();
-      ArrayDeque<Slab> list = nodePartial.get(node);
-      if (list.isEmpty()) {
-        continue;
-      }
-      Slab first = list.pollFirst();
-      int moved = 0;
-      while (hasCpuPartial() && moved <= cpuPartialSlabs / 2 && !list.isEmpty()) {
-        Slab extra = list.pollFirst();
-        extra.where = Slab.Where.CPU_PARTIAL;
-        extra.cpu = cpu;
-        cpuPartialList.get(cpu).addLast(extra);
-        moved++;
-      }
-      return first;
-    }
-    return null;
-  }
-
-  private Slab newSlab(int node) {
-    Slab s = new Slab(node, geo.objects());
-    nrSlabs[node]++;
-    totalObjects[node] += s.objects;
-    s.index = liveSlabs.size();
-    liveSlabs.add(s);
-    return s;
-  }
-
-  private void discard(Slab s) {
-    nrSlabs[s.node]--;
-    totalObjects[s.node] -= s.objects;
-    s.where = Slab.Where.FREED;
-    s.cpu = -1;
-    Slab last = liveSlabs.remove(liveSlabs.size() - 1);
-    if (last != s) {
-      liveSlabs.set(s.index, last);
-      last.index = s.index;
-    }
-    s.index = -1;
+  public void alloc(int cpu, long count) throws ErrnoException {
+    alloc.alloc(cpu, count);
   }
 
   /**
-   * Frees {@code count} objects from {@code cpu}, taken from slabs chosen with {@code random}
+   * Frees {@code count} objects from {@code cpu}, from a slab chosen with {@code random} on
    * ({@code __slab_free}). {@code EINVAL} if fewer objects are allocated, changing nothing.
    */
   public void free(int cpu, long count, Random random) throws ErrnoException {
-    synchronized (lock) {
-      if (count > allocated) {
-        throw Errno.EINVAL.with(
-            "cache " + name + " has only " + allocated + " objects allocated, cannot free " + count);
-      }
-      for (long i = 0; i < count; i++) {
-        freeOne(pickAllocated(random), cpu);
-      }
-    }
-  }
-
-  private Slab pickAllocated(Random random) {
-    for (int tries = 0; tries < 8; tries++) {
-      Slab s = liveSlabs.get(random.nextInt(liveSlabs.size()));
-      if (s.inuse > 0) {
-        return s;
-      }
-    }
-    int start = random.nextInt(liveSlabs.size());
-    for (int i = 0; i < liveSlabs.size(); i++) {
-      Slab s = liveSlabs.get((start + i) % liveSlabs.size());
-      if (s.inuse > 0) {
-        return s;
-      }
-    }
-    throw new IllegalStateException("allocated=" + allocated + " but no slab has objects");
-  }
-
-  private void freeOne(Slab s, int cpu) {
-    s.inuse--;
-    allocated--;
-    switch (s.where) {
-      case CPU, CPU_PARTIAL -> {
-        // frozen: the free goes straight to the slab's freelist
-      }
-      case FULL -> {
-        if (hasCpuPartial()) {
-          putCpuPartial(cpu, s);
-        } else if (s.inuse == 0 && atLeastMinPartial(s.node)) {
-          discard(s);
-        } else {
-          addPartial(s, true);
-        }
-      }
-      case NODE_PARTIAL -> {
-        ArrayDeque<Slab> list = nodePartial.get(s.node);
-        if (s.inuse == 0 && atLeastMinPartial(s.node)) {
-          list.remove(s);
-          discard(s);
-        }
-      }
-      case FREED -> throw new IllegalStateException("free into a freed slab");
-    }
-  }
-
-  /**
-   * {@code put_cpu_partial()}: a slab that just got its first free object goes on the freeing
-   * CPU's partial list; a list that already holds {@code cpu_partial_slabs} is moved to the
-   * node lists first.
-   */
-  private void putCpuPartial(int cpu, Slab s) {
-    ArrayDeque<Slab> list = cpuPartialList.get(cpu);
-    if (list.size() >= cpuPartialSlabs) {
-      putPartials(list);
-    }
-    s.where = Slab.Where.CPU_PARTIAL;
-    s.cpu = cpu;
-    list.addFirst(s);
-  }
-
-  /** {@code __put_partials()}: empties a CPU partial list onto the node lists. */
-  private void putPartials(ArrayDeque<Slab> list) {
-    for (Slab p : list) {
-      if (p.inuse == 0 && atLeastMinPartial(p.node)) {
-        discard(p);
-      } else {
-        addPartial(p, true);
-      }
-    }
-    list.clear();
-  }
-
-  /** {@code n->nr_partial >= s->min_partial}, compared as the unsigned longs they are. */
-  private boolean atLeastMinPartial(int node) {
-    return Long.compareUnsigned(nodePartial.get(node).size(), minPartial) >= 0;
-  }
-
-  private void addPartial(Slab s, boolean tail) {
-    s.where = Slab.Where.NODE_PARTIAL;
-    s.cpu = -1;
-    if (tail) {
-      nodePartial.get(s.node).addLast(s);
-    } else {
-      nodePartial.get(s.node).addFirst(s);
-    }
+    alloc.free(cpu, count, random);
   }
 
   /**
@@ -444,33 +253,12 @@ public final class KmemCache {
    * nodes. Returns whether there was anything to flush ({@code has_cpu_slab()}).
    */
   public boolean flushCpu(int cpu) {
-    synchronized (lock) {
-      Slab s = cpuSlab[cpu];
-      ArrayDeque<Slab> partial = cpuPartialList.get(cpu);
-      if (s == null && partial.isEmpty()) {
-        return false;
-      }
-      if (s != null) {
-        cpuSlab[cpu] = null;
-        if (s.inuse == 0 && atLeastMinPartial(s.node)) {
-          discard(s);
-        } else if (s.inuse == s.objects) {
-          s.where = Slab.Where.FULL;
-          s.cpu = -1;
-        } else {
-          addPartial(s, false);
-        }
-      }
-      putPartials(partial);
-      return true;
-    }
+    return alloc.flushCpu(cpu);
   }
 
   /** {@code has_cpu_slab()}: whether {@code flush_all} would queue work for this CPU. */
   public boolean hasCpuSlab(int cpu) {
-    synchronized (lock) {
-      return cpuSlab[cpu] != null || !cpuPartialList.get(cpu).isEmpty();
-    }
+    return alloc.hasCpuSlab(cpu);
   }
 
   /**
@@ -478,21 +266,7 @@ public final class KmemCache {
    * on the node partial lists, and put the fullest slabs first.
    */
   public void shrinkNodes() {
-    synchronized (lock) {
-      for (ArrayDeque<Slab> list : nodePartial) {
-        List<Slab> keep = new ArrayList<>();
-        for (Slab s : list) {
-          if (s.inuse == 0) {
-            discard(s);
-          } else {
-            keep.add(s);
-          }
-        }
-        keep.sort(Comparator.comparingInt(Slab::free));
-        list.clear();
-        list.addAll(keep);
-      }
-    }
+    alloc.shrinkNodes();
   }
 
   /**
@@ -500,77 +274,42 @@ public final class KmemCache {
    * empty partial slabs; returns true when objects remain ({@code -EBUSY}).
    */
   public boolean shutdownHasObjects() {
-    synchronized (lock) {
-      for (ArrayDeque<Slab> list : nodePartial) {
-        list.removeIf(
-            s -> {
-              if (s.inuse == 0) {
-                discard(s);
-                return true;
-              }
-              return false;
-            });
-      }
-      return allocated > 0 || !liveSlabs.isEmpty();
-    }
+    return alloc.shutdownHasObjects();
   }
 
   /** Objects allocated and not freed. */
   public long allocatedObjects() {
-    synchronized (lock) {
-      return allocated;
-    }
+    return alloc.allocatedObjects();
+  }
+
+  /** Pages held by this cache's slabs. */
+  public long slabPages() {
+    return alloc.slabPages();
+  }
+
+  /** How many distinct slab states the model keeps for this cache (its memory cost). */
+  public int modelRuns() {
+    return alloc.runs();
+  }
+
+  /** The model's slab runs, for test messages. */
+  String dumpRuns() {
+    return alloc.toString();
   }
 
   /**
-   * {@code validate_slab_cache()} after the flush: walks the node partial lists and the full
-   * slabs and checks each against SLUB's invariants. Returns the problems found (none expected
-   * from this model; a non-empty list is a bug report).
+   * {@code validate_slab_cache()} after the flush: checks every slab against SLUB's
+   * invariants. Returns the problems found (a non-empty list is a bug report).
    */
   public List<String> validate() {
-    List<String> problems = new ArrayList<>();
-    synchronized (lock) {
-      long slabsCounted = 0;
-      long objectsCounted = 0;
-      long inuseCounted = 0;
-      for (Slab s : liveSlabs) {
-        slabsCounted++;
-        objectsCounted += s.objects;
-        inuseCounted += s.inuse;
-        if (s.inuse < 0 || s.inuse > s.objects) {
-          problems.add("slab on node " + s.node + " has inuse " + s.inuse + " of " + s.objects);
-        }
-        if (s.where == Slab.Where.NODE_PARTIAL && !nodePartial.get(s.node).contains(s)) {
-          problems.add("partial slab missing from node " + s.node + " list");
-        }
-        if (s.where == Slab.Where.FULL && s.inuse != s.objects) {
-          problems.add("slab marked full has " + s.free() + " free objects");
-        }
-      }
-      long slabs = 0;
-      long total = 0;
-      for (int n = 0; n < nrSlabs.length; n++) {
-        slabs += nrSlabs[n];
-        total += totalObjects[n];
-      }
-      if (slabs != slabsCounted) {
-        problems.add("nr_slabs " + slabs + " but " + slabsCounted + " slabs found");
-      }
-      if (total != objectsCounted) {
-        problems.add("total_objects " + total + " but " + objectsCounted + " found");
-      }
-      if (inuseCounted != allocated) {
-        problems.add("inuse " + inuseCounted + " but " + allocated + " allocated");
-      }
-    }
-    return problems;
+    return alloc.validate();
   }
 
   /**
    * Fills the cache the way a running system would have: bursts of allocations on the online
    * CPUs, then frees at random, all through the real allocation paths.
    */
-  void populate(Random random, long objects) {
+  void populate(Random random, long objects) throws ErrnoException {
     BitSet online = cpus.onlineMask();
     int[] cpuIds = online.stream().toArray();
     long left = objects;
@@ -583,11 +322,7 @@ public final class KmemCache {
     long toFree = objects * (10 + random.nextInt(35)) / 100;
     for (long i = 0; i < toFree; i++) {
       int cpu = cpuIds[random.nextInt(cpuIds.length)];
-      try {
-        free(cpu, 1, random);
-      } catch (ErrnoException e) {
-        throw new IllegalStateException(e);
-      }
+      free(cpu, 1, random);
     }
   }
 
@@ -595,102 +330,12 @@ public final class KmemCache {
 
   /** {@code show_slab_objects()}: the total, then {@code N%d=} for each node with a count. */
   public String showSlabObjects(int so) {
-    long[] nodes = new long[nrSlabs.length];
-    long total = 0;
-    synchronized (lock) {
-      if ((so & SO_CPU) != 0) {
-        for (int cpu = 0; cpu < cpuSlab.length; cpu++) {
-          Slab s = cpuSlab[cpu];
-          if (s == null) {
-            continue; // show_slab_objects: a CPU without an active slab counts nothing
-          }
-          long x = (so & SO_TOTAL) != 0 ? s.objects : (so & SO_OBJECTS) != 0 ? s.inuse : 1;
-          total += x;
-          nodes[s.node] += x;
-          Slab head = cpuPartialList.get(cpu).peekFirst();
-          if (head != null && (so & (SO_TOTAL | SO_OBJECTS)) == 0) {
-            long slabs = cpuPartialList.get(cpu).size();
-            total += slabs;
-            nodes[head.node] += slabs;
-          }
-        }
-      }
-      if ((so & SO_ALL) != 0) {
-        for (int n = 0; n < nodes.length; n++) {
-          long x;
-          if ((so & SO_TOTAL) != 0) {
-            x = totalObjects[n];
-          } else if ((so & SO_OBJECTS) != 0) {
-            x = totalObjects[n] - countPartial(n, false);
-          } else {
-            x = nrSlabs[n];
-          }
-          total += x;
-          nodes[n] += x;
-        }
-      } else if ((so & SO_PARTIAL) != 0) {
-        for (int n = 0; n < nodes.length; n++) {
-          long x;
-          if ((so & SO_TOTAL) != 0) {
-            x = countPartialTotal(n);
-          } else if ((so & SO_OBJECTS) != 0) {
-            x = countPartial(n, true);
-          } else {
-            x = nodePartial.get(n).size();
-          }
-          total += x;
-          nodes[n] += x;
-        }
-      }
-    }
-    StringBuilder sb = new StringBuilder().append(total);
-    for (int n = 0; n < nodes.length; n++) {
-      if (nodes[n] != 0) {
-        sb.append(" N").append(n).append('=').append(nodes[n]);
-      }
-    }
-    return sb.append('\n').toString();
-  }
-
-  /** {@code count_partial(n, count_inuse or count_free)}. Caller holds the lock. */
-  private long countPartial(int node, boolean inuse) {
-    long x = 0;
-    for (Slab s : nodePartial.get(node)) {
-      x += inuse ? s.inuse : s.free();
-    }
-    return x;
-  }
-
-  private long countPartialTotal(int node) {
-    long x = 0;
-    for (Slab s : nodePartial.get(node)) {
-      x += s.objects;
-    }
-    return x;
+    return alloc.showSlabObjects(so);
   }
 
   /** {@code slabs_cpu_partial_show()}: half-full slabs assumed, online CPUs only. */
   public String showSlabsCpuPartial() {
-    BitSet online = cpus.onlineMask();
-    int[] perCpu = new int[cpuSlab.length];
-    synchronized (lock) {
-      for (int cpu = online.nextSetBit(0); cpu >= 0; cpu = online.nextSetBit(cpu + 1)) {
-        perCpu[cpu] = cpuPartialList.get(cpu).size();
-      }
-    }
-    int slabs = 0;
-    for (int cpu = online.nextSetBit(0); cpu >= 0; cpu = online.nextSetBit(cpu + 1)) {
-      slabs += perCpu[cpu];
-    }
-    StringBuilder sb = new StringBuilder();
-    sb.append(slabs * geo.objects() / 2).append('(').append(slabs).append(')');
-    for (int cpu = online.nextSetBit(0); cpu >= 0; cpu = online.nextSetBit(cpu + 1)) {
-      if (perCpu[cpu] > 0) {
-        sb.append(" C").append(cpu).append('=').append(perCpu[cpu] * geo.objects() / 2);
-        sb.append('(').append(perCpu[cpu]).append(')');
-      }
-    }
-    return sb.append('\n').toString();
+    return alloc.showSlabsCpuPartial();
   }
 
   @Override

@@ -49,6 +49,7 @@ public final class SlabCommon {
   private final Cpus cpus;
   private final KernelEra era;
   private final Random random;
+  private final PageAlloc pages;
   private final WaitPoints waitPoints;
   private final Mutex slabMutex;
   private final Mutex flushLock;
@@ -73,8 +74,10 @@ public final class SlabCommon {
       CpuHotplug hotplug,
       KernelEra era,
       Random random,
-      WaitPoints waitPoints)
+      WaitPoints waitPoints,
+      PageAlloc pages)
       throws ErrnoException {
+    this.pages = pages;
     Lockdep lockdep = sysfs.kernfs().lockdep();
     this.waitPoints = waitPoints;
     this.slabMutex = new Mutex(lockdep, "slab_mutex");
@@ -205,7 +208,7 @@ public final class SlabCommon {
    * and partly freed through the real allocation paths; {@code kmem_cache} and {@code
    * kmem_cache_node} hold one object per cache (per node).
    */
-  public void populate(long seed) {
+  public void populate(long seed) throws ErrnoException {
     Random r = new Random(seed);
     for (KmemCache s : caches()) {
       if (s == kmemCache || s == kmemCacheNode) {
@@ -319,7 +322,8 @@ public final class SlabCommon {
       sheaf = 0;
     }
     KmemCache s =
-        new KmemCache(args, geo, flags, module, sheaf, cpus, c -> new KObject<>(c, slabKtype));
+        new KmemCache(args, geo, flags, module, sheaf, cpus, pages,
+            c -> new KObject<>(c, slabKtype));
     s.refcount = refcount;
     if (owner != null) {
       // create_cache(): s->owner = args->owner; kobject_get(s->owner) -- the seed 000 pin
@@ -349,10 +353,18 @@ public final class SlabCommon {
   }
 
   /** The {@code kmem_cache} object and one {@code kmem_cache_node} per node of a new cache. */
-  private void allocMeta(KmemCache s) {
+  private void allocMeta(KmemCache s) throws ErrnoException {
     int cpu = anyOnlineCpu();
     kmemCache.alloc(cpu, 1);
-    kmemCacheNode.alloc(cpu, cpus.nrNodes());
+    long before = kmemCacheNode.allocatedObjects();
+    try {
+      kmemCacheNode.alloc(cpu, cpus.nrNodes());
+    } catch (ErrnoException e) {
+      // kmem_cache_open() failed: free_kmem_cache_nodes(), then the kmem_cache itself
+      kmemCacheNode.free(cpu, kmemCacheNode.allocatedObjects() - before, random);
+      kmemCache.free(cpu, 1, random);
+      throw e;
+    }
   }
 
   private void freeMeta() {
