@@ -55,6 +55,18 @@ public final class LockClass {
     return name;
   }
 
+  /**
+   * The name a {@code lockdep_map} of this class carries ({@code print_lockdep_cache()}): the
+   * name given at init, without the name version or subclass.
+   */
+  public String mapName() {
+    int slash = name.lastIndexOf('/');
+    if (slash > 0 && name.substring(slash + 1).chars().allMatch(Character::isDigit)) {
+      return name.substring(0, slash);
+    }
+    return name;
+  }
+
   public Kind kind() {
     return kind;
   }

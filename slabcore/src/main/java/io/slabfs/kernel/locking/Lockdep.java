@@ -39,7 +39,11 @@ public final class Lockdep {
   private final String release;
   private final Map<Object, LockClass> classes = new IdentityHashMap<>();
   private final Map<String, Integer> nameVersions = new HashMap<>();
-  private final Map<LockClass, Map<LockClass, List<String>>> forward = new LinkedHashMap<>();
+  private final Map<LockClass, Map<LockClass, Dep>> forward = new LinkedHashMap<>();
+  /** {@code lock_chains}: every chain of held locks validated, in the order first seen. */
+  private final Map<ChainKey, List<LockClass>> chains = new LinkedHashMap<>();
+  /** Since 6.4 the scenario prints {@code rlock(} for a read held or taken. */
+  private final boolean scenarioReadForms;
   private final TaskList tasks = new TaskList();
   private volatile boolean enabled = true;
   private int splats;
@@ -48,6 +52,31 @@ public final class Lockdep {
   public Lockdep(Dmesg dmesg, String release) {
     this.dmesg = dmesg;
     this.release = release;
+    this.scenarioReadForms = releaseAtLeast(release, 6, 4);
+  }
+
+  /** Whether {@code release} ("5.19.0-slabfs") is {@code major.minor} or later; true if unparsable. */
+  static boolean releaseAtLeast(String release, int major, int minor) {
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("^(\\d+)\\.(\\d+)").matcher(release);
+    if (!m.find()) {
+      return true;
+    }
+    int ma = Integer.parseInt(m.group(1));
+    int mi = Integer.parseInt(m.group(2));
+    return ma > major || (ma == major && mi >= minor);
+  }
+
+  /** A chain key: the {@code hlock_id()}s of the held locks and the new one. */
+  private record ChainKey(int[] ids) {
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof ChainKey k && java.util.Arrays.equals(ids, k.ids);
+    }
+
+    @Override
+    public int hashCode() {
+      return java.util.Arrays.hashCode(ids);
+    }
   }
 
   public Dmesg dmesg() {
@@ -91,7 +120,7 @@ public final class Lockdep {
 
   public synchronized int dependencyCount() {
     int n = 0;
-    for (Map<LockClass, List<String>> m : forward.values()) {
+    for (Map<LockClass, Dep> m : forward.values()) {
       n += m.size();
     }
     return n;
@@ -122,12 +151,22 @@ public final class Lockdep {
    *     __mutex_lock}), for the saved stack trace
    */
   public void acquire(LockMap map, int read, boolean trylock, String... lockFrames) {
+    acquire(map, read, trylock, true, lockFrames);
+  }
+
+  /**
+   * {@code lock_acquire()} with {@code check}: false for an acquisition lockdep only tracks
+   * ({@code rcu_read_lock}), never validates.
+   */
+  public void acquire(LockMap map, int read, boolean trylock, boolean check,
+      String... lockFrames) {
     Task t = Task.current();
-    HeldLock next = new HeldLock(map, read, trylock, Kallsyms.symbol(t.caller()));
-    if (enabled && !trylock && read != 2) {
+    HeldLock next = new HeldLock(map, read, trylock, check,
+        Kallsyms.symbol(CompiledFrames.caller(t.frames())));
+    if (enabled && !trylock && check) {
       synchronized (this) {
         if (enabled) {
-          validate(t, next, lockFrames);
+          validateChain(t, next, lockFrames);
         }
       }
     }
@@ -138,13 +177,20 @@ public final class Lockdep {
   /** {@code lock_release()} for the current task. */
   public void release(LockMap map) {
     Task t = Task.current();
-    t.popHeld(map);
+    if (!t.popHeld(map) && enabled) {
+      synchronized (this) {
+        if (enabled) {
+          reportUnlockImbalance(t, map);
+        }
+      }
+    }
     tasks.forgetIfIdle(t);
   }
 
-  /** {@code lockdep_reset}: forget every dependency and check again. */
+  /** {@code lockdep_reset}: forget every dependency and chain, and check again. */
   public synchronized void reset() {
     forward.clear();
+    chains.clear();
     lastCycle = List.of();
     enabled = true;
     dmesg.printk("lockdep: all dependencies forgotten; checking again");
@@ -152,17 +198,56 @@ public final class Lockdep {
 
   // ---------------------------------------------------------------------------- checking
 
-  private void validate(Task t, HeldLock next, String[] lockFrames) {
+  /**
+   * {@code validate_chain()}: only a chain of held locks (classes and read states) not seen
+   * before is checked, as {@code lookup_chain_cache_add()} does.
+   */
+  private void validateChain(Task t, HeldLock next, String[] lockFrames) {
     List<HeldLock> held = t.held();
-    for (HeldLock h : held) {
-      if (h.map().lockClass() == next.map().lockClass() && !(next.read() == 2 && h.read() != 0)) {
-        reportRecursive(t, h, next);
-        return;
-      }
+    int[] key = new int[held.size() + 1];
+    for (int i = 0; i < held.size(); i++) {
+      key[i] = held.get(i).id();
     }
+    key[held.size()] = next.id();
+    ChainKey chain = new ChainKey(key);
+    if (chains.containsKey(chain)) {
+      return;
+    }
+    List<LockClass> classesOfChain = new ArrayList<>(key.length);
+    held.forEach(h -> classesOfChain.add(h.map().lockClass()));
+    classesOfChain.add(next.map().lockClass());
+    chains.put(chain, classesOfChain);
+    if (!checkDeadlock(t, held, next)) {
+      return;
+    }
+    if (!held.isEmpty()) {
+      checkPrevsAdd(t, held, next, lockFrames);
+    }
+  }
+
+  /** {@code check_deadlock()}: the same class held already, unless read after read. */
+  private boolean checkDeadlock(Task t, List<HeldLock> held, HeldLock next) {
+    for (HeldLock prev : held) {
+      if (prev.map().lockClass() != next.map().lockClass()) {
+        continue;
+      }
+      if (next.read() == 2 && prev.read() != 0) {
+        continue;
+      }
+      reportRecursive(t, prev, next, "validate_chain");
+      return false;
+    }
+    return true;
+  }
+
+  /**
+   * {@code check_prevs_add()}: a dependency from the nearest checked held lock, and from every
+   * trylock above it, to the new one.
+   */
+  private void checkPrevsAdd(Task t, List<HeldLock> held, HeldLock next, String[] lockFrames) {
     for (int i = held.size() - 1; i >= 0; i--) {
       HeldLock prev = held.get(i);
-      if (prev.read() == 2) {
+      if (!prev.check()) {
         continue;
       }
       if (!checkPrevAdd(t, prev, next, lockFrames)) {
@@ -174,44 +259,108 @@ public final class Lockdep {
     }
   }
 
-  /** {@code check_prev_add()}: record prev → next unless next already reaches prev. */
+  /**
+   * {@code check_prev_add()}: record prev → next, typed, unless a strong path next → … → prev
+   * closes a strong cycle ({@code check_noncircular()}).
+   */
   private boolean checkPrevAdd(Task t, HeldLock prev, HeldLock next, String[] lockFrames) {
     LockClass p = prev.map().lockClass();
     LockClass n = next.map().lockClass();
-    Map<LockClass, List<String>> out = forward.computeIfAbsent(p, k -> new LinkedHashMap<>());
-    if (out.containsKey(n)) {
-      return true;
-    }
-    List<LockClass> path = findPath(n, p);
-    if (path != null) {
-      reportCircular(t, prev, next, path, lockFrames);
+    Node match = checkNoncircular(next, prev);
+    if (match != null) {
+      if (p == n) {
+        reportRecursive(t, next, prev, "check_noncircular");
+      } else {
+        reportCircular(t, prev, next, match, lockFrames);
+      }
       return false;
     }
-    out.put(n, trace(t, lockFrames));
+    Map<LockClass, Dep> out = forward.computeIfAbsent(p, k -> new LinkedHashMap<>());
+    Dep d = out.get(n);
+    if (d != null) {
+      d.dep |= calcDep(prev, next);
+      return true;
+    }
+    out.put(n, new Dep(n, calcDep(prev, next), trace(t, lockFrames)));
     return true;
   }
 
-  /** Breadth-first search over forward dependencies: the shortest path from → to, or null. */
-  private List<LockClass> findPath(LockClass from, LockClass to) {
-    Map<LockClass, LockClass> parent = new IdentityHashMap<>();
-    ArrayDeque<LockClass> queue = new ArrayDeque<>();
-    queue.add(from);
-    parent.put(from, from);
+  /**
+   * Dependency types, {@code lock_list::dep} (lockdep.c): bit 0 is "prev is exclusive", bit 1
+   * "next is not a recursive reader".
+   */
+  static final int DEP_SR = 1;
+  static final int DEP_ER = 2;
+  static final int DEP_SN = 4;
+  static final int DEP_EN = 8;
+
+  /** {@code calc_dep()}. */
+  static int calcDep(HeldLock prev, HeldLock next) {
+    return 1 << ((prev.read() == 0 ? 1 : 0) + ((next.read() != 2 ? 1 : 0) << 1));
+  }
+
+  /** {@code struct lock_list} of {@code locks_after}: one typed edge and its saved trace. */
+  static final class Dep {
+    final LockClass target;
+    int dep;
+    final List<String> trace;
+
+    Dep(LockClass target, int dep, List<String> trace) {
+      this.target = target;
+      this.dep = dep;
+      this.trace = trace;
+    }
+  }
+
+  /** One step of a breadth-first search: the edge taken into {@code cls} and its parent. */
+  private static final class Node {
+    final LockClass cls;
+    final Node parent;
+    final Dep edge;
+    boolean onlyXr;
+
+    Node(LockClass cls, Node parent, Dep edge) {
+      this.cls = cls;
+      this.parent = parent;
+      this.edge = edge;
+    }
+  }
+
+  /**
+   * {@code check_noncircular()} with {@code __bfs()} and {@code hlock_conflict()}: from {@code
+   * next}, forwards, along strong paths only (no {@code -(*R)->} followed by {@code -(S*)->});
+   * a class is visited once, marked when taken from the queue, as the kernel does. Returns the
+   * node of {@code prev}'s class if adding prev → next closes a strong cycle.
+   */
+  private Node checkNoncircular(HeldLock next, HeldLock prev) {
+    LockClass target = prev.map().lockClass();
+    Node root = new Node(next.map().lockClass(), null, null);
+    root.onlyXr = next.read() == 2;
+    Set<LockClass> accessed = Collections.newSetFromMap(new IdentityHashMap<>());
+    ArrayDeque<Node> queue = new ArrayDeque<>();
+    queue.add(root);
     while (!queue.isEmpty()) {
-      LockClass c = queue.poll();
-      if (c == to) {
-        List<LockClass> path = new ArrayList<>();
-        for (LockClass x = to; x != from; x = parent.get(x)) {
-          path.add(x);
-        }
-        path.add(from);
-        Collections.reverse(path);
-        return path;
+      Node lock = queue.poll();
+      if (!accessed.add(lock.cls)) {
+        continue;
       }
-      for (LockClass d : forward.getOrDefault(c, Map.of()).keySet()) {
-        if (!parent.containsKey(d)) {
-          parent.put(d, c);
-          queue.add(d);
+      if (lock.parent != null) {
+        int dep = lock.edge.dep;
+        if (lock.parent.onlyXr) {
+          dep &= ~(DEP_SR | DEP_SN);
+        }
+        if (dep == 0) {
+          continue;
+        }
+        lock.onlyXr = (dep & (DEP_SN | DEP_EN)) == 0;
+      }
+      if (lock.cls == target && (prev.read() == 0 || !lock.onlyXr)) {
+        return lock;
+      }
+      Map<LockClass, Dep> out = forward.get(lock.cls);
+      if (out != null) {
+        for (Dep d : out.values()) {
+          queue.add(new Node(d.target, lock, d));
         }
       }
     }
@@ -220,7 +369,7 @@ public final class Lockdep {
 
   private static List<String> trace(Task t, String[] lockFrames) {
     List<String> frames = new ArrayList<>(List.of(lockFrames));
-    frames.addAll(t.frames());
+    frames.addAll(CompiledFrames.compiled(t.frames()));
     frames.add("do_syscall_64");
     frames.add("entry_SYSCALL_64_after_hwframe");
     return frames;
@@ -229,23 +378,32 @@ public final class Lockdep {
   // ----------------------------------------------------------------------------- reports
 
   private String header(String title) {
-    return EQ54 + "\n" + title + "\n" + release + " #1 " + dmesg.taint() + "\n" + DASH54 + "\n";
+    return "=".repeat(title.length()) + "\n" + title + "\n" + release + " #1 " + dmesg.taint()
+        + "\n" + "-".repeat(title.length()) + "\n";
   }
 
   /** {@code print_circular_bug()}: the report of seed 001, in the kernel's layout. */
-  private void reportCircular(
-      Task t, HeldLock prev, HeldLock next, List<LockClass> path, String[] lockFrames) {
+  private void reportCircular(Task t, HeldLock prev, HeldLock next, Node match,
+      String[] lockFrames) {
+    // the path next(p0) -> ... -> prev(pn), with the edge into each node
+    List<Node> nodes = new ArrayList<>();
+    for (Node x = match; x != null; x = x.parent) {
+      nodes.add(x);
+    }
+    Collections.reverse(nodes);
+    List<LockClass> path = new ArrayList<>(nodes.size());
+    nodes.forEach(x -> path.add(x.cls));
     StringBuilder sb = new StringBuilder("\n");
     sb.append(header("WARNING: possible circular locking dependency detected"));
     sb.append(t).append(" is trying to acquire lock:\n").append(next.describe()).append("\n\n");
     sb.append("but task is already holding lock:\n").append(prev.describe()).append("\n\n");
     sb.append("which lock already depends on the new lock.\n\n\n");
     sb.append("the existing dependency chain (in reverse order) is:\n");
-    // path = next(p0) ... prev(pn); print pn..p1 with the trace of the edge into each
+    // print pn..p1 with the trace of the edge into each
     for (int k = path.size() - 1; k >= 1; k--) {
       LockClass c = path.get(k);
       sb.append("\n-> #").append(k).append(' ').append(c.withUsage()).append(":\n");
-      for (String f : forward.get(path.get(k - 1)).get(c)) {
+      for (String f : nodes.get(k).edge.trace) {
         sb.append("       ").append(Kallsyms.symbol(f)).append('\n');
       }
     }
@@ -267,19 +425,31 @@ public final class Lockdep {
     sb.append(" Possible unsafe locking scenario:\n\n");
     sb.append("       CPU0                    CPU1\n");
     sb.append("       ----                    ----\n");
-    sb.append(prev.read() != 0 ? "  rlock(" : "  lock(").append(target.displayName()).append(");\n");
+    sb.append(scenarioVerb(prev)).append(target.displayName()).append(");\n");
     sb.append("                               lock(").append(parent.displayName()).append(");\n");
     sb.append("                               lock(").append(target.displayName()).append(");\n");
-    sb.append(next.read() != 0 ? "  rlock(" : "  lock(").append(source.displayName()).append(");\n");
+    sb.append(scenarioVerb(next)).append(source.displayName()).append(");\n");
     sb.append("\n *** DEADLOCK ***\n\n");
     appendHeld(sb, t);
     appendBacktrace(sb, t, "check_noncircular", lockFrames);
-    lastCycle = new ArrayList<>(path);
+    lastCycle = path;
     splat(sb);
   }
 
-  /** {@code print_deadlock_bug()}: the same class taken twice by one task. */
-  private void reportRecursive(Task t, HeldLock held, HeldLock next) {
+  /**
+   * CPU0's lines of {@code print_circular_lock_scenario()}: {@code lock(} before 6.4 ("Improve
+   * the deadlock scenario print for sync and read lock", 0471db447cb7), {@code rlock(} for a
+   * read from then on.
+   */
+  private String scenarioVerb(HeldLock h) {
+    return scenarioReadForms && h.read() != 0 ? "  rlock(" : "  lock(";
+  }
+
+  /**
+   * {@code print_deadlock_bug()}: the same class taken twice by one task. Its scenario prints
+   * {@code lock(} for reads too, in every era.
+   */
+  private void reportRecursive(Task t, HeldLock held, HeldLock next, String check) {
     StringBuilder sb = new StringBuilder("\n");
     sb.append(header("WARNING: possible recursive locking detected"));
     sb.append(t).append(" is trying to acquire lock:\n").append(next.describe()).append("\n\n");
@@ -287,14 +457,93 @@ public final class Lockdep {
     sb.append("other info that might help us debug this:\n");
     sb.append(" Possible unsafe locking scenario:\n\n");
     sb.append("       CPU0\n       ----\n");
-    String name = held.map().lockClass().displayName();
-    sb.append(held.read() != 0 ? "  rlock(" : "  lock(").append(name).append(");\n");
-    sb.append(next.read() != 0 ? "  rlock(" : "  lock(").append(name).append(");\n");
+    sb.append("  lock(").append(held.map().lockClass().displayName()).append(");\n");
+    sb.append("  lock(").append(next.map().lockClass().displayName()).append(");\n");
     sb.append("\n *** DEADLOCK ***\n\n May be due to missing lock nesting notation\n\n");
     appendHeld(sb, t);
-    appendBacktrace(sb, t, "validate_chain", new String[0]);
+    appendBacktrace(sb, t, check, new String[0]);
     lastCycle = List.of(held.map().lockClass());
     splat(sb);
+  }
+
+  /** {@code print_unlock_imbalance_bug()}: a release of a lock the task does not hold. */
+  private void reportUnlockImbalance(Task t, LockMap map) {
+    String ip = CompiledFrames.caller(t.frames());
+    StringBuilder sb = new StringBuilder("\n");
+    sb.append(header("WARNING: bad unlock balance detected!"));
+    sb.append(t).append(" is trying to release lock (").append(map.lockClass().mapName())
+        .append(") at:\n");
+    sb.append("[<").append(textAddress(ip)).append(">] ").append(Kallsyms.symbol(ip))
+        .append('\n');
+    sb.append("but there are no more locks to release!\n");
+    sb.append("\nother info that might help us debug this:\n");
+    appendHeld(sb, t);
+    appendBacktrace(sb, t, "print_unlock_imbalance_bug", new String[0]);
+    splat(sb);
+  }
+
+  /** A kernel text address for {@code function}, for {@code print_ip_sym()}'s {@code [<%px>]}. */
+  static String textAddress(String function) {
+    return String.format("ffffffff81%06x", (function.hashCode() & 0xfffff) << 4);
+  }
+
+  /**
+   * {@code debug_check_no_locks_freed()}: the memory of {@code freed} (a lock instance being
+   * freed or initialised again: {@code mutex_init()}, {@code init_rwsem()}, {@code
+   * spin_lock_init()}) must not hold a lock the current task holds. Reports {@code held lock
+   * freed!} once, as the kernel does.
+   *
+   * @param size {@code sizeof} the freed object, for the printed range
+   */
+  public void checkNoLocksFreed(Object freed, int size) {
+    if (!enabled) {
+      return;
+    }
+    Task t = Task.current();
+    for (HeldLock h : t.held()) {
+      if (h.map().instance() == freed) {
+        synchronized (this) {
+          if (!enabled) {
+            return;
+          }
+          long from = Long.parseUnsignedLong(h.map().address(), 16);
+          StringBuilder sb = new StringBuilder("\n");
+          sb.append(header("WARNING: held lock freed!"));
+          sb.append(t).append(" is freeing memory ").append(h.map().address()).append('-')
+              .append(String.format("%016x", from + size - 1))
+              .append(", with a lock still held there!\n");
+          sb.append(h.describe()).append('\n');
+          appendHeld(sb, t);
+          appendBacktrace(sb, t, "debug_check_no_locks_freed", new String[0]);
+          splat(sb);
+        }
+        return;
+      }
+    }
+  }
+
+  /**
+   * {@code lockdep_sys_exit()}: called on the way back to user space (the end of every FUSE
+   * request); a task still holding a modeled lock there is a kernel bug.
+   *
+   * @return whether it reported
+   */
+  public boolean checkReturnToUser(Task t) {
+    List<HeldLock> held = t.held();
+    if (held.isEmpty() || !enabled) {
+      return false;
+    }
+    synchronized (this) {
+      if (!enabled) {
+        return false;
+      }
+      StringBuilder sb = new StringBuilder("\n");
+      sb.append(header("WARNING: lock held when returning to user space!"));
+      sb.append(t).append(" is leaving the kernel with locks still held!\n");
+      appendHeld(sb, t);
+      splat(sb);
+      return true;
+    }
   }
 
   private void splat(StringBuilder sb) {
@@ -360,7 +609,7 @@ public final class Lockdep {
     Map<LockClass, Integer> backward = new HashMap<>();
     forward.values().forEach(m -> m.keySet().forEach(c -> backward.merge(c, 1, Integer::sum)));
     for (LockClass c : classes.values()) {
-      Map<LockClass, List<String>> out = forward.getOrDefault(c, Map.of());
+      Map<LockClass, Dep> out = forward.getOrDefault(c, Map.of());
       sb.append(String.format("%016x FD:%5d BD:%5d %s: %s%n", 0xffffffff83000000L + c.id() * 0x10L,
           out.size(), backward.getOrDefault(c, 0), c.kind().usage, c.displayName()));
       for (LockClass d : out.keySet()) {
@@ -383,7 +632,7 @@ public final class Lockdep {
       LockClass b = lastCycle.get((i + 1) % lastCycle.size());
       cycleEdges.add(a.displayName() + "->" + b.displayName());
     }
-    for (Map.Entry<LockClass, Map<LockClass, List<String>>> e : forward.entrySet()) {
+    for (Map.Entry<LockClass, Map<LockClass, Dep>> e : forward.entrySet()) {
       for (LockClass d : e.getValue().keySet()) {
         String key = e.getKey().displayName() + "->" + d.displayName();
         sb.append("  \"").append(e.getKey().displayName()).append("\" -> \"")
