@@ -163,6 +163,9 @@ public final class Lockdep {
     Task t = Task.current();
     HeldLock next = new HeldLock(map, read, trylock, check,
         Kallsyms.symbol(CompiledFrames.caller(t.frames())));
+    if (check) {
+      map.lockClass().markUsed(read);
+    }
     if (enabled && !trylock && check) {
       synchronized (this) {
         if (enabled) {
@@ -611,7 +614,7 @@ public final class Lockdep {
     for (LockClass c : classes.values()) {
       Map<LockClass, Dep> out = forward.getOrDefault(c, Map.of());
       sb.append(String.format("%016x FD:%5d BD:%5d %s: %s%n", 0xffffffff83000000L + c.id() * 0x10L,
-          out.size(), backward.getOrDefault(c, 0), c.kind().usage, c.displayName()));
+          out.size(), backward.getOrDefault(c, 0), c.usage(), c.displayName()));
       for (LockClass d : out.keySet()) {
         sb.append(String.format(" -> [%016x] %s%n", 0xffffffff83000000L + d.id() * 0x10L,
             d.displayName()));
