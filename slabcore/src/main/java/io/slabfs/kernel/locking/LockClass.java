@@ -48,6 +48,8 @@ public final class LockClass {
 
   static final int USED_WRITE = 1;
   static final int USED_READ = 2;
+  /** {@code LOCKF_USED}: acquired at all, checked or not. */
+  static final int USED = 4;
   private volatile int usageMask;
 
   private final String name;
@@ -115,16 +117,25 @@ public final class LockClass {
     return "{" + w + r + w + r + "}" + kind.waitTypes;
   }
 
-  /** {@code mark_usage()} of a checked acquisition. */
-  void markUsed(int read) {
-    int bit = read == 0 ? USED_WRITE : USED_READ;
-    if ((usageMask & bit) == 0) {
+  /** {@code mark_usage()}: a checked acquisition marks how; every one marks it used. */
+  void markUsed(int read, boolean check) {
+    int bit = USED | (check ? (read == 0 ? USED_WRITE : USED_READ) : 0);
+    if ((usageMask & bit) != bit) {
       usageMask |= bit;
     }
   }
 
   int id() {
     return id;
+  }
+
+  int nameVersion() {
+    return nameVersion;
+  }
+
+  /** {@code usage_mask}: whether the class was ever taken (for write, for read). */
+  int usageMask() {
+    return usageMask;
   }
 
   @Override

@@ -38,7 +38,11 @@ public final class Lockdep {
   private final Dmesg dmesg;
   private final String release;
   private final Map<Object, LockClass> classes = new IdentityHashMap<>();
-  private final Map<String, Integer> nameVersions = new HashMap<>();
+  private int nextClassId;
+  private long zappedClasses;
+  private long zappedChains;
+  private int maxDepth;
+  private int maxBfsQueueDepth;
   private final Map<LockClass, Map<LockClass, Dep>> forward = new LinkedHashMap<>();
   /** {@code lock_chains}: every chain of held locks validated, in the order first seen. */
   private final Map<ChainKey, List<LockClass>> chains = new LinkedHashMap<>();
@@ -93,15 +97,83 @@ public final class Lockdep {
 
   private record SubclassKey(Object key, int subclass) {}
 
-  /** {@code lockdep_init_map}: the class of {@code key}, registered on first use. */
+  /** {@code MAX_LOCKDEP_KEYS}: the size of the class table ({@code 1 << 13}). */
+  public static final int MAX_LOCKDEP_KEYS = 1 << 13;
+
+  /**
+   * {@code lockdep_init_map} / {@code register_lock_class}: the class of {@code key},
+   * registered on first use. Its name version is one more than the highest of the live
+   * classes of that name ({@code count_matching_names()}). When the table is full lockdep
+   * prints {@code BUG: MAX_LOCKDEP_KEYS too low!} and turns itself off; the lock then gets a
+   * class outside the table, as lockdep no longer looks at it.
+   */
   public synchronized LockClass classFor(Object key, String name, LockClass.Kind kind) {
     LockClass c = classes.get(key);
     if (c == null) {
-      int version = nameVersions.merge(name, 1, Integer::sum);
-      c = new LockClass(name, version, kind, classes.size());
+      int version = 1;
+      for (LockClass o : classes.values()) {
+        if (o.name().equals(name)) {
+          version = Math.max(version, o.nameVersion() + 1);
+        }
+      }
+      c = new LockClass(name, version, kind, nextClassId++);
+      if (classes.size() >= MAX_LOCKDEP_KEYS) {
+        if (enabled) {
+          enabled = false;
+          Task t = Task.current();
+          StringBuilder sb = new StringBuilder(
+              "BUG: MAX_LOCKDEP_KEYS too low!\nturning off the locking correctness validator.\n");
+          sb.append("CPU: 0 UID: 0 PID: ").append(t.pid()).append(" Comm: ").append(t.comm())
+              .append(' ').append(dmesg.taint()).append(' ').append(release).append(" #1\n");
+          sb.append("Hardware name: slabfs simulated machine\nCall Trace:\n <TASK>\n");
+          for (String f : List.of("dump_stack_lvl", "register_lock_class", "__lock_acquire",
+              "lock_acquire")) {
+            sb.append(' ').append(Kallsyms.symbol(f)).append('\n');
+          }
+          for (String f : trace(t, new String[0])) {
+            sb.append(' ').append(Kallsyms.symbol(f)).append('\n');
+          }
+          sb.append(" </TASK>");
+          dmesg.printk(sb.toString());
+        }
+        return c;
+      }
       classes.put(key, c);
     }
     return c;
+  }
+
+  /**
+   * {@code lockdep_free_key_range()}: zaps every class whose key {@code inRange} accepts (a
+   * module's static keys, when its memory is freed), with its dependencies and the chains
+   * through it ({@code zap_class()}).
+   *
+   * @return the number of classes freed
+   */
+  public synchronized int freeKeyRange(java.util.function.Predicate<Object> inRange) {
+    Set<LockClass> zap = Collections.newSetFromMap(new IdentityHashMap<>());
+    classes.entrySet().removeIf(e -> {
+      if (inRange.test(e.getKey())) {
+        zap.add(e.getValue());
+        return true;
+      }
+      return false;
+    });
+    if (zap.isEmpty()) {
+      return 0;
+    }
+    for (LockClass c : zap) {
+      forward.remove(c);
+    }
+    for (Map<LockClass, Dep> out : forward.values()) {
+      out.keySet().removeIf(zap::contains);
+    }
+    int before = chains.size();
+    chains.values().removeIf(chain -> chain.stream().anyMatch(zap::contains));
+    zappedChains += before - chains.size();
+    zappedClasses += zap.size();
+    lastCycle = List.of();
+    return zap.size();
   }
 
   /** {@code debug_locks_off()} without a report: held locks are still tracked, not checked. */
@@ -163,9 +235,7 @@ public final class Lockdep {
     Task t = Task.current();
     HeldLock next = new HeldLock(map, read, trylock, check,
         Kallsyms.symbol(CompiledFrames.caller(t.frames())));
-    if (check) {
-      map.lockClass().markUsed(read);
-    }
+    map.lockClass().markUsed(read, check);
     if (enabled && !trylock && check) {
       synchronized (this) {
         if (enabled) {
@@ -216,6 +286,7 @@ public final class Lockdep {
     if (chains.containsKey(chain)) {
       return;
     }
+    maxDepth = Math.max(maxDepth, key.length);
     List<LockClass> classesOfChain = new ArrayList<>(key.length);
     held.forEach(h -> classesOfChain.add(h.map().lockClass()));
     classesOfChain.add(next.map().lockClass());
@@ -365,6 +436,7 @@ public final class Lockdep {
         for (Dep d : out.values()) {
           queue.add(new Node(d.target, lock, d));
         }
+        maxBfsQueueDepth = Math.max(maxBfsQueueDepth, queue.size());
       }
     }
     return null;
@@ -624,6 +696,133 @@ public final class Lockdep {
     sb.append("lockdep ").append(enabled ? "on" : "off (after a report; lockdep_reset re-arms it)")
         .append('\n');
     return sb.toString();
+  }
+
+  private static String keyAddress(LockClass c) {
+    return String.format("%016x", 0xffffffff83000000L + c.id() * 0x10L);
+  }
+
+  /** {@code /proc/lockdep_chains} ({@code lc_show()}): every chain validated, its classes. */
+  public synchronized String procLockdepChains() {
+    StringBuilder sb = new StringBuilder("all lock chains:\n");
+    for (List<LockClass> chain : chains.values()) {
+      sb.append("irq_context: 0\n");
+      for (LockClass c : chain) {
+        sb.append('[').append(keyAddress(c)).append("] ").append(c.displayName()).append('\n');
+      }
+      sb.append('\n');
+    }
+    return sb.toString();
+  }
+
+  /**
+   * {@code /proc/lockdep_stats} ({@code lockdep_stats_show()}), for a kernel with {@code
+   * CONFIG_PROVE_LOCKING} and the default {@code CONFIG_LOCKDEP_BITS} (15), {@code
+   * _CHAINS_BITS} (16) and {@code _STACK_TRACE_BITS} (19). Nothing runs in interrupt context:
+   * the irq-safe counts are 0, every write class is hardirq- and softirq-unsafe, every read
+   * class read-unsafe.
+   */
+  public synchronized String procLockdepStats() {
+    long unused = 0;
+    long uncategorized = 0;
+    long unsafe = 0;
+    long readUnsafe = 0;
+    long indirect = 0;
+    int maxIndex = 0;
+    for (LockClass c : classes.values()) {
+      int m = c.usageMask();
+      if (m == 0) {
+        unused++;
+      }
+      if (m == LockClass.USED) {
+        uncategorized++;
+      }
+      if ((m & LockClass.USED_WRITE) != 0) {
+        unsafe++;
+      }
+      if ((m & LockClass.USED_READ) != 0) {
+        readUnsafe++;
+      }
+      indirect += countForwardDeps(c);
+      maxIndex = Math.max(maxIndex, c.id());
+    }
+    long edges = 0;
+    long traceEntries = 0;
+    for (Map<LockClass, Dep> out : forward.values()) {
+      edges += out.size();
+      for (Dep d : out.values()) {
+        traceEntries += d.trace.size();
+      }
+    }
+    long listEntries = 2 * edges; // locks_after and locks_before
+    long hlocks = 0;
+    for (List<LockClass> chain : chains.values()) {
+      hlocks += chain.size();
+    }
+    int chainCount = chains.size();
+    StringBuilder sb = new StringBuilder();
+    stat(sb, "lock-classes", classes.size(), MAX_LOCKDEP_KEYS);
+    stat(sb, "direct dependencies", listEntries, 1L << 15);
+    stat(sb, "indirect dependencies", indirect, -1);
+    stat(sb, "all direct dependencies", listEntries, -1);
+    stat(sb, "dependency chains", chainCount, 1L << 16);
+    stat(sb, "dependency chain hlocks used", hlocks, 5L << 16);
+    stat(sb, "dependency chain hlocks lost", 0, -1);
+    stat(sb, "in-hardirq chains", 0, -1);
+    stat(sb, "in-softirq chains", 0, -1);
+    stat(sb, "in-process chains", chainCount, -1);
+    stat(sb, "stack-trace entries", traceEntries, 1L << 19);
+    stat(sb, "number of stack traces", edges, -1);
+    stat(sb, "number of stack hash chains", edges, -1);
+    stat(sb, "combined max dependencies", chainCount + 1L, -1);
+    stat(sb, "hardirq-safe locks", 0, -1);
+    stat(sb, "hardirq-unsafe locks", unsafe, -1);
+    stat(sb, "softirq-safe locks", 0, -1);
+    stat(sb, "softirq-unsafe locks", unsafe, -1);
+    stat(sb, "irq-safe locks", 0, -1);
+    stat(sb, "irq-unsafe locks", unsafe, -1);
+    stat(sb, "hardirq-read-safe locks", 0, -1);
+    stat(sb, "hardirq-read-unsafe locks", readUnsafe, -1);
+    stat(sb, "softirq-read-safe locks", 0, -1);
+    stat(sb, "softirq-read-unsafe locks", readUnsafe, -1);
+    stat(sb, "irq-read-safe locks", 0, -1);
+    stat(sb, "irq-read-unsafe locks", readUnsafe, -1);
+    stat(sb, "uncategorized locks", uncategorized, -1);
+    stat(sb, "unused locks", unused, -1);
+    stat(sb, "max locking depth", maxDepth, -1);
+    stat(sb, "max bfs queue depth", maxBfsQueueDepth, -1);
+    stat(sb, "max lock class index", maxIndex, -1);
+    stat(sb, "debug_locks", enabled ? 1 : 0, -1);
+    sb.append('\n');
+    stat(sb, "zapped classes", zappedClasses, -1);
+    stat(sb, "zapped lock chains", zappedChains, -1);
+    stat(sb, "large chain blocks", 0, -1);
+    return sb.toString();
+  }
+
+  /** {@code " name:    %11lu [max: %lu]"}: the name and colon padded to 31 columns. */
+  private static void stat(StringBuilder sb, String name, long value, long max) {
+    sb.append(' ').append(String.format("%-31s", name + ":")).append(String.format("%11d", value));
+    if (max >= 0) {
+      sb.append(" [max: ").append(max).append(']');
+    }
+    sb.append('\n');
+  }
+
+  /** {@code lockdep_count_forward_deps()}: the classes reachable from {@code c}, itself too. */
+  private int countForwardDeps(LockClass c) {
+    Set<LockClass> seen = Collections.newSetFromMap(new IdentityHashMap<>());
+    ArrayDeque<LockClass> queue = new ArrayDeque<>();
+    queue.add(c);
+    seen.add(c);
+    while (!queue.isEmpty()) {
+      for (LockClass d : forward.getOrDefault(queue.poll(), Map.of()).keySet()) {
+        if (seen.add(d)) {
+          queue.add(d);
+        }
+      }
+    }
+    return seen.size();
   }
 
   /** The dependency graph in Graphviz DOT; the edges of the reported cycle in red. */

@@ -393,6 +393,56 @@ class LockdepTest {
     assertThat(lockdep.splatCount()).isEqualTo(2);
   }
 
+  /** lockdep_free_key_range(): the class, its dependencies and chains go; the name is reused. */
+  @Test
+  void freeKeyRange_zapsClassesEdgesAndChains() {
+    Object modKey = new Object();
+    LockMap a = map("A");
+    LockMap m = new LockMap(lockdep.classFor(modKey, "mod_lock", LockClass.Kind.MUTEX), modKey,
+        true);
+    as("1", () -> nest(a, m));
+    assertThat(edgesFrom("A")).containsExactly("mod_lock");
+    assertThat(lockdep.procLockdepChains()).contains("] A\n[ffffffff83").contains("] mod_lock\n");
+    assertThat(lockdep.freeKeyRange(k -> k == modKey)).isEqualTo(1);
+    assertThat(edgesFrom("A")).isEmpty();
+    assertThat(lockdep.procLockdepChains()).doesNotContain("mod_lock");
+    assertThat(lockdep.procLockdepStats()).contains(" zapped classes:                          1\n")
+        .contains(" zapped lock chains:                      1\n");
+    Object again = new Object();
+    assertThat(lockdep.classFor(again, "mod_lock", LockClass.Kind.MUTEX).displayName())
+        .isEqualTo("mod_lock");
+  }
+
+  @Test
+  void classTableFull_reportsMaxLockdepKeysTooLow_andTurnsOff() {
+    int have = lockdep.classCount();
+    for (int i = have; i < Lockdep.MAX_LOCKDEP_KEYS; i++) {
+      lockdep.classFor(new Object(), "c", LockClass.Kind.MUTEX);
+    }
+    assertThat(lockdep.enabled()).isTrue();
+    as("full", () -> lockdep.classFor(new Object(), "one too many", LockClass.Kind.MUTEX));
+    assertThat(lockdep.enabled()).isFalse();
+    assertThat(log()).contains("BUG: MAX_LOCKDEP_KEYS too low!\n"
+        + "turning off the locking correctness validator.\n");
+    assertThat(lockdep.classCount()).isEqualTo(Lockdep.MAX_LOCKDEP_KEYS);
+  }
+
+  @Test
+  void procLockdepStats_inTheKernelsLayout() {
+    LockMap a = map("A");
+    LockMap b = map("B");
+    as("1", () -> nest(a, b));
+    String stats = lockdep.procLockdepStats();
+    assertThat(stats).startsWith(" lock-classes:                            2 [max: 8192]\n"
+        + " direct dependencies:                     2 [max: 32768]\n"
+        + " indirect dependencies:                   3\n"
+        + " all direct dependencies:                 2\n"
+        + " dependency chains:                       2 [max: 65536]\n"
+        + " dependency chain hlocks used:            3 [max: 327680]\n")
+        .contains(" max locking depth:                       2\n")
+        .contains(" debug_locks:                             1\n\n zapped classes:");
+  }
+
   @Test
   void dot_marksTheReportedCycle() {
     LockMap a = map("A");
