@@ -45,7 +45,7 @@ public final class Lockdep {
   private int maxBfsQueueDepth;
   private final Map<LockClass, Map<LockClass, Dep>> forward = new LinkedHashMap<>();
   /** {@code lock_chains}: every chain of held locks validated, in the order first seen. */
-  private final Map<ChainKey, List<LockClass>> chains = new LinkedHashMap<>();
+  private final Map<Long, List<LockClass>> chains = new LinkedHashMap<>();
   /** Since 6.4 the scenario prints {@code rlock(} for a read held or taken. */
   private final boolean scenarioReadForms;
   private final TaskList tasks = new TaskList();
@@ -70,19 +70,16 @@ public final class Lockdep {
     return ma > major || (ma == major && mi >= minor);
   }
 
-  /** A chain key: the {@code hlock_id()}s of the held locks and the new one. */
-  private record ChainKey(int[] ids) {
-    @Override
-    public boolean equals(Object o) {
-      return o instanceof ChainKey k && java.util.Arrays.equals(ids, k.ids);
-    }
+  private static final long INITIAL_CHAIN_KEY = -1L;
 
-    @Override
-    public int hashCode() {
-      return java.util.Arrays.hashCode(ids);
-    }
+  /**
+   * {@code iterate_chain_key()}: the 64-bit hash of the {@code hlock_id()}s of a chain (the
+   * kernel mixes with {@code __jhash_mix}; a collision, as there, would skip a check).
+   */
+  static long iterateChainKey(long key, int id) {
+    long h = (key ^ id) * 0x9E3779B97F4A7C15L;
+    return h ^ (h >>> 29);
   }
-
   public Dmesg dmesg() {
     return dmesg;
   }
@@ -233,8 +230,9 @@ public final class Lockdep {
   public void acquire(LockMap map, int read, boolean trylock, boolean check,
       String... lockFrames) {
     Task t = Task.current();
-    HeldLock next = new HeldLock(map, read, trylock, check,
-        Kallsyms.symbol(CompiledFrames.caller(t.frames())));
+    String top = t.caller();
+    HeldLock next = new HeldLock(map, read, trylock, check, Kallsyms.symbol(
+        CompiledFrames.hasFrame(top) ? top : CompiledFrames.caller(t.frames())));
     map.lockClass().markUsed(read, check);
     if (enabled && !trylock && check) {
       synchronized (this) {
@@ -277,17 +275,16 @@ public final class Lockdep {
    */
   private void validateChain(Task t, HeldLock next, String[] lockFrames) {
     List<HeldLock> held = t.held();
-    int[] key = new int[held.size() + 1];
-    for (int i = 0; i < held.size(); i++) {
-      key[i] = held.get(i).id();
+    long chain = INITIAL_CHAIN_KEY;
+    for (HeldLock h : held) {
+      chain = iterateChainKey(chain, h.id());
     }
-    key[held.size()] = next.id();
-    ChainKey chain = new ChainKey(key);
+    chain = iterateChainKey(chain, next.id());
     if (chains.containsKey(chain)) {
       return;
     }
-    maxDepth = Math.max(maxDepth, key.length);
-    List<LockClass> classesOfChain = new ArrayList<>(key.length);
+    maxDepth = Math.max(maxDepth, held.size() + 1);
+    List<LockClass> classesOfChain = new ArrayList<>(held.size() + 1);
     held.forEach(h -> classesOfChain.add(h.map().lockClass()));
     classesOfChain.add(next.map().lockClass());
     chains.put(chain, classesOfChain);
