@@ -11,10 +11,17 @@ import io.slabfs.kernel.debug.Kallsyms;
 public final class LockMap {
   private final LockClass lockClass;
   private final String address;
+  private final Object instance;
 
   public LockMap(LockClass lockClass, Object instance, boolean isStatic) {
     this.lockClass = lockClass;
     this.address = Kallsyms.address(instance, isStatic);
+    this.instance = instance;
+  }
+
+  /** The lock this map belongs to ({@code hlock->instance}'s owner). */
+  public Object instance() {
+    return instance;
   }
 
   public LockClass lockClass() {

@@ -38,8 +38,16 @@ public final class Lockdep {
   private final Dmesg dmesg;
   private final String release;
   private final Map<Object, LockClass> classes = new IdentityHashMap<>();
-  private final Map<String, Integer> nameVersions = new HashMap<>();
-  private final Map<LockClass, Map<LockClass, List<String>>> forward = new LinkedHashMap<>();
+  private int nextClassId;
+  private long zappedClasses;
+  private long zappedChains;
+  private int maxDepth;
+  private int maxBfsQueueDepth;
+  private final Map<LockClass, Map<LockClass, Dep>> forward = new LinkedHashMap<>();
+  /** {@code lock_chains}: every chain of held locks validated, in the order first seen. */
+  private final Map<Long, List<LockClass>> chains = new LinkedHashMap<>();
+  /** Since 6.4 the scenario prints {@code rlock(} for a read held or taken. */
+  private final boolean scenarioReadForms;
   private final TaskList tasks = new TaskList();
   private volatile boolean enabled = true;
   private int splats;
@@ -48,8 +56,30 @@ public final class Lockdep {
   public Lockdep(Dmesg dmesg, String release) {
     this.dmesg = dmesg;
     this.release = release;
+    this.scenarioReadForms = releaseAtLeast(release, 6, 4);
   }
 
+  /** Whether {@code release} ("5.19.0-slabfs") is {@code major.minor} or later; true if unparsable. */
+  static boolean releaseAtLeast(String release, int major, int minor) {
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("^(\\d+)\\.(\\d+)").matcher(release);
+    if (!m.find()) {
+      return true;
+    }
+    int ma = Integer.parseInt(m.group(1));
+    int mi = Integer.parseInt(m.group(2));
+    return ma > major || (ma == major && mi >= minor);
+  }
+
+  private static final long INITIAL_CHAIN_KEY = -1L;
+
+  /**
+   * {@code iterate_chain_key()}: the 64-bit hash of the {@code hlock_id()}s of a chain (the
+   * kernel mixes with {@code __jhash_mix}; a collision, as there, would skip a check).
+   */
+  static long iterateChainKey(long key, int id) {
+    long h = (key ^ id) * 0x9E3779B97F4A7C15L;
+    return h ^ (h >>> 29);
+  }
   public Dmesg dmesg() {
     return dmesg;
   }
@@ -64,15 +94,83 @@ public final class Lockdep {
 
   private record SubclassKey(Object key, int subclass) {}
 
-  /** {@code lockdep_init_map}: the class of {@code key}, registered on first use. */
+  /** {@code MAX_LOCKDEP_KEYS}: the size of the class table ({@code 1 << 13}). */
+  public static final int MAX_LOCKDEP_KEYS = 1 << 13;
+
+  /**
+   * {@code lockdep_init_map} / {@code register_lock_class}: the class of {@code key},
+   * registered on first use. Its name version is one more than the highest of the live
+   * classes of that name ({@code count_matching_names()}). When the table is full lockdep
+   * prints {@code BUG: MAX_LOCKDEP_KEYS too low!} and turns itself off; the lock then gets a
+   * class outside the table, as lockdep no longer looks at it.
+   */
   public synchronized LockClass classFor(Object key, String name, LockClass.Kind kind) {
     LockClass c = classes.get(key);
     if (c == null) {
-      int version = nameVersions.merge(name, 1, Integer::sum);
-      c = new LockClass(name, version, kind, classes.size());
+      int version = 1;
+      for (LockClass o : classes.values()) {
+        if (o.name().equals(name)) {
+          version = Math.max(version, o.nameVersion() + 1);
+        }
+      }
+      c = new LockClass(name, version, kind, nextClassId++);
+      if (classes.size() >= MAX_LOCKDEP_KEYS) {
+        if (enabled) {
+          enabled = false;
+          Task t = Task.current();
+          StringBuilder sb = new StringBuilder(
+              "BUG: MAX_LOCKDEP_KEYS too low!\nturning off the locking correctness validator.\n");
+          sb.append("CPU: 0 UID: 0 PID: ").append(t.pid()).append(" Comm: ").append(t.comm())
+              .append(' ').append(dmesg.taint()).append(' ').append(release).append(" #1\n");
+          sb.append("Hardware name: slabfs simulated machine\nCall Trace:\n <TASK>\n");
+          for (String f : List.of("dump_stack_lvl", "register_lock_class", "__lock_acquire",
+              "lock_acquire")) {
+            sb.append(' ').append(Kallsyms.symbol(f)).append('\n');
+          }
+          for (String f : trace(t, new String[0])) {
+            sb.append(' ').append(Kallsyms.symbol(f)).append('\n');
+          }
+          sb.append(" </TASK>");
+          dmesg.printk(sb.toString());
+        }
+        return c;
+      }
       classes.put(key, c);
     }
     return c;
+  }
+
+  /**
+   * {@code lockdep_free_key_range()}: zaps every class whose key {@code inRange} accepts (a
+   * module's static keys, when its memory is freed), with its dependencies and the chains
+   * through it ({@code zap_class()}).
+   *
+   * @return the number of classes freed
+   */
+  public synchronized int freeKeyRange(java.util.function.Predicate<Object> inRange) {
+    Set<LockClass> zap = Collections.newSetFromMap(new IdentityHashMap<>());
+    classes.entrySet().removeIf(e -> {
+      if (inRange.test(e.getKey())) {
+        zap.add(e.getValue());
+        return true;
+      }
+      return false;
+    });
+    if (zap.isEmpty()) {
+      return 0;
+    }
+    for (LockClass c : zap) {
+      forward.remove(c);
+    }
+    for (Map<LockClass, Dep> out : forward.values()) {
+      out.keySet().removeIf(zap::contains);
+    }
+    int before = chains.size();
+    chains.values().removeIf(chain -> chain.stream().anyMatch(zap::contains));
+    zappedChains += before - chains.size();
+    zappedClasses += zap.size();
+    lastCycle = List.of();
+    return zap.size();
   }
 
   /** {@code debug_locks_off()} without a report: held locks are still tracked, not checked. */
@@ -91,7 +189,7 @@ public final class Lockdep {
 
   public synchronized int dependencyCount() {
     int n = 0;
-    for (Map<LockClass, List<String>> m : forward.values()) {
+    for (Map<LockClass, Dep> m : forward.values()) {
       n += m.size();
     }
     return n;
@@ -122,12 +220,24 @@ public final class Lockdep {
    *     __mutex_lock}), for the saved stack trace
    */
   public void acquire(LockMap map, int read, boolean trylock, String... lockFrames) {
+    acquire(map, read, trylock, true, lockFrames);
+  }
+
+  /**
+   * {@code lock_acquire()} with {@code check}: false for an acquisition lockdep only tracks
+   * ({@code rcu_read_lock}), never validates.
+   */
+  public void acquire(LockMap map, int read, boolean trylock, boolean check,
+      String... lockFrames) {
     Task t = Task.current();
-    HeldLock next = new HeldLock(map, read, trylock, Kallsyms.symbol(t.caller()));
-    if (enabled && !trylock && read != 2) {
+    String top = t.caller();
+    HeldLock next = new HeldLock(map, read, trylock, check, Kallsyms.symbol(
+        CompiledFrames.hasFrame(top) ? top : CompiledFrames.caller(t.frames())));
+    map.lockClass().markUsed(read, check);
+    if (enabled && !trylock && check) {
       synchronized (this) {
         if (enabled) {
-          validate(t, next, lockFrames);
+          validateChain(t, next, lockFrames);
         }
       }
     }
@@ -138,13 +248,20 @@ public final class Lockdep {
   /** {@code lock_release()} for the current task. */
   public void release(LockMap map) {
     Task t = Task.current();
-    t.popHeld(map);
+    if (!t.popHeld(map) && enabled) {
+      synchronized (this) {
+        if (enabled) {
+          reportUnlockImbalance(t, map);
+        }
+      }
+    }
     tasks.forgetIfIdle(t);
   }
 
-  /** {@code lockdep_reset}: forget every dependency and check again. */
+  /** {@code lockdep_reset}: forget every dependency and chain, and check again. */
   public synchronized void reset() {
     forward.clear();
+    chains.clear();
     lastCycle = List.of();
     enabled = true;
     dmesg.printk("lockdep: all dependencies forgotten; checking again");
@@ -152,17 +269,56 @@ public final class Lockdep {
 
   // ---------------------------------------------------------------------------- checking
 
-  private void validate(Task t, HeldLock next, String[] lockFrames) {
+  /**
+   * {@code validate_chain()}: only a chain of held locks (classes and read states) not seen
+   * before is checked, as {@code lookup_chain_cache_add()} does.
+   */
+  private void validateChain(Task t, HeldLock next, String[] lockFrames) {
     List<HeldLock> held = t.held();
+    long chain = INITIAL_CHAIN_KEY;
     for (HeldLock h : held) {
-      if (h.map().lockClass() == next.map().lockClass() && !(next.read() == 2 && h.read() != 0)) {
-        reportRecursive(t, h, next);
-        return;
-      }
+      chain = iterateChainKey(chain, h.id());
     }
+    chain = iterateChainKey(chain, next.id());
+    if (chains.containsKey(chain)) {
+      return;
+    }
+    maxDepth = Math.max(maxDepth, held.size() + 1);
+    List<LockClass> classesOfChain = new ArrayList<>(held.size() + 1);
+    held.forEach(h -> classesOfChain.add(h.map().lockClass()));
+    classesOfChain.add(next.map().lockClass());
+    chains.put(chain, classesOfChain);
+    if (!checkDeadlock(t, held, next)) {
+      return;
+    }
+    if (!held.isEmpty()) {
+      checkPrevsAdd(t, held, next, lockFrames);
+    }
+  }
+
+  /** {@code check_deadlock()}: the same class held already, unless read after read. */
+  private boolean checkDeadlock(Task t, List<HeldLock> held, HeldLock next) {
+    for (HeldLock prev : held) {
+      if (prev.map().lockClass() != next.map().lockClass()) {
+        continue;
+      }
+      if (next.read() == 2 && prev.read() != 0) {
+        continue;
+      }
+      reportRecursive(t, prev, next, "validate_chain");
+      return false;
+    }
+    return true;
+  }
+
+  /**
+   * {@code check_prevs_add()}: a dependency from the nearest checked held lock, and from every
+   * trylock above it, to the new one.
+   */
+  private void checkPrevsAdd(Task t, List<HeldLock> held, HeldLock next, String[] lockFrames) {
     for (int i = held.size() - 1; i >= 0; i--) {
       HeldLock prev = held.get(i);
-      if (prev.read() == 2) {
+      if (!prev.check()) {
         continue;
       }
       if (!checkPrevAdd(t, prev, next, lockFrames)) {
@@ -174,45 +330,110 @@ public final class Lockdep {
     }
   }
 
-  /** {@code check_prev_add()}: record prev → next unless next already reaches prev. */
+  /**
+   * {@code check_prev_add()}: record prev → next, typed, unless a strong path next → … → prev
+   * closes a strong cycle ({@code check_noncircular()}).
+   */
   private boolean checkPrevAdd(Task t, HeldLock prev, HeldLock next, String[] lockFrames) {
     LockClass p = prev.map().lockClass();
     LockClass n = next.map().lockClass();
-    Map<LockClass, List<String>> out = forward.computeIfAbsent(p, k -> new LinkedHashMap<>());
-    if (out.containsKey(n)) {
-      return true;
-    }
-    List<LockClass> path = findPath(n, p);
-    if (path != null) {
-      reportCircular(t, prev, next, path, lockFrames);
+    Node match = checkNoncircular(next, prev);
+    if (match != null) {
+      if (p == n) {
+        reportRecursive(t, next, prev, "check_noncircular");
+      } else {
+        reportCircular(t, prev, next, match, lockFrames);
+      }
       return false;
     }
-    out.put(n, trace(t, lockFrames));
+    Map<LockClass, Dep> out = forward.computeIfAbsent(p, k -> new LinkedHashMap<>());
+    Dep d = out.get(n);
+    if (d != null) {
+      d.dep |= calcDep(prev, next);
+      return true;
+    }
+    out.put(n, new Dep(n, calcDep(prev, next), trace(t, lockFrames)));
     return true;
   }
 
-  /** Breadth-first search over forward dependencies: the shortest path from → to, or null. */
-  private List<LockClass> findPath(LockClass from, LockClass to) {
-    Map<LockClass, LockClass> parent = new IdentityHashMap<>();
-    ArrayDeque<LockClass> queue = new ArrayDeque<>();
-    queue.add(from);
-    parent.put(from, from);
+  /**
+   * Dependency types, {@code lock_list::dep} (lockdep.c): bit 0 is "prev is exclusive", bit 1
+   * "next is not a recursive reader".
+   */
+  static final int DEP_SR = 1;
+  static final int DEP_ER = 2;
+  static final int DEP_SN = 4;
+  static final int DEP_EN = 8;
+
+  /** {@code calc_dep()}. */
+  static int calcDep(HeldLock prev, HeldLock next) {
+    return 1 << ((prev.read() == 0 ? 1 : 0) + ((next.read() != 2 ? 1 : 0) << 1));
+  }
+
+  /** {@code struct lock_list} of {@code locks_after}: one typed edge and its saved trace. */
+  static final class Dep {
+    final LockClass target;
+    int dep;
+    final List<String> trace;
+
+    Dep(LockClass target, int dep, List<String> trace) {
+      this.target = target;
+      this.dep = dep;
+      this.trace = trace;
+    }
+  }
+
+  /** One step of a breadth-first search: the edge taken into {@code cls} and its parent. */
+  private static final class Node {
+    final LockClass cls;
+    final Node parent;
+    final Dep edge;
+    boolean onlyXr;
+
+    Node(LockClass cls, Node parent, Dep edge) {
+      this.cls = cls;
+      this.parent = parent;
+      this.edge = edge;
+    }
+  }
+
+  /**
+   * {@code check_noncircular()} with {@code __bfs()} and {@code hlock_conflict()}: from {@code
+   * next}, forwards, along strong paths only (no {@code -(*R)->} followed by {@code -(S*)->});
+   * a class is visited once, marked when taken from the queue, as the kernel does. Returns the
+   * node of {@code prev}'s class if adding prev → next closes a strong cycle.
+   */
+  private Node checkNoncircular(HeldLock next, HeldLock prev) {
+    LockClass target = prev.map().lockClass();
+    Node root = new Node(next.map().lockClass(), null, null);
+    root.onlyXr = next.read() == 2;
+    Set<LockClass> accessed = Collections.newSetFromMap(new IdentityHashMap<>());
+    ArrayDeque<Node> queue = new ArrayDeque<>();
+    queue.add(root);
     while (!queue.isEmpty()) {
-      LockClass c = queue.poll();
-      if (c == to) {
-        List<LockClass> path = new ArrayList<>();
-        for (LockClass x = to; x != from; x = parent.get(x)) {
-          path.add(x);
-        }
-        path.add(from);
-        Collections.reverse(path);
-        return path;
+      Node lock = queue.poll();
+      if (!accessed.add(lock.cls)) {
+        continue;
       }
-      for (LockClass d : forward.getOrDefault(c, Map.of()).keySet()) {
-        if (!parent.containsKey(d)) {
-          parent.put(d, c);
-          queue.add(d);
+      if (lock.parent != null) {
+        int dep = lock.edge.dep;
+        if (lock.parent.onlyXr) {
+          dep &= ~(DEP_SR | DEP_SN);
         }
+        if (dep == 0) {
+          continue;
+        }
+        lock.onlyXr = (dep & (DEP_SN | DEP_EN)) == 0;
+      }
+      if (lock.cls == target && (prev.read() == 0 || !lock.onlyXr)) {
+        return lock;
+      }
+      Map<LockClass, Dep> out = forward.get(lock.cls);
+      if (out != null) {
+        for (Dep d : out.values()) {
+          queue.add(new Node(d.target, lock, d));
+        }
+        maxBfsQueueDepth = Math.max(maxBfsQueueDepth, queue.size());
       }
     }
     return null;
@@ -220,7 +441,7 @@ public final class Lockdep {
 
   private static List<String> trace(Task t, String[] lockFrames) {
     List<String> frames = new ArrayList<>(List.of(lockFrames));
-    frames.addAll(t.frames());
+    frames.addAll(CompiledFrames.compiled(t.frames()));
     frames.add("do_syscall_64");
     frames.add("entry_SYSCALL_64_after_hwframe");
     return frames;
@@ -229,23 +450,32 @@ public final class Lockdep {
   // ----------------------------------------------------------------------------- reports
 
   private String header(String title) {
-    return EQ54 + "\n" + title + "\n" + release + " #1 " + dmesg.taint() + "\n" + DASH54 + "\n";
+    return "=".repeat(title.length()) + "\n" + title + "\n" + release + " #1 " + dmesg.taint()
+        + "\n" + "-".repeat(title.length()) + "\n";
   }
 
   /** {@code print_circular_bug()}: the report of seed 001, in the kernel's layout. */
-  private void reportCircular(
-      Task t, HeldLock prev, HeldLock next, List<LockClass> path, String[] lockFrames) {
+  private void reportCircular(Task t, HeldLock prev, HeldLock next, Node match,
+      String[] lockFrames) {
+    // the path next(p0) -> ... -> prev(pn), with the edge into each node
+    List<Node> nodes = new ArrayList<>();
+    for (Node x = match; x != null; x = x.parent) {
+      nodes.add(x);
+    }
+    Collections.reverse(nodes);
+    List<LockClass> path = new ArrayList<>(nodes.size());
+    nodes.forEach(x -> path.add(x.cls));
     StringBuilder sb = new StringBuilder("\n");
     sb.append(header("WARNING: possible circular locking dependency detected"));
     sb.append(t).append(" is trying to acquire lock:\n").append(next.describe()).append("\n\n");
     sb.append("but task is already holding lock:\n").append(prev.describe()).append("\n\n");
     sb.append("which lock already depends on the new lock.\n\n\n");
     sb.append("the existing dependency chain (in reverse order) is:\n");
-    // path = next(p0) ... prev(pn); print pn..p1 with the trace of the edge into each
+    // print pn..p1 with the trace of the edge into each
     for (int k = path.size() - 1; k >= 1; k--) {
       LockClass c = path.get(k);
       sb.append("\n-> #").append(k).append(' ').append(c.withUsage()).append(":\n");
-      for (String f : forward.get(path.get(k - 1)).get(c)) {
+      for (String f : nodes.get(k).edge.trace) {
         sb.append("       ").append(Kallsyms.symbol(f)).append('\n');
       }
     }
@@ -267,19 +497,31 @@ public final class Lockdep {
     sb.append(" Possible unsafe locking scenario:\n\n");
     sb.append("       CPU0                    CPU1\n");
     sb.append("       ----                    ----\n");
-    sb.append(prev.read() != 0 ? "  rlock(" : "  lock(").append(target.displayName()).append(");\n");
+    sb.append(scenarioVerb(prev)).append(target.displayName()).append(");\n");
     sb.append("                               lock(").append(parent.displayName()).append(");\n");
     sb.append("                               lock(").append(target.displayName()).append(");\n");
-    sb.append(next.read() != 0 ? "  rlock(" : "  lock(").append(source.displayName()).append(");\n");
+    sb.append(scenarioVerb(next)).append(source.displayName()).append(");\n");
     sb.append("\n *** DEADLOCK ***\n\n");
     appendHeld(sb, t);
     appendBacktrace(sb, t, "check_noncircular", lockFrames);
-    lastCycle = new ArrayList<>(path);
+    lastCycle = path;
     splat(sb);
   }
 
-  /** {@code print_deadlock_bug()}: the same class taken twice by one task. */
-  private void reportRecursive(Task t, HeldLock held, HeldLock next) {
+  /**
+   * CPU0's lines of {@code print_circular_lock_scenario()}: {@code lock(} before 6.4 ("Improve
+   * the deadlock scenario print for sync and read lock", 0471db447cb7), {@code rlock(} for a
+   * read from then on.
+   */
+  private String scenarioVerb(HeldLock h) {
+    return scenarioReadForms && h.read() != 0 ? "  rlock(" : "  lock(";
+  }
+
+  /**
+   * {@code print_deadlock_bug()}: the same class taken twice by one task. Its scenario prints
+   * {@code lock(} for reads too, in every era.
+   */
+  private void reportRecursive(Task t, HeldLock held, HeldLock next, String check) {
     StringBuilder sb = new StringBuilder("\n");
     sb.append(header("WARNING: possible recursive locking detected"));
     sb.append(t).append(" is trying to acquire lock:\n").append(next.describe()).append("\n\n");
@@ -287,14 +529,93 @@ public final class Lockdep {
     sb.append("other info that might help us debug this:\n");
     sb.append(" Possible unsafe locking scenario:\n\n");
     sb.append("       CPU0\n       ----\n");
-    String name = held.map().lockClass().displayName();
-    sb.append(held.read() != 0 ? "  rlock(" : "  lock(").append(name).append(");\n");
-    sb.append(next.read() != 0 ? "  rlock(" : "  lock(").append(name).append(");\n");
+    sb.append("  lock(").append(held.map().lockClass().displayName()).append(");\n");
+    sb.append("  lock(").append(next.map().lockClass().displayName()).append(");\n");
     sb.append("\n *** DEADLOCK ***\n\n May be due to missing lock nesting notation\n\n");
     appendHeld(sb, t);
-    appendBacktrace(sb, t, "validate_chain", new String[0]);
+    appendBacktrace(sb, t, check, new String[0]);
     lastCycle = List.of(held.map().lockClass());
     splat(sb);
+  }
+
+  /** {@code print_unlock_imbalance_bug()}: a release of a lock the task does not hold. */
+  private void reportUnlockImbalance(Task t, LockMap map) {
+    String ip = CompiledFrames.caller(t.frames());
+    StringBuilder sb = new StringBuilder("\n");
+    sb.append(header("WARNING: bad unlock balance detected!"));
+    sb.append(t).append(" is trying to release lock (").append(map.lockClass().mapName())
+        .append(") at:\n");
+    sb.append("[<").append(textAddress(ip)).append(">] ").append(Kallsyms.symbol(ip))
+        .append('\n');
+    sb.append("but there are no more locks to release!\n");
+    sb.append("\nother info that might help us debug this:\n");
+    appendHeld(sb, t);
+    appendBacktrace(sb, t, "print_unlock_imbalance_bug", new String[0]);
+    splat(sb);
+  }
+
+  /** A kernel text address for {@code function}, for {@code print_ip_sym()}'s {@code [<%px>]}. */
+  static String textAddress(String function) {
+    return String.format("ffffffff81%06x", (function.hashCode() & 0xfffff) << 4);
+  }
+
+  /**
+   * {@code debug_check_no_locks_freed()}: the memory of {@code freed} (a lock instance being
+   * freed or initialised again: {@code mutex_init()}, {@code init_rwsem()}, {@code
+   * spin_lock_init()}) must not hold a lock the current task holds. Reports {@code held lock
+   * freed!} once, as the kernel does.
+   *
+   * @param size {@code sizeof} the freed object, for the printed range
+   */
+  public void checkNoLocksFreed(Object freed, int size) {
+    if (!enabled) {
+      return;
+    }
+    Task t = Task.current();
+    for (HeldLock h : t.held()) {
+      if (h.map().instance() == freed) {
+        synchronized (this) {
+          if (!enabled) {
+            return;
+          }
+          long from = Long.parseUnsignedLong(h.map().address(), 16);
+          StringBuilder sb = new StringBuilder("\n");
+          sb.append(header("WARNING: held lock freed!"));
+          sb.append(t).append(" is freeing memory ").append(h.map().address()).append('-')
+              .append(String.format("%016x", from + size - 1))
+              .append(", with a lock still held there!\n");
+          sb.append(h.describe()).append('\n');
+          appendHeld(sb, t);
+          appendBacktrace(sb, t, "debug_check_no_locks_freed", new String[0]);
+          splat(sb);
+        }
+        return;
+      }
+    }
+  }
+
+  /**
+   * {@code lockdep_sys_exit()}: called on the way back to user space (the end of every FUSE
+   * request); a task still holding a modeled lock there is a kernel bug.
+   *
+   * @return whether it reported
+   */
+  public boolean checkReturnToUser(Task t) {
+    List<HeldLock> held = t.held();
+    if (held.isEmpty() || !enabled) {
+      return false;
+    }
+    synchronized (this) {
+      if (!enabled) {
+        return false;
+      }
+      StringBuilder sb = new StringBuilder("\n");
+      sb.append(header("WARNING: lock held when returning to user space!"));
+      sb.append(t).append(" is leaving the kernel with locks still held!\n");
+      appendHeld(sb, t);
+      splat(sb);
+      return true;
+    }
   }
 
   private void splat(StringBuilder sb) {
@@ -360,9 +681,9 @@ public final class Lockdep {
     Map<LockClass, Integer> backward = new HashMap<>();
     forward.values().forEach(m -> m.keySet().forEach(c -> backward.merge(c, 1, Integer::sum)));
     for (LockClass c : classes.values()) {
-      Map<LockClass, List<String>> out = forward.getOrDefault(c, Map.of());
+      Map<LockClass, Dep> out = forward.getOrDefault(c, Map.of());
       sb.append(String.format("%016x FD:%5d BD:%5d %s: %s%n", 0xffffffff83000000L + c.id() * 0x10L,
-          out.size(), backward.getOrDefault(c, 0), c.kind().usage, c.displayName()));
+          out.size(), backward.getOrDefault(c, 0), c.usage(), c.displayName()));
       for (LockClass d : out.keySet()) {
         sb.append(String.format(" -> [%016x] %s%n", 0xffffffff83000000L + d.id() * 0x10L,
             d.displayName()));
@@ -374,6 +695,133 @@ public final class Lockdep {
     return sb.toString();
   }
 
+  private static String keyAddress(LockClass c) {
+    return String.format("%016x", 0xffffffff83000000L + c.id() * 0x10L);
+  }
+
+  /** {@code /proc/lockdep_chains} ({@code lc_show()}): every chain validated, its classes. */
+  public synchronized String procLockdepChains() {
+    StringBuilder sb = new StringBuilder("all lock chains:\n");
+    for (List<LockClass> chain : chains.values()) {
+      sb.append("irq_context: 0\n");
+      for (LockClass c : chain) {
+        sb.append('[').append(keyAddress(c)).append("] ").append(c.displayName()).append('\n');
+      }
+      sb.append('\n');
+    }
+    return sb.toString();
+  }
+
+  /**
+   * {@code /proc/lockdep_stats} ({@code lockdep_stats_show()}), for a kernel with {@code
+   * CONFIG_PROVE_LOCKING} and the default {@code CONFIG_LOCKDEP_BITS} (15), {@code
+   * _CHAINS_BITS} (16) and {@code _STACK_TRACE_BITS} (19). Nothing runs in interrupt context:
+   * the irq-safe counts are 0, every write class is hardirq- and softirq-unsafe, every read
+   * class read-unsafe.
+   */
+  public synchronized String procLockdepStats() {
+    long unused = 0;
+    long uncategorized = 0;
+    long unsafe = 0;
+    long readUnsafe = 0;
+    long indirect = 0;
+    int maxIndex = 0;
+    for (LockClass c : classes.values()) {
+      int m = c.usageMask();
+      if (m == 0) {
+        unused++;
+      }
+      if (m == LockClass.USED) {
+        uncategorized++;
+      }
+      if ((m & LockClass.USED_WRITE) != 0) {
+        unsafe++;
+      }
+      if ((m & LockClass.USED_READ) != 0) {
+        readUnsafe++;
+      }
+      indirect += countForwardDeps(c);
+      maxIndex = Math.max(maxIndex, c.id());
+    }
+    long edges = 0;
+    long traceEntries = 0;
+    for (Map<LockClass, Dep> out : forward.values()) {
+      edges += out.size();
+      for (Dep d : out.values()) {
+        traceEntries += d.trace.size();
+      }
+    }
+    long listEntries = 2 * edges; // locks_after and locks_before
+    long hlocks = 0;
+    for (List<LockClass> chain : chains.values()) {
+      hlocks += chain.size();
+    }
+    int chainCount = chains.size();
+    StringBuilder sb = new StringBuilder();
+    stat(sb, "lock-classes", classes.size(), MAX_LOCKDEP_KEYS);
+    stat(sb, "direct dependencies", listEntries, 1L << 15);
+    stat(sb, "indirect dependencies", indirect, -1);
+    stat(sb, "all direct dependencies", listEntries, -1);
+    stat(sb, "dependency chains", chainCount, 1L << 16);
+    stat(sb, "dependency chain hlocks used", hlocks, 5L << 16);
+    stat(sb, "dependency chain hlocks lost", 0, -1);
+    stat(sb, "in-hardirq chains", 0, -1);
+    stat(sb, "in-softirq chains", 0, -1);
+    stat(sb, "in-process chains", chainCount, -1);
+    stat(sb, "stack-trace entries", traceEntries, 1L << 19);
+    stat(sb, "number of stack traces", edges, -1);
+    stat(sb, "number of stack hash chains", edges, -1);
+    stat(sb, "combined max dependencies", chainCount + 1L, -1);
+    stat(sb, "hardirq-safe locks", 0, -1);
+    stat(sb, "hardirq-unsafe locks", unsafe, -1);
+    stat(sb, "softirq-safe locks", 0, -1);
+    stat(sb, "softirq-unsafe locks", unsafe, -1);
+    stat(sb, "irq-safe locks", 0, -1);
+    stat(sb, "irq-unsafe locks", unsafe, -1);
+    stat(sb, "hardirq-read-safe locks", 0, -1);
+    stat(sb, "hardirq-read-unsafe locks", readUnsafe, -1);
+    stat(sb, "softirq-read-safe locks", 0, -1);
+    stat(sb, "softirq-read-unsafe locks", readUnsafe, -1);
+    stat(sb, "irq-read-safe locks", 0, -1);
+    stat(sb, "irq-read-unsafe locks", readUnsafe, -1);
+    stat(sb, "uncategorized locks", uncategorized, -1);
+    stat(sb, "unused locks", unused, -1);
+    stat(sb, "max locking depth", maxDepth, -1);
+    stat(sb, "max bfs queue depth", maxBfsQueueDepth, -1);
+    stat(sb, "max lock class index", maxIndex, -1);
+    stat(sb, "debug_locks", enabled ? 1 : 0, -1);
+    sb.append('\n');
+    stat(sb, "zapped classes", zappedClasses, -1);
+    stat(sb, "zapped lock chains", zappedChains, -1);
+    stat(sb, "large chain blocks", 0, -1);
+    return sb.toString();
+  }
+
+  /** {@code " name:    %11lu [max: %lu]"}: the name and colon padded to 31 columns. */
+  private static void stat(StringBuilder sb, String name, long value, long max) {
+    sb.append(' ').append(String.format("%-31s", name + ":")).append(String.format("%11d", value));
+    if (max >= 0) {
+      sb.append(" [max: ").append(max).append(']');
+    }
+    sb.append('\n');
+  }
+
+  /** {@code lockdep_count_forward_deps()}: the classes reachable from {@code c}, itself too. */
+  private int countForwardDeps(LockClass c) {
+    Set<LockClass> seen = Collections.newSetFromMap(new IdentityHashMap<>());
+    ArrayDeque<LockClass> queue = new ArrayDeque<>();
+    queue.add(c);
+    seen.add(c);
+    while (!queue.isEmpty()) {
+      for (LockClass d : forward.getOrDefault(queue.poll(), Map.of()).keySet()) {
+        if (seen.add(d)) {
+          queue.add(d);
+        }
+      }
+    }
+    return seen.size();
+  }
+
   /** The dependency graph in Graphviz DOT; the edges of the reported cycle in red. */
   public synchronized String dot() {
     StringBuilder sb = new StringBuilder("digraph lockdep {\n  rankdir=LR;\n  node [shape=box, fontname=\"monospace\"];\n");
@@ -383,7 +831,7 @@ public final class Lockdep {
       LockClass b = lastCycle.get((i + 1) % lastCycle.size());
       cycleEdges.add(a.displayName() + "->" + b.displayName());
     }
-    for (Map.Entry<LockClass, Map<LockClass, List<String>>> e : forward.entrySet()) {
+    for (Map.Entry<LockClass, Map<LockClass, Dep>> e : forward.entrySet()) {
       for (LockClass d : e.getValue().keySet()) {
         String key = e.getKey().displayName() + "->" + d.displayName();
         sb.append("  \"").append(e.getKey().displayName()).append("\" -> \"")

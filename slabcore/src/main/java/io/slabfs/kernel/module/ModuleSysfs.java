@@ -26,6 +26,12 @@ import java.util.List;
  * tree changes.
  */
 final class ModuleSysfs {
+  /**
+   * The static {@code lock_class_key} of {@code sysfs_attr_init()} in {@code add_sysfs_param()}
+   * (kernel/params.c): one {@code kn->active} class for every module's parameter files.
+   */
+  private final Object paramAttrKey = new Object();
+
   /** The sections a loaded module lists in {@code sections/}. */
   private static final List<String> SECTIONS = List.of(".text", ".init.text", ".exit.text", ".rodata",
       ".data", ".bss", ".gnu.linkonce.this_module", ".note.gnu.build-id", ".strtab", ".symtab");
@@ -50,7 +56,7 @@ final class ModuleSysfs {
     if (!m.params.isEmpty()) {
       KernfsDir pd = sysfs.createDir(dir, "parameters");
       for (KernelParam p : m.params) {
-        sysfs.createFile(pd, p, p.attribute(), "param_attr");
+        sysfs.createFile(pd, p, p.attribute(), "param_attr", paramAttrKey);
       }
     }
     sysfs.createFiles(dir, m, MODINFO_ATTRS, "module_attr");

@@ -38,6 +38,8 @@ public final class Modules {
   private final Dmesg dmesg;
   private final KernelEra era;
   private final Mutex moduleMutex;
+  /** The static key of {@code mutex_init()} in {@code init_param_lock()}. */
+  private final Object paramLockKey;
   private final Map<String, Module> modules = new LinkedHashMap<>();
   private boolean tainted;
 
@@ -50,6 +52,7 @@ public final class Modules {
     this.dmesg = sysfs.dmesg();
     this.era = slab.era();
     this.moduleMutex = new Mutex(lockdep, "module_mutex");
+    this.paramLockKey = new Object();
   }
 
   /** What {@code insmod} loads: the caches its init() creates, its parameters, its deps. */
@@ -122,7 +125,8 @@ public final class Modules {
       moduleMutex.unlock();
     }
     try {
-      Mutex paramLock = new Mutex(lockdep, m, "&mod->param_lock");
+      // init_param_lock(): mutex_init() there has one static key for every module's lock
+      Mutex paramLock = new Mutex(lockdep, paramLockKey, "&mod->param_lock");
       for (Map.Entry<String, String> p : spec.params().entrySet()) {
         ParamType type = paramType(p.getValue());
         try {
@@ -244,6 +248,9 @@ public final class Modules {
       moduleSysfs.teardown(m);
       m.state = Module.State.UNFORMED;
       releaseDependencies(m); // module_unload_free()
+      // free_mod_mem(): lockdep_free_key_range() over the module's memory zaps the classes
+      // of the keys that live there (the module's own static locks)
+      lockdep.freeKeyRange(key -> key == m || key == m.memory);
       m.memory.free();
       forget(m);
     }

@@ -38,6 +38,10 @@ final class SimFiles {
     kernfs.createFile(sim, "lockdep", 0400, readOnly(() -> bytes(kernel.lockdep().procLockdep())),
         0);
     kernfs.createFile(sim, "lockdep.dot", 0400, readOnly(() -> bytes(kernel.lockdep().dot())), 0);
+    kernfs.createFile(sim, "lockdep_chains", 0400,
+        readOnly(() -> bytes(kernel.lockdep().procLockdepChains())), 0);
+    kernfs.createFile(sim, "lockdep_stats", 0400,
+        readOnly(() -> bytes(kernel.lockdep().procLockdepStats())), 0);
     kernfs.createFile(sim, "held_locks", 0400,
         readOnly(() -> bytes(kernel.lockdep().showAllLocks(System.nanoTime()))), 0);
   }

@@ -94,9 +94,19 @@ public final class Sysfs {
    */
   public <T> KernfsFile createFile(KernfsDir dir, T obj, Attribute<T> attr, String ops)
       throws ErrnoException {
+    return createFile(dir, obj, attr, ops, attr);
+  }
+
+  /**
+   * {@code sysfs_create_file()} of a dynamically allocated attribute whose {@code attr->key}
+   * was set by {@code sysfs_attr_init()}: {@code lockKey} is that call site's static key, the
+   * {@code kn->active} class of every attribute initialised there.
+   */
+  public <T> KernfsFile createFile(KernfsDir dir, T obj, Attribute<T> attr, String ops,
+      Object lockKey) throws ErrnoException {
     try {
-      return kernfs.createFile(dir, attr.name(), attr.mode(), new AttrOps<>(obj, attr, ops),
-          KernfsOpenFile.PAGE_SIZE);
+      return kernfs.createFile(dir, attr.name(), attr.mode(),
+          new AttrOps<>(obj, attr, ops, lockKey), KernfsOpenFile.PAGE_SIZE);
     } catch (ErrnoException e) {
       warnDup(dir, attr.name(), e);
       throw e;
@@ -152,11 +162,13 @@ public final class Sysfs {
     private final T obj;
     private final Attribute<T> attr;
     private final String ops;
+    private final Object lockKey;
 
-    AttrOps(T obj, Attribute<T> attr, String ops) {
+    AttrOps(T obj, Attribute<T> attr, String ops, Object lockKey) {
       this.obj = obj;
       this.attr = attr;
       this.ops = ops;
+      this.lockKey = lockKey;
     }
 
     @Override
@@ -207,7 +219,7 @@ public final class Sysfs {
 
     @Override
     public Object activeKey() {
-      return attr;
+      return lockKey;
     }
   }
 }

@@ -50,7 +50,9 @@ class LockdepTest {
       lockdep.release(a);
     });
     assertThat(log()).contains("WARNING: possible recursive locking detected")
-        .contains("aa/501 is trying to acquire lock:").contains("  lock(A);\n  lock(A);");
+        .contains("aa/501 is trying to acquire lock:").contains("  lock(A);\n  lock(A);")
+        .contains("\n============================================\n"
+            + "WARNING: possible recursive locking detected\n");
     assertThat(lockdep.splatCount()).isEqualTo(1);
   }
 
@@ -159,8 +161,164 @@ class LockdepTest {
     assertThat(lockdep.splatCount()).isEqualTo(1);
   }
 
+  private LockMap rw(String name) {
+    Object key = new Object();
+    return new LockMap(lockdep.classFor(key, name, LockClass.Kind.RWSEM), key, true);
+  }
+
+  /** rlock_ABBA2: read_lock(A) then B; B then read_lock(A): -(SN)- after -(*R)- is no cycle. */
   @Test
-  void recursiveReads_recordNoDependency() {
+  void recursiveReadThenLock_reversed_isNotACycle() {
+    LockMap a = rw("A");
+    LockMap b = map("B");
+    as("t1", () -> {
+      lockdep.acquire(a, 2, false);
+      lockdep.acquire(b, 0, false);
+      lockdep.release(b);
+      lockdep.release(a);
+    });
+    as("t2", () -> {
+      lockdep.acquire(b, 0, false);
+      lockdep.acquire(a, 2, false);
+      lockdep.release(a);
+      lockdep.release(b);
+    });
+    assertThat(lockdep.splatCount()).isZero();
+    assertThat(edgesFrom("A")).containsExactly("B");
+    assertThat(edgesFrom("B")).containsExactly("A");
+  }
+
+  /** rlock_chaincache_ABBA1: the chain B, read A is cached; B, write A is another chain. */
+  @Test
+  void writeAfterCachedRecursiveReadChain_isChecked() {
+    LockMap a = rw("A");
+    LockMap b = map("B");
+    as("t1", () -> {
+      lockdep.acquire(a, 2, false);
+      lockdep.acquire(b, 0, false);
+      lockdep.release(b);
+      lockdep.release(a);
+    });
+    as("t2", () -> {
+      lockdep.acquire(b, 0, false);
+      lockdep.acquire(a, 2, false);
+      lockdep.release(a);
+      lockdep.release(b);
+    });
+    as("t3", () -> {
+      lockdep.acquire(b, 0, false);
+      lockdep.acquire(a, 0, false);
+      lockdep.release(a);
+      lockdep.release(b);
+    });
+    assertThat(log()).contains("WARNING: possible circular locking dependency detected")
+        .contains("  lock(B);\n                               lock(A);\n"
+            + "                               lock(B);\n  lock(A);");
+  }
+
+  /** W1R2_W2R3_W3R1: write-read three times round is a deadlock even with recursive reads. */
+  @Test
+  void writeReadCycleOfThree_isReported() {
+    LockMap x = rw("X");
+    LockMap y = rw("Y");
+    LockMap z = rw("Z");
+    as("1", () -> nestTyped(x, 0, y, 2));
+    as("2", () -> nestTyped(y, 0, z, 2));
+    assertThat(lockdep.splatCount()).isZero();
+    as("3", () -> nestTyped(z, 0, x, 2));
+    assertThat(lockdep.splatCount()).isEqualTo(1);
+  }
+
+  /** W1W2_R2R3_R3W1 (the kernel's name for W1-W2, R2-R3, W3-W1): no strong cycle. */
+  @Test
+  void readReadInTheMiddle_breaksTheCycle() {
+    LockMap x = rw("X");
+    LockMap y = rw("Y");
+    LockMap z = rw("Z");
+    as("1", () -> nestTyped(x, 0, y, 2));
+    as("2", () -> nestTyped(y, 2, z, 2));
+    as("3", () -> nestTyped(z, 0, x, 0));
+    assertThat(lockdep.splatCount()).isZero();
+  }
+
+  private void nestTyped(LockMap outer, int outerRead, LockMap inner, int innerRead) {
+    lockdep.acquire(outer, outerRead, false);
+    lockdep.acquire(inner, innerRead, false);
+    lockdep.release(inner);
+    lockdep.release(outer);
+  }
+
+  /** Before 6.4 the scenario table has no rlock(: the 6.0-rc1 report prints lock(. */
+  @Test
+  void scenarioTable_printsLockForReads_before6dot4() {
+    lockdep = new Lockdep(dmesg, "5.19.0-slabfs");
+    PercpuRwSem rwsem = new PercpuRwSem(lockdep, "cpu_hotplug_lock");
+    Mutex m = new Mutex(lockdep, "slab_mutex");
+    as("reader", () -> {
+      rwsem.readLock("cpus_read_lock");
+      m.lock();
+      m.unlock();
+      rwsem.readUnlock();
+    });
+    as("other", () -> {
+      m.lock();
+      rwsem.readLock("cpus_read_lock");
+      rwsem.readUnlock();
+      m.unlock();
+    });
+    assertThat(log()).contains("  lock(slab_mutex);\n                               lock(cpu_hotplug_lock);")
+        .contains("  lock(cpu_hotplug_lock);\n\n *** DEADLOCK ***").doesNotContain("rlock(");
+  }
+
+  @Test
+  void unlockOfALockNotHeld_reportsBadUnlockBalance() {
+    LockMap a = map("A");
+    as("du", () -> {
+      lockdep.acquire(a, 0, false);
+      lockdep.release(a);
+      lockdep.release(a);
+    });
+    assertThat(log()).contains("=====================================\n"
+            + "WARNING: bad unlock balance detected!\n")
+        .contains("-------------------------------------\n"
+            + "du/501 is trying to release lock (A) at:\n[<ffffffff81")
+        .contains("but there are no more locks to release!\n\n"
+            + "other info that might help us debug this:\nno locks held by du/501.\n");
+    assertThat(lockdep.splatCount()).isEqualTo(1);
+  }
+
+  @Test
+  void initialisingAHeldLock_reportsHeldLockFreed() {
+    Mutex m = new Mutex(lockdep, "mutex_A");
+    as("ih", () -> {
+      m.lock();
+      lockdep.checkNoLocksFreed(m, 32);
+    });
+    assertThat(log()).contains("=========================\nWARNING: held lock freed!\n")
+        .containsPattern("ih/501 is freeing memory ffffffff82[0-9a-f]{6}-ffffffff82[0-9a-f]{6},"
+            + " with a lock still held there!\n[0-9a-f]{16} \\(mutex_A\\)")
+        .contains("1 lock held by ih/501:\n #0: ");
+  }
+
+  @Test
+  void returningToUserWithALockHeld_isReported() {
+    LockMap a = map("A");
+    Task t = new Task(700, "leaky");
+    Task.runAs(t, () -> {
+      lockdep.acquire(a, 0, false);
+      return null;
+    });
+    assertThat(lockdep.checkReturnToUser(t)).isTrue();
+    assertThat(log()).contains("================================================\n"
+        + "WARNING: lock held when returning to user space!\n")
+        .contains("leaky/700 is leaving the kernel with locks still held!\n"
+            + "1 lock held by leaky/700:\n #0: ");
+    Task clean = new Task(701, "clean");
+    assertThat(lockdep.checkReturnToUser(clean)).isFalse();
+  }
+
+  @Test
+  void recursiveReadUnderALock_andTheReverse_isNoCycle() {
     LockMap rcu = map("rcu_read_lock");
     LockMap b = map("B");
     as("t1", () -> {
@@ -233,6 +391,56 @@ class LockdepTest {
     as("5", () -> nest(c, d));
     as("6", () -> nest(d, c));
     assertThat(lockdep.splatCount()).isEqualTo(2);
+  }
+
+  /** lockdep_free_key_range(): the class, its dependencies and chains go; the name is reused. */
+  @Test
+  void freeKeyRange_zapsClassesEdgesAndChains() {
+    Object modKey = new Object();
+    LockMap a = map("A");
+    LockMap m = new LockMap(lockdep.classFor(modKey, "mod_lock", LockClass.Kind.MUTEX), modKey,
+        true);
+    as("1", () -> nest(a, m));
+    assertThat(edgesFrom("A")).containsExactly("mod_lock");
+    assertThat(lockdep.procLockdepChains()).contains("] A\n[ffffffff83").contains("] mod_lock\n");
+    assertThat(lockdep.freeKeyRange(k -> k == modKey)).isEqualTo(1);
+    assertThat(edgesFrom("A")).isEmpty();
+    assertThat(lockdep.procLockdepChains()).doesNotContain("mod_lock");
+    assertThat(lockdep.procLockdepStats()).contains(" zapped classes:                          1\n")
+        .contains(" zapped lock chains:                      1\n");
+    Object again = new Object();
+    assertThat(lockdep.classFor(again, "mod_lock", LockClass.Kind.MUTEX).displayName())
+        .isEqualTo("mod_lock");
+  }
+
+  @Test
+  void classTableFull_reportsMaxLockdepKeysTooLow_andTurnsOff() {
+    int have = lockdep.classCount();
+    for (int i = have; i < Lockdep.MAX_LOCKDEP_KEYS; i++) {
+      lockdep.classFor(new Object(), "c", LockClass.Kind.MUTEX);
+    }
+    assertThat(lockdep.enabled()).isTrue();
+    as("full", () -> lockdep.classFor(new Object(), "one too many", LockClass.Kind.MUTEX));
+    assertThat(lockdep.enabled()).isFalse();
+    assertThat(log()).contains("BUG: MAX_LOCKDEP_KEYS too low!\n"
+        + "turning off the locking correctness validator.\n");
+    assertThat(lockdep.classCount()).isEqualTo(Lockdep.MAX_LOCKDEP_KEYS);
+  }
+
+  @Test
+  void procLockdepStats_inTheKernelsLayout() {
+    LockMap a = map("A");
+    LockMap b = map("B");
+    as("1", () -> nest(a, b));
+    String stats = lockdep.procLockdepStats();
+    assertThat(stats).startsWith(" lock-classes:                            2 [max: 8192]\n"
+        + " direct dependencies:                     2 [max: 32768]\n"
+        + " indirect dependencies:                   3\n"
+        + " all direct dependencies:                 2\n"
+        + " dependency chains:                       2 [max: 65536]\n"
+        + " dependency chain hlocks used:            3 [max: 327680]\n")
+        .contains(" max locking depth:                       2\n")
+        .contains(" debug_locks:                             1\n\n zapped classes:");
   }
 
   @Test

@@ -129,6 +129,29 @@ class ModuleTest {
     assertThat(unload.get(10, TimeUnit.SECONDS)).isEqualTo("ok");
   }
 
+  /**
+   * insmod/rmmod cycles add no lock classes: every module's param_lock is one class (the
+   * static key of init_param_lock()'s mutex_init()) and every module parameter file one
+   * kn->active class (sysfs_attr_init() in add_sysfs_param()); before, each cycle added two.
+   */
+  @Test
+  void insmodRmmodCycles_addNoLockClasses() throws Exception {
+    boot(KernelEra.V6_18);
+    k.ctl("insmod m param=level=1");
+    Sys.write(k.vfs(), "/module/m/parameters/level", "2\n");
+    k.ctl("rmmod m");
+    int classes = k.lockdep().classCount();
+    for (int i = 0; i < 20; i++) {
+      k.ctl("insmod m param=level=1");
+      Sys.write(k.vfs(), "/module/m/parameters/level", "2\n");
+      k.ctl("rmmod m");
+    }
+    assertThat(k.lockdep().classCount()).isEqualTo(classes);
+    assertThat(k.lockdep().procLockdepStats())
+        .contains(" lock-classes:                  " + String.format("%11d", classes)
+            + " [max: 8192]\n");
+  }
+
   /** mod_sysfs_teardown drains: rmmod waits for a parameter store in flight. */
   @Test
   void unload_waitsForAnInFlightStoreOfAModuleFile() throws Exception {
