@@ -63,9 +63,10 @@ public final class KObject<C> {
     io.slabfs.kernel.debug.Kasan.Region r = residence;
     if (r != null) {
       Task t = Task.current();
-      // kref_get/kref_put read the refcount_t at kobj->kref
+      // kref_get/kref_put: an atomic read-modify-write of the refcount_t at kobj->kref,
+      // which instrumented atomics check as a write of 4 bytes
       r.touch(residenceVariable, residenceOffset, residenceSize,
-          residenceKobjOffset + KREF_OFFSET, 4, function, t.comm(), t.pid(), t.frames());
+          residenceKobjOffset + KREF_OFFSET, 4, true, function, t.comm(), t.pid(), t.frames());
     }
   }
 
@@ -108,6 +109,14 @@ public final class KObject<C> {
       this.parent = null;
       if (p != null) {
         p.put();
+      }
+      // kobject_add_internal()
+      if (e.errno() == io.slabfs.kernel.errno.Errno.EEXIST) {
+        sysfs.dmesg().printk("kobject_add_internal failed for " + name + " with -EEXIST, don't "
+            + "try to register things with the same name in the same directory.");
+      } else {
+        sysfs.dmesg().printk("kobject_add_internal failed for " + name + " (error: -"
+            + e.errno().number() + " parent: " + (p != null ? p.name : "<NULL>") + ")");
       }
       throw e;
     }

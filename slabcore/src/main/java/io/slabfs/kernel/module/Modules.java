@@ -40,6 +40,9 @@ public final class Modules {
   private final Mutex moduleMutex;
   private final Map<String, Module> modules = new LinkedHashMap<>();
   private boolean tainted;
+  /** {@code print_modules()}'s list, newest first; readable without module_mutex (a WARN). */
+  private final java.util.concurrent.CopyOnWriteArrayList<String> linkedIn =
+      new java.util.concurrent.CopyOnWriteArrayList<>();
 
   public Modules(Sysfs sysfs, BuiltinModules builtin, SlabCommon slab, Kasan kasan) {
     this.moduleSysfs = new ModuleSysfs(sysfs, builtin.moduleKset());
@@ -59,6 +62,11 @@ public final class Modules {
       List<KmemCacheArgs> staticCaches,
       Map<String, String> params,
       List<String> depends) {}
+
+  /** {@code print_modules()}: {@code Modules linked in:} names with their taint, newest first. */
+  public List<String> linkedIn() {
+    return List.copyOf(linkedIn);
+  }
 
   /** Loaded modules now. */
   public int loadedCount() {
@@ -116,6 +124,7 @@ public final class Modules {
         }
       }
       modules.put(name, m);
+      linkedIn.add(0, name + "(O)");
       m.state = Module.State.COMING;
       m.refcnt.incrementAndGet(); // the reference held while coming
     } finally {
@@ -272,6 +281,7 @@ public final class Modules {
     moduleMutex.lock();
     try {
       modules.remove(m.name, m);
+      linkedIn.remove(m.name + "(O)");
     } finally {
       moduleMutex.unlock();
     }

@@ -515,6 +515,24 @@ public final class KmemCache {
     }
   }
 
+  /**
+   * The slabs still on the node partial lists with objects in use, as {@code free_partial()}
+   * walks them for its {@code Objects remaining} report: {@code {objects, inuse, id}} each.
+   */
+  public List<int[]> partialSlabsInUse() {
+    synchronized (lock) {
+      List<int[]> out = new java.util.ArrayList<>();
+      for (ArrayDeque<Slab> list : nodePartial) {
+        for (Slab s : list) {
+          if (s.inuse > 0) {
+            out.add(new int[] {s.objects, s.inuse, System.identityHashCode(s)});
+          }
+        }
+      }
+      return out;
+    }
+  }
+
   /** Objects allocated and not freed. */
   public long allocatedObjects() {
     synchronized (lock) {

@@ -236,8 +236,8 @@ public final class SlabCommon {
           + "series (v7+static-cache)");
     }
     args = args.withFlags(args.flags() | SlabFlags.SLAB_NO_MERGE);
-    try (Task.Frame f = Task.enter("__kmem_cache_create_args")) {
-      return createChecked(args, owner.moduleName(), owner);
+    try (Task.Frame f = Task.enter(createFunction())) {
+      return createReporting(args, owner.moduleName(), owner);
     }
   }
 
@@ -246,8 +246,35 @@ public final class SlabCommon {
    * into. {@code module} owns the ctor symbol (shown as {@code sym [module]}), or is null.
    */
   public KmemCache create(KmemCacheArgs args, String module) throws ErrnoException {
-    try (Task.Frame f = Task.enter("__kmem_cache_create_args")) {
-      return createChecked(args, module, null);
+    try (Task.Frame f = Task.enter(createFunction())) {
+      return createReporting(args, module, null);
+    }
+  }
+
+  /** The function that prints a failed create: {@code __func__} of the era's create. */
+  private String createFunction() {
+    return v().atLeast(6, 12) ? "__kmem_cache_create_args" : "kmem_cache_create_usercopy";
+  }
+
+  /**
+   * The {@code out_unlock:} tail of the create: a failure prints {@code <func>(<name>) failed
+   * with error <n>} and a stack dump ({@code SLAB_PANIC} would panic instead).
+   */
+  private KmemCache createReporting(KmemCacheArgs args, String module, StaticOwner owner)
+      throws ErrnoException {
+    try {
+      return createChecked(args, module, owner);
+    } catch (ErrnoException e) {
+      String func = createFunction();
+      Task t = Task.current();
+      List<String> frames = new ArrayList<>(List.of("dump_stack_lvl", func));
+      frames.addAll(callersOf(func));
+      List<String> r = new ArrayList<>();
+      r.add(func + "(" + args.name() + ") failed with error -" + e.errno().number());
+      r.addAll(io.slabfs.kernel.debug.DumpStack.dumpStack(release(), dmesg.taint(), 0, t.pid(),
+          t.comm(), frames));
+      dmesg.printkRecords(r);
+      throw e;
     }
   }
 
@@ -266,11 +293,13 @@ public final class SlabCommon {
       throw Errno.EINVAL.with(
           "kmem_cache_create(" + args.name() + "): flags outside SLAB_FLAGS_PERMITTED");
     }
-    if ((args.usersize() == 0 && args.useroffset() != 0)
-        || args.size() < args.usersize()
+    // "Fail closed on bad usersize of useroffset values": two WARN_ON()s, no message
+    boolean first = args.usersize() == 0 && args.useroffset() != 0;
+    if (first || args.size() < args.usersize()
         || args.size() - args.usersize() < args.useroffset()) {
-      warn("kmem_cache_create(" + args.name() + "): bad usercopy region, zeroed",
-          "__kmem_cache_create_args");
+      int line = v().atLeast(6, 12) ? 343 : 320;
+      warn(null, createFunction(), "mm/slab_common.c", first ? line : line + 1,
+          callersOf(createFunction()));
       args = args.withUsercopy(0, 0);
     }
     int sheaf = 0;
@@ -339,8 +368,6 @@ public final class SlabCommon {
         if (owner == null) {
           freeMeta();
         }
-        dmesg.printk(
-            "kmem_cache_create(" + args.name() + ") failed with error -" + e.errno().number());
         throw e;
       }
       dmesg.printk("SLUB: Unable to add cache " + args.name() + " to sysfs");
@@ -583,8 +610,13 @@ public final class SlabCommon {
     }
     boolean busy = s.shutdownHasObjects();
     if (busy) {
+      for (int[] slab : s.partialSlabsInUse()) {
+        listSlabObjects(s, slab[0], slab[1], slab[2]);
+      }
+      String caller = callerOf("kmem_cache_destroy");
       warn("kmem_cache_destroy " + s.name() + ": Slab cache still has objects when called from "
-          + Kallsyms.symbol(callerOf("kmem_cache_destroy")), "kmem_cache_destroy");
+          + Kallsyms.symbol(caller), "kmem_cache_destroy", "mm/slab_common.c",
+          v().atLeast(6, 12) ? 548 : 493, callersOf("kmem_cache_destroy"));
     }
     return busy;
   }
@@ -711,9 +743,109 @@ public final class SlabCommon {
     return i >= 0 && i + 1 < frames.size() ? frames.get(i + 1) : "do_syscall_64";
   }
 
-  /** {@code WARN()} in mm/slab_common.c, at {@code function}. */
+  /**
+   * A WARN of the model's own bookkeeping (not a kernel WARN site): a {@code slabfs:} line.
+   */
   void warn(String message, String function) {
-    Warn.warn(dmesg, Task.current().pid(), "mm/slab_common.c", 529, function, message);
+    dmesg.printk("BUG: slabfs: " + function + ": " + message);
+  }
+
+  /** {@code WARN(1, message)} at {@code file:line} in {@code function}, by the current task. */
+  void warn(String message, String function, String file, int line, List<String> callers) {
+    Task t = Task.current();
+    Warn.warn(dmesg, new Warn.Context(release(), 0, t.pid(), t.comm(), modulesLinkedIn.get()),
+        file, line, function, message, callers);
+  }
+
+  /** {@code uname -r}. */
+  private String release() {
+    return era.release() + "-slabfs";
+  }
+
+  private io.slabfs.kernel.debug.KernelVersion v() {
+    return io.slabfs.kernel.debug.KernelVersion.parse(era.release());
+  }
+
+  /** The frames above {@code function} in the current task, innermost first, to the syscall. */
+  static List<String> callersOf(String function) {
+    List<String> frames = Task.current().frames();
+    int i = frames.indexOf(function);
+    List<String> out = new ArrayList<>(frames.subList(i + 1, frames.size()));
+    out.add("do_syscall_64");
+    out.add("entry_SYSCALL_64_after_hwframe");
+    return out;
+  }
+
+  /** {@code print_modules()}'s source, set once modules exist (a higher layer). */
+  private volatile java.util.function.Supplier<List<String>> modulesLinkedIn = List::of;
+
+  public void setModulesLinkedIn(java.util.function.Supplier<List<String>> modules) {
+    this.modulesLinkedIn = modules;
+  }
+
+  /**
+   * {@code list_slab_objects()} of {@code free_partial()} (CONFIG_SLUB_DEBUG): the {@code BUG
+   * <cache> (...): Objects remaining ...} report for one partial slab that still has objects.
+   * Up to 6.11 {@code slab_err()}: header, slab line, stack dump, then the objects; from 6.12
+   * {@code slab_bug()}, the objects, then {@code __slab_err()}: slab line and {@code WARN_ON(1)}.
+   */
+  private void listSlabObjects(KmemCache s, int objects, int inuse, int id) {
+    boolean newer = v().atLeast(6, 12);
+    Task t = Task.current();
+    List<String> r = new ArrayList<>();
+    r.add("=============================================================================");
+    r.add("BUG " + s.name() + " (" + dmesg.taint().print(v()) + "): "
+        + (newer ? "Objects remaining on __kmem_cache_shutdown()"
+            : "Objects remaining in " + s.name() + " on __kmem_cache_shutdown()"));
+    r.add("-----------------------------------------------------------------------------\n");
+    long base = 0xffff888100000000L + ((long) (id & 0xffff) << 12);
+    String slabLine = String.format(
+        "Slab 0x%016x objects=%d used=%d fp=0x%016x flags=0x200000000000200(slab|node=0|zone=2)",
+        hashedPointer(0xffffea0004000000L + ((long) (id & 0xffff) << 6)), objects, inuse,
+        inuse == objects ? 0 : hashedPointer(base + (long) inuse * s.size()));
+    List<String> objectLines = new ArrayList<>();
+    for (int i = 0; i < inuse; i++) {
+      long offset = (long) i * s.size();
+      objectLines.add(String.format("Object 0x%016x @offset=%d", hashedPointer(base + offset),
+          offset));
+    }
+    boolean first = !dmesg.taint().print(v()).contains("B");
+    if (!newer) {
+      r.add(slabLine);
+      r.addAll(io.slabfs.kernel.debug.DumpStack.dumpStack(release(), dmesg.taint(), 0, t.pid(),
+          t.comm(), withCallers(List.of("dump_stack_lvl", "slab_err", "__kmem_cache_shutdown"),
+              "kmem_cache_destroy")));
+      dmesg.printkRecords(r);
+      dmesg.taint().add('B');
+      if (first && sysfs.kernfs().lockdep().enabled()) {
+        dmesg.printk("Disabling lock debugging due to kernel taint");
+      }
+      dmesg.printkRecords(objectLines);
+      return;
+    }
+    r.addAll(objectLines);
+    r.add(slabLine);
+    dmesg.printkRecords(r);
+    dmesg.taint().add('B');
+    if (first && sysfs.kernfs().lockdep().enabled()) {
+      dmesg.printk("Disabling lock debugging due to kernel taint");
+    }
+    List<String> callers = new ArrayList<>(List.of("free_partial", "__kmem_cache_shutdown"));
+    callers.addAll(callersOf("__kmem_cache_shutdown"));
+    warn(null, "__slab_err", "mm/slub.c", 1152, callers);
+  }
+
+  private static List<String> withCallers(List<String> inner, String from) {
+    List<String> out = new ArrayList<>(inner);
+    out.add(from);
+    out.addAll(callersOf(from));
+    return out;
+  }
+
+  /** {@code %p}: a hashed pointer, never the address itself. */
+  private static long hashedPointer(long address) {
+    long h = address * 0x9e3779b97f4a7c15L;
+    return (h ^ (h >>> 29)) & 0xffffffffL;
   }
 
   /** Stops the work queue threads. */

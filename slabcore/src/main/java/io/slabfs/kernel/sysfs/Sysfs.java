@@ -144,6 +144,15 @@ public final class Sysfs {
     if (e.errno() == Errno.EEXIST) {
       String path = parent.path().isEmpty() ? "/" + name : "/" + parent.path() + "/" + name;
       dmesg.printk("sysfs: cannot create duplicate filename '" + path + "'");
+      io.slabfs.kernel.locking.Task t = io.slabfs.kernel.locking.Task.current();
+      java.util.List<String> frames = new java.util.ArrayList<>(
+          java.util.List.of("dump_stack_lvl", "sysfs_warn_dup", "sysfs_create_dir_ns",
+              "kobject_add_internal"));
+      frames.addAll(t.frames());
+      frames.add("do_syscall_64");
+      frames.add("entry_SYSCALL_64_after_hwframe");
+      dmesg.printkRecords(io.slabfs.kernel.debug.DumpStack.dumpStack(dmesg.release(),
+          dmesg.taint(), 0, t.pid(), t.comm(), frames));
     }
   }
 
