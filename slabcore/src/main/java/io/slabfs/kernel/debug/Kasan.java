@@ -86,18 +86,20 @@ public final class Kasan {
     /** A read of {@code length} bytes; see the full form. */
     public boolean touch(String variable, int variableOffset, int variableSize, int offset,
         int length, String function, String task, int pid, List<String> callers) {
-      return touch(variable, variableOffset, variableSize, offset, length, false, function, task,
-          pid, callers);
+      return touch(variable, variableOffset, variableSize, offset, length, false, false,
+          function, task, pid, callers);
     }
 
     /**
      * An access of {@code length} bytes ({@code write} or read) at {@code offset} into the
      * variable {@code variable} (placed at {@code variableOffset} in the module's data), by the
-     * current task in {@code function}; reports it if the region was freed. Returns whether it
-     * was.
+     * current task in {@code function} (a kernel thread if {@code kthread}; {@code callers} its
+     * frames above {@code function}, innermost first); reports it if the region was freed.
+     * Returns whether it was.
      */
     public boolean touch(String variable, int variableOffset, int variableSize, int offset,
-        int length, boolean write, String function, String task, int pid, List<String> callers) {
+        int length, boolean write, boolean kthread, String function, String task, int pid,
+        List<String> callers) {
       if (!freed) {
         return false;
       }
@@ -115,6 +117,7 @@ public final class Kasan {
       List<String> frames = new ArrayList<>(
           List.of("dump_stack_lvl", "print_report", "kasan_report", function));
       frames.addAll(callers);
+      frames.addAll(DumpStack.entryFrames(release, kthread));
       r.addAll(DumpStack.dumpStack(release, dmesg.taint(), 0, pid, task, frames));
       r.add("");
       r.add("The buggy address belongs to the variable:");

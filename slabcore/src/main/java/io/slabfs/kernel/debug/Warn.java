@@ -33,8 +33,14 @@ public final class Warn {
     if (message != null) {
       r.add(message);
     }
-    r.add("WARNING: CPU: 0 PID: " + ctx.pid() + " at " + file + ":" + line + " "
-        + Kallsyms.symbol(function));
+    if (KernelVersion.parse(ctx.release()).atLeast(6, 19)) {
+      // 28ea295f941e (v6.19-rc1)
+      r.add("WARNING: " + file + ":" + line + " at " + Kallsyms.symbol(function) + ", CPU#0: "
+          + ctx.comm() + "/" + ctx.pid());
+    } else {
+      r.add("WARNING: CPU: 0 PID: " + ctx.pid() + " at " + file + ":" + line + " "
+          + Kallsyms.symbol(function));
+    }
     r.add("Modules linked in:" + (ctx.modules().isEmpty() ? "" : " " + String.join(" ",
         ctx.modules())));
     r.addAll(DumpStack.printInfo(ctx.release(), dmesg.taint(), 0, ctx.uid(), ctx.pid(),
@@ -42,7 +48,7 @@ public final class Warn {
     r.addAll(registers(function));
     List<String> frames = new ArrayList<>();
     frames.addAll(callers);
-    r.addAll(DumpStack.callTrace(frames));
+    r.addAll(DumpStack.callTrace(frames, ctx.pid()));
     r.add("---[ end trace 0000000000000000 ]---");
     dmesg.printkRecords(r);
     dmesg.taint().add('W');
@@ -65,6 +71,7 @@ public final class Warn {
     r.add("FS:  00007f0000000740(0000) GS:ffff88813bc00000(0000) knlGS:0000000000000000");
     r.add("CS:  0010 DS: 0000 ES: 0000 CR0: 0000000080050033");
     r.add("CR2: 00007f0000000000 CR3: 0000000100000000 CR4: 00000000003706f0");
+    r.add("PKRU: 55555554");
     return r;
   }
 }

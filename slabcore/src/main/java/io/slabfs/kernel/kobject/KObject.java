@@ -66,7 +66,8 @@ public final class KObject<C> {
       // kref_get/kref_put: an atomic read-modify-write of the refcount_t at kobj->kref,
       // which instrumented atomics check as a write of 4 bytes
       r.touch(residenceVariable, residenceOffset, residenceSize,
-          residenceKobjOffset + KREF_OFFSET, 4, true, function, t.comm(), t.pid(), t.frames());
+          residenceKobjOffset + KREF_OFFSET, 4, true, t.isKthread(), function, t.comm(), t.pid(),
+          t.frames());
     }
   }
 
@@ -112,10 +113,14 @@ public final class KObject<C> {
       }
       // kobject_add_internal()
       if (e.errno() == io.slabfs.kernel.errno.Errno.EEXIST) {
-        sysfs.dmesg().printk("kobject_add_internal failed for " + name + " with -EEXIST, don't "
+        // lib/kobject.c has pr_fmt "kobject: " in 6.12 (not in 6.1)
+        String prefix = io.slabfs.kernel.debug.KernelVersion.parse(sysfs.dmesg().release())
+            .atLeast(6, 12) ? "kobject: " : "";
+        sysfs.dmesg().printk(prefix + "kobject_add_internal failed for " + name + " with -EEXIST, don't "
             + "try to register things with the same name in the same directory.");
       } else {
-        sysfs.dmesg().printk("kobject_add_internal failed for " + name + " (error: -"
+        sysfs.dmesg().printk((io.slabfs.kernel.debug.KernelVersion.parse(sysfs.dmesg().release())
+            .atLeast(6, 12) ? "kobject: " : "") + "kobject_add_internal failed for " + name + " (error: -"
             + e.errno().number() + " parent: " + (p != null ? p.name : "<NULL>") + ")");
       }
       throw e;

@@ -66,25 +66,15 @@ public final class HungTaskDetector implements AutoCloseable {
 
   public HungTaskDetector(Lockdep lockdep, String release, int timeoutSecs,
       boolean breakDeadlocks) {
-    this(lockdep, release, timeoutSecs, breakDeadlocks, System::nanoTime, true);
-  }
-
-  /**
-   * @param nanoTime the clock the blocked times are read from
-   * @param schedule whether khungtaskd runs by itself (every timeout seconds); tests that
-   *     drive {@link #check()} by hand pass false
-   */
-  public HungTaskDetector(Lockdep lockdep, String release, int timeoutSecs,
-      boolean breakDeadlocks, LongSupplier nanoTime, boolean schedule) {
     this.lockdep = lockdep;
     this.dmesg = lockdep.dmesg();
     this.release = release;
     this.version = KernelVersion.parse(release);
     this.timeoutNanos = TimeUnit.SECONDS.toNanos(timeoutSecs);
     this.breakDeadlocks = breakDeadlocks;
-    this.nanoTime = nanoTime;
-    // hung_task_check_interval_secs = 0: the interval is the timeout
-    this.scan = timeoutSecs > 0 && schedule
+    this.nanoTime = System::nanoTime;
+    // hung_task_check_interval_secs = 0: khungtaskd wakes every timeout seconds
+    this.scan = timeoutSecs > 0
         ? KHUNGTASKD.scheduleWithFixedDelay(this::checkSafely, timeoutSecs, timeoutSecs,
             TimeUnit.SECONDS)
         : null;
@@ -107,8 +97,12 @@ public final class HungTaskDetector implements AutoCloseable {
   }
 
   /** One scan ({@code check_hung_uninterruptible_tasks}); public so tests can drive it. */
-  public synchronized void check() {
-    long now = nanoTime.getAsLong();
+  public void check() {
+    check(nanoTime.getAsLong());
+  }
+
+  /** One scan at time {@code now} (of {@link System#nanoTime()}): tests pass a later time. */
+  public synchronized void check(long now) {
     List<Task> hung = new ArrayList<>();
     List<Task> all = lockdep.taskList().tasks();
     all.sort((a, b) -> Integer.compare(a.pid(), b.pid()));
@@ -164,19 +158,8 @@ public final class HungTaskDetector implements AutoCloseable {
       frames.addAll(List.of(w.sleepFrames()));
     }
     frames.addAll(t.frames());
-    if (t.isKthread()) {
-      frames.addAll(List.of("kthread", "ret_from_fork"));
-      if (version.atLeast(6, 6)) {
-        frames.add("ret_from_fork_asm");
-      }
-      r.addAll(DumpStack.callTrace(frames));
-      return r;
-    }
-    frames.addAll(List.of("do_syscall_64", "entry_SYSCALL_64_after_hwframe"));
-    List<String> trace = DumpStack.callTrace(frames);
-    // the user registers saved at syscall entry, before </TASK>
-    trace.addAll(trace.size() - 1, userRegisters(t.pid()));
-    r.addAll(trace);
+    frames.addAll(DumpStack.entryFrames(release, t.isKthread()));
+    r.addAll(DumpStack.callTrace(frames, t.pid(), false));
     return r;
   }
 
@@ -201,20 +184,6 @@ public final class HungTaskDetector implements AutoCloseable {
     }
     sb.append(String.format("flags:0x%08x", flags));
     return sb.toString();
-  }
-
-  /** x86 {@code show_regs()} of the user context at syscall entry ({@code RIP: 0033:}). */
-  private static List<String> userRegisters(int pid) {
-    String rip = String.format("00007f%04x%06x", pid & 0xffff, 0x51ba9a);
-    String sp = String.format("00007ffd%04x%04x", pid & 0xffff, 0xe158);
-    return List.of(
-        "RIP: 0033:0x" + rip.replaceFirst("^0+", ""),
-        "RSP: 002b:" + sp + " EFLAGS: 00000246 ORIG_RAX: 0000000000000001",
-        "RAX: ffffffffffffffda RBX: 0000000000000002 RCX: " + rip,
-        "RDX: 0000000000000002 RSI: 000055d0c0de0000 RDI: 0000000000000001",
-        "RBP: 000055d0c0de0000 R08: 0000000000000000 R09: 0000000000000000",
-        "R10: 0000000000000000 R11: 0000000000000246 R12: 0000000000000002",
-        "R13: 00007f0000000780 R14: 0000000000000002 R15: 00007f0000000700");
   }
 
   /**

@@ -191,7 +191,8 @@ public final class KmemCache {
     StaticOwner o = staticOwner;
     if (o != null) {
       io.slabfs.kernel.locking.Task t = io.slabfs.kernel.locking.Task.current();
-      o.memory().touch(name, 0x40, 0x100, offset, 8, function, t.comm(), t.pid(), t.frames());
+      o.memory().touch(name, 0x40, 0x100, offset, 8, false, t.isKthread(), function, t.comm(),
+          t.pid(), t.frames());
     }
   }
 

@@ -267,7 +267,7 @@ public final class SlabCommon {
     } catch (ErrnoException e) {
       String func = createFunction();
       Task t = Task.current();
-      List<String> frames = new ArrayList<>(List.of("dump_stack_lvl", func));
+      List<String> frames = new ArrayList<>(List.of("dump_stack_lvl", "dump_stack", func));
       frames.addAll(callersOf(func));
       List<String> r = new ArrayList<>();
       r.add(func + "(" + args.name() + ") failed with error -" + e.errno().number());
@@ -361,7 +361,10 @@ public final class SlabCommon {
     } else if (kmemCache != null) {
       allocMeta(s);
     }
-    try {
+    try (Task.Frame f1 = Task.enter(v().atLeast(6, 12) ? "do_kmem_cache_create"
+            : "__kmem_cache_create");
+        Task.Frame f2 = Task.enter("sysfs_slab_add");
+        Task.Frame f3 = Task.enter("kobject_init_and_add")) {
       sysfsSlabAdd(s);
     } catch (ErrnoException e) {
       if (era.sysfsFailureFailsCreate()) {
@@ -616,7 +619,8 @@ public final class SlabCommon {
       String caller = callerOf("kmem_cache_destroy");
       warn("kmem_cache_destroy " + s.name() + ": Slab cache still has objects when called from "
           + Kallsyms.symbol(caller), "kmem_cache_destroy", "mm/slab_common.c",
-          v().atLeast(6, 12) ? 548 : 493, callersOf("kmem_cache_destroy"));
+          v().atLeast(6, 19) ? 532 : v().atLeast(6, 12) ? 548 : 493,
+          callersOf("kmem_cache_destroy"));
     }
     return busy;
   }
@@ -767,12 +771,12 @@ public final class SlabCommon {
   }
 
   /** The frames above {@code function} in the current task, innermost first, to the syscall. */
-  static List<String> callersOf(String function) {
+  List<String> callersOf(String function) {
     List<String> frames = Task.current().frames();
     int i = frames.indexOf(function);
     List<String> out = new ArrayList<>(frames.subList(i + 1, frames.size()));
-    out.add("do_syscall_64");
-    out.add("entry_SYSCALL_64_after_hwframe");
+    out.addAll(io.slabfs.kernel.debug.DumpStack.entryFrames(release(),
+        Task.current().isKthread()));
     return out;
   }
 
@@ -797,12 +801,14 @@ public final class SlabCommon {
     r.add("BUG " + s.name() + " (" + dmesg.taint().print(v()) + "): "
         + (newer ? "Objects remaining on __kmem_cache_shutdown()"
             : "Objects remaining in " + s.name() + " on __kmem_cache_shutdown()"));
-    r.add("-----------------------------------------------------------------------------\n");
+    // pr_err("---...---\n\n"): printk drops only the last newline, so the record ends in an
+    // empty line
+    r.add("-----------------------------------------------------------------------------\n\n");
     long base = 0xffff888100000000L + ((long) (id & 0xffff) << 12);
-    String slabLine = String.format(
-        "Slab 0x%016x objects=%d used=%d fp=0x%016x flags=0x200000000000200(slab|node=0|zone=2)",
+    String slabLine = String.format("Slab 0x%016x objects=%d used=%d fp=0x%016x flags=%s",
         hashedPointer(0xffffea0004000000L + ((long) (id & 0xffff) << 6)), objects, inuse,
-        inuse == objects ? 0 : hashedPointer(base + (long) inuse * s.size()));
+        inuse == objects ? 0 : hashedPointer(base + (long) inuse * s.size()),
+        pageFlags(s.order() > 0));
     List<String> objectLines = new ArrayList<>();
     for (int i = 0; i < inuse; i++) {
       long offset = (long) i * s.size();
@@ -813,7 +819,7 @@ public final class SlabCommon {
     if (!newer) {
       r.add(slabLine);
       r.addAll(io.slabfs.kernel.debug.DumpStack.dumpStack(release(), dmesg.taint(), 0, t.pid(),
-          t.comm(), withCallers(List.of("dump_stack_lvl", "slab_err", "__kmem_cache_shutdown"),
+          t.comm(), withCallers(List.of("dump_stack_lvl", "dump_stack", "slab_err", "__kmem_cache_shutdown"),
               "kmem_cache_destroy")));
       dmesg.printkRecords(r);
       dmesg.taint().add('B');
@@ -830,12 +836,33 @@ public final class SlabCommon {
     if (first && sysfs.kernfs().lockdep().enabled()) {
       dmesg.printk("Disabling lock debugging due to kernel taint");
     }
-    List<String> callers = new ArrayList<>(List.of("free_partial", "__kmem_cache_shutdown"));
-    callers.addAll(callersOf("__kmem_cache_shutdown"));
-    warn(null, "__slab_err", "mm/slub.c", 1152, callers);
+    if (v().atLeast(6, 19)) {
+      // __slab_err() and free_partial() are inlined: the WARN fires in __kmem_cache_shutdown
+      warn(null, "__kmem_cache_shutdown", "mm/slub.c", 1251, callersOf("__kmem_cache_shutdown"));
+    } else {
+      List<String> callers = new ArrayList<>(List.of("__kmem_cache_shutdown"));
+      callers.addAll(callersOf("__kmem_cache_shutdown"));
+      warn(null, "__slab_err", "mm/slub.c", 1152, callers);
+    }
   }
 
-  private static List<String> withCallers(List<String> inner, String from) {
+  /**
+   * {@code %pGp} of a slab's page flags on node 0, zone Normal, with the last-cpupid field in
+   * the flags (NUMA balancing): {@code PG_slab} up to 6.9 (then a page type, not a flag), and
+   * {@code PG_head} for a slab of order > 0 (bit 16 up to 6.9, bit 6 from 6.10).
+   */
+  private String pageFlags(boolean head) {
+    long base = 0x17ffffc0000000L;
+    if (!v().atLeast(6, 10)) {
+      long f = base | 0x200 | (head ? 0x10000 : 0);
+      return String.format("0x%x(slab%s|node=0|zone=2|lastcpupid=0x1fffff)", f,
+          head ? "|head" : "");
+    }
+    long f = base | (head ? 0x40 : 0);
+    return String.format("0x%x(%snode=0|zone=2|lastcpupid=0x1fffff)", f, head ? "head|" : "");
+  }
+
+  private List<String> withCallers(List<String> inner, String from) {
     List<String> out = new ArrayList<>(inner);
     out.add(from);
     out.addAll(callersOf(from));
