@@ -89,6 +89,8 @@ public final class KObject<C> {
    */
   public void add(Sysfs sysfs, KObject<?> parent, KSet kset, String name) throws ErrnoException {
     this.sysfs = sysfs;
+    // kobject_set_name_vargs(): "ewww... some of these buggers have '/' in the name"
+    name = name.replace('/', '!');
     this.name = name;
     this.kset = kset;
     KObject<?> p = parent != null ? parent : kset != null ? kset.kobj() : null;

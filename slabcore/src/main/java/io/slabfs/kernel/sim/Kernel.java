@@ -92,7 +92,7 @@ public final class Kernel implements AutoCloseable {
     int created = 0;
     for (KmemCacheArgs args : boot) {
       try {
-        ctl.register(args.name(), slab.create(args));
+        ctl.register(args.name(), slab.createAtBoot(args));
         created++;
       } catch (ErrnoException e) {
         dmesg.printk("slabfs: boot cache " + args.name() + " not created: " + e.why());

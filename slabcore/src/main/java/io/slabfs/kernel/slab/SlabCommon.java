@@ -184,9 +184,11 @@ public final class SlabCommon {
         createBootCache(KmemCacheArgs.of(name, size, align, flags).withUsercopy(0, size), 1);
       }
     }
-    create(
-        KmemCacheArgs.of(
-            "kmalloc_buckets", 112, 8, SlabFlags.SLAB_PANIC | SlabFlags.SLAB_NO_MERGE));
+    try (Task.Frame f = Task.enter(createFunction())) {
+      createChecked(KmemCacheArgs.of(
+          "kmalloc_buckets", 112, 8, SlabFlags.SLAB_PANIC | SlabFlags.SLAB_NO_MERGE), null, null,
+          true);
+    }
   }
 
   private KmemCache createBootCache(KmemCacheArgs args, int refcount) throws ErrnoException {
@@ -251,6 +253,16 @@ public final class SlabCommon {
     }
   }
 
+  /**
+   * A cache of the boot set (what the simulated machine's own code creates): its flags are
+   * that code's, so they are not checked against the era's flag names.
+   */
+  public KmemCache createAtBoot(KmemCacheArgs args) throws ErrnoException {
+    try (Task.Frame f = Task.enter(createFunction())) {
+      return createChecked(args, null, null, true);
+    }
+  }
+
   /** The function that prints a failed create: {@code __func__} of the era's create. */
   private String createFunction() {
     return v().atLeast(6, 12) ? "__kmem_cache_create_args" : "kmem_cache_create_usercopy";
@@ -263,7 +275,7 @@ public final class SlabCommon {
   private KmemCache createReporting(KmemCacheArgs args, String module, StaticOwner owner)
       throws ErrnoException {
     try {
-      return createChecked(args, module, owner);
+      return createChecked(args, module, owner, false);
     } catch (ErrnoException e) {
       String func = createFunction();
       Task t = Task.current();
@@ -278,18 +290,30 @@ public final class SlabCommon {
     }
   }
 
-  private KmemCache createChecked(KmemCacheArgs args, String module, StaticOwner owner)
-      throws ErrnoException {
+  /** @param internal a cache the model itself creates at boot (its flags are the era's own) */
+  private KmemCache createChecked(KmemCacheArgs args, String module, StaticOwner owner,
+      boolean internal) throws ErrnoException {
     long flags = args.flags();
     if (args.size() < 1 || args.size() > KmemCacheArgs.KMALLOC_MAX_SIZE) {
       throw Errno.EINVAL.with(
           "kmem_cache_create(" + args.name() + "): size " + args.size() + " out of range");
     }
-    if (args.align() != 0 && (Integer.bitCount(args.align()) != 1 || args.align() > 32768)) {
+    // no check of align in the kernel: calculate_alignment() rounds it up to a pointer's size
+    // (ALIGN(3, 8) is 8); the model stops at 32 KiB
+    if (args.align() < 0 || args.align() > 32768) {
       throw Errno.EINVAL.with(
-          "kmem_cache_create(" + args.name() + "): align must be a power of two");
+          "kmem_cache_create(" + args.name() + "): slabfs models align up to 32768");
     }
-    if ((flags & (SlabFlags.SLAB_KMALLOC | SlabFlags.SLAB_PREALLOCATED)) != 0) {
+    if (!internal && (flags & SlabFlags.SLAB_NO_MERGE) != 0 && !v().atLeast(6, 5)) {
+      throw Errno.EINVAL.with("SLAB_NO_MERGE does not exist before 6.5 (this kernel is "
+          + era.release() + "): make the cache unmergeable with a constructor or a usercopy "
+          + "region");
+    }
+    // SLAB_FLAGS_PERMITTED has SLAB_KMALLOC from 6.2 (6.1 mm/slab.h has it only in the
+    // kmalloc caches' own flags)
+    long notPermitted = SlabFlags.SLAB_PREALLOCATED
+        | (v().atLeast(6, 2) ? 0 : SlabFlags.SLAB_KMALLOC);
+    if ((flags & notPermitted) != 0) {
       throw Errno.EINVAL.with(
           "kmem_cache_create(" + args.name() + "): flags outside SLAB_FLAGS_PERMITTED");
     }
