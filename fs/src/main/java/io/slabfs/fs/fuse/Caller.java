@@ -15,12 +15,32 @@ final class Caller {
    * report needs it, not on every request.
    */
   static Task task(int pid) {
-    Task t = new Task(pid, () -> comm(pid));
+    Task t =
+        new Task(pid, () -> comm(pid))
+            .withParent(() -> status(pid, "Tgid:", pid), () -> status(pid, "PPid:", 1));
     if (pid > 0) {
       // fatal_signal_pending(current): the kernel interrupts a request whose caller is killed
       t.setSignalSource(FuseLoop::interrupted);
     }
     return t;
+  }
+
+  /** A numeric field of {@code /proc/PID/status}, e.g. {@code PPid:} (sched_show_task's ppid). */
+  static int status(int pid, String field, int fallback) {
+    if (pid <= 0) {
+      return fallback;
+    }
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc", Integer.toString(pid), "status"),
+          StandardCharsets.UTF_8)) {
+        if (line.startsWith(field)) {
+          return Integer.parseInt(line.substring(field.length()).strip());
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      // the process is gone: sched_show_task would not show it either
+    }
+    return fallback;
   }
 
   static String comm(int pid) {

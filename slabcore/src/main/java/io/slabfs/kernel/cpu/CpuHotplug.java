@@ -73,6 +73,12 @@ public final class CpuHotplug {
   /** {@code cpu_down(cpu, CPUHP_OFFLINE)}; a CPU already offline is a no-op. */
   public void cpuDown(int cpu) throws ErrnoException {
     checkCpu(cpu);
+    if (cpu == 0) {
+      // x86: cpu0 is not hotpluggable (no cpu0/online), so its device has offline_disabled
+      // and device_offline() refuses before cpu_down() is reached
+      throw Errno.EPERM.with("cpu0 cannot be taken offline on x86 (device_offline: "
+          + "offline_disabled)");
+    }
     try (Task.Frame a = Task.enter("cpu_down")) {
       cpuAddRemoveLock.lock();
       try (Task.Frame b = Task.enter("_cpu_down")) {
@@ -121,7 +127,10 @@ public final class CpuHotplug {
       } finally {
         cpuHotplugLock.writeUnlock();
       }
-      dmesg.printk("smpboot: Booting Node " + cpus.cpuToNode(cpu) + " Processor " + cpu);
+      // arch/x86/kernel/smpboot.c announce_cpu(): the APIC id of the simulated topology is
+      // the CPU number
+      dmesg.printk("smpboot: Booting Node " + cpus.cpuToNode(cpu) + " Processor " + cpu
+          + " APIC 0x" + Integer.toHexString(cpu));
     } finally {
       cpuAddRemoveLock.unlock();
     }

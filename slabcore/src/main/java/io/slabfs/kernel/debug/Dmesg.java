@@ -31,9 +31,20 @@ public final class Dmesg {
   private int bytes;
   private long sequence;
   private volatile Runnable listener;
+  /** {@code init_utsname()->release}, for report headers; set at boot. */
+  private volatile String release = "7.0.0-slabfs";
 
   public Dmesg(KernelClock clock) {
     this.clock = clock;
+  }
+
+  /** {@code uname -r} of the simulated kernel, as report headers print it. */
+  public String release() {
+    return release;
+  }
+
+  public void setRelease(String release) {
+    this.release = release;
   }
 
   /** The kernel's taint flags, printed in report headers. */
@@ -53,6 +64,33 @@ public final class Dmesg {
         bytes += record.length();
         sequence++;
         log.info("{}", line);
+      }
+      while (bytes > LOG_BUF_LEN && ring.size() > 1) {
+        bytes -= ring.removeFirst().length();
+      }
+    }
+    Runnable l = listener;
+    if (l != null) {
+      l.run();
+    }
+  }
+
+  /**
+   * Several printk calls in a row, one record each, each with its own timestamp, none
+   * interleaved with another caller's: how a report made of many {@code pr_err()} calls lands.
+   */
+  public void printkRecords(java.util.List<String> records) {
+    synchronized (this) {
+      for (String r : records) {
+        String prefix = timestamp(clock.nanosSinceBoot());
+        String body = r.endsWith("\n") ? r.substring(0, r.length() - 1) : r;
+        for (String line : body.split("\n", -1)) {
+          String record = prefix + line + "\n";
+          ring.addLast(record);
+          bytes += record.length();
+          sequence++;
+          log.info("{}", line);
+        }
       }
       while (bytes > LOG_BUF_LEN && ring.size() > 1) {
         bytes -= ring.removeFirst().length();

@@ -3,13 +3,21 @@ package io.slabfs.kernel.debug;
 /**
  * Models: kernel/panic.c (the taint half).
  *
- * <p>The kernel's taint flags ({@code tainted_mask}, kernel/panic.c) and {@code print_tainted()}:
- * {@code Not tainted}, or {@code Tainted: } and one column per flag in the kernel's order,
- * a letter where set, e.g. {@code Tainted: G    B      O}.
+ * <p>The kernel's taint flags ({@code tainted_mask}) and {@code print_tainted()}: {@code Not
+ * tainted}, or {@code Tainted: } and one column for every flag in {@code taint_flags[]} order, the
+ * flag's letter where set and a blank where not (so the string always has the full width, e.g.
+ * {@code Tainted: G    B      O      }). From 6.12 {@code print_tainted_verbose()} gives the
+ * {@code Tainted: [B]=BAD_PAGE, [O]=OOT_MODULE} line that {@code dump_stack()} prints.
  */
 public final class Taint {
-  /** Flags 1.. in {@code taint_flags[]} order (flag 0 is P/G). */
-  private static final String ORDER = "FSRMBUDAWCIOELKXTNJ";
+  /** Flags 1.. in {@code taint_flags[]} order (flag 0 is P/G); N (TAINT_TEST) came in 6.0. */
+  private static final String ORDER = "FSRMBUDAWCIOELKXTN";
+  /** {@code TAINT_FLAG(NAME, ...)} descriptions (6.12 kernel/panic.c), in {@link #ORDER}. */
+  private static final String[] DESC = {
+    "FORCED_MODULE", "CPU_OUT_OF_SPEC", "FORCED_RMMOD", "MACHINE_CHECK", "BAD_PAGE", "USER",
+    "DIE", "OVERRIDDEN_ACPI_TABLE", "WARN", "CRAP", "FIRMWARE_WORKAROUND", "OOT_MODULE",
+    "UNSIGNED_MODULE", "SOFTLOCKUP", "LIVEPATCH", "AUX", "RANDSTRUCT", "TEST"
+  };
 
   private long mask;
 
@@ -26,16 +34,37 @@ public final class Taint {
     return mask != 0;
   }
 
-  /** {@code print_tainted()}. */
+  /** {@code print_tainted()} of a 6.x kernel (19 flags). */
   @Override
-  public synchronized String toString() {
+  public String toString() {
+    return print(KernelVersion.of(6, 0));
+  }
+
+  /** {@code print_tainted()} of kernel {@code version}: 18 flags before 6.0, 19 from 6.0. */
+  public synchronized String print(KernelVersion version) {
     if (mask == 0) {
       return "Not tainted";
     }
+    int flags = version.atLeast(6, 0) ? ORDER.length() : ORDER.length() - 1;
     StringBuilder sb = new StringBuilder("Tainted: G");
-    int last = 63 - Long.numberOfLeadingZeros(mask);
-    for (int i = 0; i <= last; i++) {
+    for (int i = 0; i < flags; i++) {
       sb.append((mask & (1L << i)) != 0 ? ORDER.charAt(i) : ' ');
+    }
+    return sb.toString();
+  }
+
+  /** {@code print_tainted_verbose()} (6.12 on): {@code Tainted: [B]=BAD_PAGE, [W]=WARN}. */
+  public synchronized String printVerbose() {
+    if (mask == 0) {
+      return "Not tainted";
+    }
+    StringBuilder sb = new StringBuilder("Tainted: ");
+    String sep = "";
+    for (int i = 0; i < ORDER.length(); i++) {
+      if ((mask & (1L << i)) != 0) {
+        sb.append(sep).append('[').append(ORDER.charAt(i)).append("]=").append(DESC[i]);
+        sep = ", ";
+      }
     }
     return sb.toString();
   }

@@ -63,9 +63,11 @@ public final class KObject<C> {
     io.slabfs.kernel.debug.Kasan.Region r = residence;
     if (r != null) {
       Task t = Task.current();
-      // kref_get/kref_put read the refcount_t at kobj->kref
+      // kref_get/kref_put: an atomic read-modify-write of the refcount_t at kobj->kref,
+      // which instrumented atomics check as a write of 4 bytes
       r.touch(residenceVariable, residenceOffset, residenceSize,
-          residenceKobjOffset + KREF_OFFSET, 4, function, t.comm(), t.pid(), t.frames());
+          residenceKobjOffset + KREF_OFFSET, 4, true, t.isKthread(), function, t.comm(), t.pid(),
+          t.frames());
     }
   }
 
@@ -87,6 +89,8 @@ public final class KObject<C> {
    */
   public void add(Sysfs sysfs, KObject<?> parent, KSet kset, String name) throws ErrnoException {
     this.sysfs = sysfs;
+    // kobject_set_name_vargs(): "ewww... some of these buggers have '/' in the name"
+    name = name.replace('/', '!');
     this.name = name;
     this.kset = kset;
     KObject<?> p = parent != null ? parent : kset != null ? kset.kobj() : null;
@@ -108,6 +112,18 @@ public final class KObject<C> {
       this.parent = null;
       if (p != null) {
         p.put();
+      }
+      // kobject_add_internal()
+      if (e.errno() == io.slabfs.kernel.errno.Errno.EEXIST) {
+        // lib/kobject.c has pr_fmt "kobject: " in 6.12 (not in 6.1)
+        String prefix = io.slabfs.kernel.debug.KernelVersion.parse(sysfs.dmesg().release())
+            .atLeast(6, 12) ? "kobject: " : "";
+        sysfs.dmesg().printk(prefix + "kobject_add_internal failed for " + name + " with -EEXIST, don't "
+            + "try to register things with the same name in the same directory.");
+      } else {
+        sysfs.dmesg().printk((io.slabfs.kernel.debug.KernelVersion.parse(sysfs.dmesg().release())
+            .atLeast(6, 12) ? "kobject: " : "") + "kobject_add_internal failed for " + name + " (error: -"
+            + e.errno().number() + " parent: " + (p != null ? p.name : "<NULL>") + ")");
       }
       throw e;
     }

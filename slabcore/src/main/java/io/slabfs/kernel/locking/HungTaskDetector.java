@@ -1,7 +1,8 @@
 package io.slabfs.kernel.locking;
 
-import io.slabfs.kernel.debug.Kallsyms;
 import io.slabfs.kernel.debug.Dmesg;
+import io.slabfs.kernel.debug.DumpStack;
+import io.slabfs.kernel.debug.KernelVersion;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -15,11 +16,23 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 
 /**
- * Models: kernel/hung_task.c.
+ * Models: kernel/hung_task.c (and {@code sched_show_task()} of kernel/sched/core.c).
  *
- * <p>{@code khungtaskd} (kernel/hung_task.c): once a second it looks at every blocked task; one
- * blocked longer than the timeout is reported ({@code INFO: task ... blocked for more than N
- * seconds.}, its stack, then all held locks), once per wait, within the warning budget.
+ * <p>{@code khungtaskd}: it wakes every {@code hung_task_check_interval_secs}, which defaults
+ * to the timeout, and looks at every task in uninterruptible sleep. A task that has not run
+ * since the previous check and has been blocked for at least the timeout is reported, and
+ * reported again at every later check while it stays blocked (the seconds growing), until
+ * {@code hung_task_warnings} (10) runs out: the last report is followed by {@code Future hung
+ * task reports are suppressed, see sysctl kernel.hung_task_warnings}. After a check that
+ * reported, {@code debug_show_all_locks()}.
+ *
+ * <p>Each report is the era's: the {@code task:} line of {@code sched_show_task()} per version
+ * (right-aligned numbers up to 5.19, left-aligned from 6.1, {@code tgid:} from 6.12, {@code
+ * task_flags:} from 6.15), the blocked task's stack. Only 6.15 on ({@code
+ * CONFIG_DETECT_HUNG_TASK_BLOCKER}) names a blocker, and only for a mutex (and semaphores and
+ * rw-semaphores, which the model has none of): never for a percpu rw-semaphore or a kernfs
+ * drain. What the simulator knows of who blocks whom, where the kernel prints nothing, goes on
+ * a {@code slabfs:} line after the report.
  *
  * <p>With {@code --deadlock break} it then looks for a real cycle in the wait-for graph among
  * the reported tasks and breaks it: the most recently blocked task of the cycle whose wait can
@@ -34,6 +47,7 @@ public final class HungTaskDetector implements AutoCloseable {
   private final Lockdep lockdep;
   private final Dmesg dmesg;
   private final String release;
+  private final KernelVersion version;
   private final long timeoutNanos;
   private final boolean breakDeadlocks;
   private final LongSupplier nanoTime;
@@ -46,7 +60,6 @@ public final class HungTaskDetector implements AutoCloseable {
       });
 
   private final java.util.concurrent.ScheduledFuture<?> scan;
-  private final Set<Wait> reported = java.util.Collections.newSetFromMap(new java.util.WeakHashMap<>());
   private int warnings = WARNINGS;
   private int deadlocksBroken;
   private int hungReports;
@@ -56,11 +69,14 @@ public final class HungTaskDetector implements AutoCloseable {
     this.lockdep = lockdep;
     this.dmesg = lockdep.dmesg();
     this.release = release;
+    this.version = KernelVersion.parse(release);
     this.timeoutNanos = TimeUnit.SECONDS.toNanos(timeoutSecs);
     this.breakDeadlocks = breakDeadlocks;
     this.nanoTime = System::nanoTime;
+    // hung_task_check_interval_secs = 0: khungtaskd wakes every timeout seconds
     this.scan = timeoutSecs > 0
-        ? KHUNGTASKD.scheduleWithFixedDelay(this::checkSafely, 1, 1, TimeUnit.SECONDS)
+        ? KHUNGTASKD.scheduleWithFixedDelay(this::checkSafely, timeoutSecs, timeoutSecs,
+            TimeUnit.SECONDS)
         : null;
   }
 
@@ -81,10 +97,16 @@ public final class HungTaskDetector implements AutoCloseable {
   }
 
   /** One scan ({@code check_hung_uninterruptible_tasks}); public so tests can drive it. */
-  public synchronized void check() {
-    long now = nanoTime.getAsLong();
+  public void check() {
+    check(nanoTime.getAsLong());
+  }
+
+  /** One scan at time {@code now} (of {@link System#nanoTime()}): tests pass a later time. */
+  public synchronized void check(long now) {
     List<Task> hung = new ArrayList<>();
-    for (Task t : lockdep.taskList().tasks()) {
+    List<Task> all = lockdep.taskList().tasks();
+    all.sort((a, b) -> Integer.compare(a.pid(), b.pid()));
+    for (Task t : all) {
       Wait w = t.blocked();
       if (w != null && now - w.sinceNanos() >= timeoutNanos) {
         hung.add(t);
@@ -93,19 +115,18 @@ public final class HungTaskDetector implements AutoCloseable {
     boolean printed = false;
     for (Task t : hung) {
       Wait w = t.blocked();
-      if (w == null || reported.contains(w)) {
+      if (w == null || warnings <= 0) {
         continue;
       }
-      reported.add(w);
-      if (warnings > 0) {
-        warnings--;
-        hungReports++;
-        dmesg.printk(report(t, w, now));
-        printed = true;
-        if (warnings == 0) {
-          dmesg.printk("Future hung task reports are suppressed, see sysctl kernel.hung_task_warnings");
-        }
+      warnings--;
+      hungReports++;
+      List<String> r = report(t, w, now);
+      r.addAll(blocker(t, w, hung));
+      if (warnings == 0) {
+        r.add("Future hung task reports are suppressed, see sysctl kernel.hung_task_warnings");
       }
+      dmesg.printkRecords(r);
+      printed = true;
     }
     if (printed) {
       dmesg.printk(lockdep.enabled() ? lockdep.showAllLocks(now) : "INFO: lockdep is turned off.");
@@ -115,34 +136,90 @@ public final class HungTaskDetector implements AutoCloseable {
     }
   }
 
-  private String report(Task t, Wait w, long now) {
+  /** {@code check_hung_task()}'s report of {@code t}. */
+  private List<String> report(Task t, Wait w, long now) {
     long secs = (now - w.sinceNanos()) / 1_000_000_000L;
-    StringBuilder sb = new StringBuilder();
-    sb.append("INFO: task ").append(t.comm()).append(':').append(t.pid())
-        .append(" blocked for more than ").append(secs).append(" seconds.\n");
-    sb.append("      ").append(dmesg.taint()).append(' ').append(release).append(" #1\n");
-    sb.append("\"echo 0 > /proc/sys/kernel/hung_task_timeout_secs\" disables this message.\n");
-    sb.append(String.format("task:%-15s state:D stack:0     pid:%-5d tgid:%-5d ppid:1      "
-        + "task_flags:0x400000 flags:0x00004000%n", t.comm(), t.pid(), t.pid()));
-    sb.append("Call Trace:\n <TASK>\n");
-    sb.append(' ').append(Kallsyms.symbol("__schedule")).append('\n');
-    sb.append(' ').append(Kallsyms.symbol("schedule")).append('\n');
-    for (String f : w.sleepFrames()) {
-      sb.append(' ').append(Kallsyms.symbol(f)).append('\n');
+    List<String> r = new ArrayList<>();
+    r.add("INFO: task " + t.comm() + ":" + t.pid() + " blocked for more than " + secs
+        + " seconds.");
+    r.add("      " + dmesg.taint().print(version) + " " + release + " #1");
+    r.add("\"echo 0 > /proc/sys/kernel/hung_task_timeout_secs\" disables this message.");
+    r.addAll(schedShowTask(t, 'D'));
+    return r;
+  }
+
+  /** {@code sched_show_task()}: the {@code task:} line and the task's stack. */
+  private List<String> schedShowTask(Task t, char state) {
+    List<String> r = new ArrayList<>();
+    r.add(taskLine(version, t.comm(), state, t.pid(), t.tgid(), t.ppid(), t.isKthread()));
+    List<String> frames = new ArrayList<>(List.of("__schedule", "schedule"));
+    Wait w = t.blocked();
+    if (w != null) {
+      frames.addAll(List.of(w.sleepFrames()));
     }
-    for (String f : t.frames()) {
-      sb.append(' ').append(Kallsyms.symbol(f)).append('\n');
+    frames.addAll(t.frames());
+    frames.addAll(DumpStack.entryFrames(release, t.isKthread()));
+    r.addAll(DumpStack.callTrace(frames, t.pid(), false));
+    return r;
+  }
+
+  /** The {@code task:} line of {@code sched_show_task()} of kernel {@code v}. */
+  static String taskLine(KernelVersion v, String comm, char state, int pid, int tgid, int ppid,
+      boolean kthread) {
+    String c = comm.length() > 15 ? comm.substring(0, 15) : comm;
+    long flags = kthread ? 0x00004000L : 0x00000000L;
+    if (!v.atLeast(6, 1)) {
+      return String.format("task:%-15.15s state:%c stack:%5d pid:%5d ppid:%6d flags:0x%08x",
+          c, state, 0, pid, ppid, flags);
     }
-    sb.append(' ').append(Kallsyms.symbol("do_syscall_64")).append('\n');
-    sb.append(" </TASK>");
-    Collection<Task> owners = w.waitsFor().get();
-    if (!owners.isEmpty()) {
-      Task o = owners.iterator().next();
-      sb.append("\nINFO: task ").append(t.comm()).append(':').append(t.pid())
-          .append(" is blocked on ").append(w.what()).append(", likely held by task ")
-          .append(o.comm()).append(':').append(o.pid());
+    StringBuilder sb = new StringBuilder(String.format("task:%-15.15s state:%c stack:%-5d "
+        + "pid:%-5d ", c, state, 0, pid));
+    if (v.atLeast(6, 12)) {
+      sb.append(String.format("tgid:%-5d ", tgid));
     }
+    sb.append(String.format("ppid:%-6d ", ppid));
+    if (v.atLeast(6, 15)) {
+      // p->flags: PF_KTHREAD|PF_NOFREEZE|PF_WQ_WORKER... for a worker, PF_RANDOMIZE for a user task
+      sb.append(String.format("task_flags:0x%04x ", kthread ? 0x4208060 : 0x400000));
+    }
+    sb.append(String.format("flags:0x%08x", flags));
     return sb.toString();
+  }
+
+  /**
+   * {@code debug_show_blocker()} (6.15 on) for a mutex wait: the owner's line and its stack,
+   * unless the owner is hung too. Elsewhere, a {@code slabfs:} line naming what slabfs knows.
+   */
+  private List<String> blocker(Task t, Wait w, List<Task> hung) {
+    List<String> r = new ArrayList<>();
+    Collection<Task> owners = w.waitsFor().get();
+    boolean mutex = List.of(w.sleepFrames()).contains("__mutex_lock");
+    if (mutex && version.atLeast(6, 15)) {
+      if (owners.isEmpty()) {
+        r.add("INFO: task " + t.comm() + ":" + t.pid()
+            + " is blocked on a mutex, but the owner is not found.");
+        return r;
+      }
+      Task o = owners.iterator().next();
+      r.add("INFO: task " + t.comm() + ":" + t.pid() + " is blocked on a mutex likely owned by "
+          + "task " + o.comm() + ":" + o.pid() + ".");
+      if (!hung.contains(o)) {
+        r.addAll(schedShowTask(o, o.blocked() != null ? 'D' : 'S'));
+      }
+      return r;
+    }
+    if (!owners.isEmpty()) {
+      StringBuilder sb = new StringBuilder("slabfs: task " + t.comm() + ":" + t.pid()
+          + " waits for " + w.what() + ", which ");
+      String sep = "";
+      for (Task o : owners) {
+        sb.append(sep).append(o.comm()).append(':').append(o.pid());
+        sep = ", ";
+      }
+      sb.append(owners.size() == 1 ? " holds" : " hold").append(" (see sim/held_locks)");
+      r.add(sb.toString());
+    }
+    return r;
   }
 
   /** Finds a cycle among hung tasks in the wait-for graph and fails one abortable waiter. */

@@ -639,16 +639,11 @@ public final class Lockdep {
 
   private void appendBacktrace(StringBuilder sb, Task t, String check, String[] lockFrames) {
     sb.append("\nstack backtrace:\n");
-    sb.append("CPU: 0 UID: 0 PID: ").append(t.pid()).append(" Comm: ").append(t.comm())
-        .append(' ').append(dmesg.taint()).append(' ').append(release).append(" #1\n");
-    sb.append("Hardware name: slabfs simulated machine\nCall Trace:\n <TASK>\n");
-    for (String f : List.of("dump_stack_lvl", check, "__lock_acquire", "lock_acquire")) {
-      sb.append(' ').append(Kallsyms.symbol(f)).append('\n');
-    }
-    for (String f : trace(t, lockFrames)) {
-      sb.append(' ').append(Kallsyms.symbol(f)).append('\n');
-    }
-    sb.append(" </TASK>");
+    List<String> frames = new java.util.ArrayList<>(
+        List.of("dump_stack_lvl", check, "__lock_acquire", "lock_acquire"));
+    frames.addAll(trace(t, lockFrames));
+    sb.append(String.join("\n", io.slabfs.kernel.debug.DumpStack.dumpStack(release,
+        dmesg.taint(), 0, t.pid(), t.comm(), frames)));
   }
 
   /**

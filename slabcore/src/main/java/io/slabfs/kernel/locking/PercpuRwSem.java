@@ -89,8 +89,10 @@ public final class PercpuRwSem {
         block = t;
         wait.waitEvent(
             readers::isEmpty,
+            // rcuwait_wait_event(&sem->writer, readers_active_check(sem), ...): a macro, so
+            // the task sleeps in percpu_down_write itself
             new WaitQueueHead.Sleep(name() + " (write, waiting for readers)", this::readerTasks,
-                true, "percpu_rwsem_wait", "percpu_down_write", lockFrame));
+                true, "percpu_down_write", lockFrame));
         writerActive = true;
       } catch (DeadlockBroken e) {
         if (block == t) {

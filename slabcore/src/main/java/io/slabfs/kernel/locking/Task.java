@@ -25,7 +25,8 @@ import java.util.function.Supplier;
 public final class Task {
   private static final AtomicInteger KTHREAD_PIDS = new AtomicInteger(100000);
   private static final ThreadLocal<Task> CURRENT =
-      ThreadLocal.withInitial(() -> new Task(KTHREAD_PIDS.incrementAndGet(), kthreadName()));
+      ThreadLocal.withInitial(() -> new Task(KTHREAD_PIDS.incrementAndGet(), kthreadName())
+          .markKthread());
 
   private final int pid;
   private final Supplier<String> commSource;
@@ -36,6 +37,9 @@ public final class Task {
   private volatile Wait blocked;
   private volatile String victim;
   private volatile java.util.function.BooleanSupplier signals;
+  /** {@code real_parent}'s pid and the thread group id, looked up when a report needs them. */
+  private volatile java.util.function.IntSupplier ppidSource;
+  private volatile java.util.function.IntSupplier tgidSource;
 
   public Task(int pid, String comm) {
     this.pid = pid;
@@ -77,6 +81,44 @@ public final class Task {
 
   public int pid() {
     return pid;
+  }
+
+  /**
+   * Sets where {@link #ppid()} and {@link #tgid()} come from (the FUSE edge reads the calling
+   * thread's {@code /proc/PID/status}).
+   */
+  public Task withParent(java.util.function.IntSupplier tgid, java.util.function.IntSupplier ppid) {
+    this.tgidSource = tgid;
+    this.ppidSource = ppid;
+    return this;
+  }
+
+  /** Whether this is a kernel thread (its parent is kthreadd). */
+  public boolean isKthread() {
+    return kthread || comm().startsWith("kworker/") || comm().startsWith("rcu_");
+  }
+
+  private volatile boolean kthread;
+
+  private Task markKthread() {
+    kthread = true;
+    return this;
+  }
+
+  /**
+   * {@code task_pid_nr(p->real_parent)}: as set by {@link #withParent}; else kthreadd (2) for a
+   * kernel thread, and for a task the model made without a parent, the pid of init (1), which
+   * adopts orphans.
+   */
+  public int ppid() {
+    java.util.function.IntSupplier s = ppidSource;
+    return s != null ? s.getAsInt() : isKthread() ? 2 : 1;
+  }
+
+  /** {@code task_tgid_nr()}: the process's pid; a model task is its own thread group. */
+  public int tgid() {
+    java.util.function.IntSupplier s = tgidSource;
+    return s != null ? s.getAsInt() : pid;
   }
 
   /** The command name, at most 15 characters as in {@code TASK_COMM_LEN}. */

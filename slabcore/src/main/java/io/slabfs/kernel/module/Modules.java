@@ -42,6 +42,9 @@ public final class Modules {
   private final Object paramLockKey;
   private final Map<String, Module> modules = new LinkedHashMap<>();
   private boolean tainted;
+  /** {@code print_modules()}'s list, newest first; readable without module_mutex (a WARN). */
+  private final java.util.concurrent.CopyOnWriteArrayList<String> linkedIn =
+      new java.util.concurrent.CopyOnWriteArrayList<>();
 
   public Modules(Sysfs sysfs, BuiltinModules builtin, SlabCommon slab, Kasan kasan) {
     this.moduleSysfs = new ModuleSysfs(sysfs, builtin.moduleKset());
@@ -62,6 +65,11 @@ public final class Modules {
       List<KmemCacheArgs> staticCaches,
       Map<String, String> params,
       List<String> depends) {}
+
+  /** {@code print_modules()}: {@code Modules linked in:} names with their taint, newest first. */
+  public List<String> linkedIn() {
+    return List.copyOf(linkedIn);
+  }
 
   /** Loaded modules now. */
   public int loadedCount() {
@@ -119,6 +127,7 @@ public final class Modules {
         }
       }
       modules.put(name, m);
+      linkedIn.add(0, name + "(O)");
       m.state = Module.State.COMING;
       m.refcnt.incrementAndGet(); // the reference held while coming
     } finally {
@@ -279,6 +288,7 @@ public final class Modules {
     moduleMutex.lock();
     try {
       modules.remove(m.name, m);
+      linkedIn.remove(m.name + "(O)");
     } finally {
       moduleMutex.unlock();
     }

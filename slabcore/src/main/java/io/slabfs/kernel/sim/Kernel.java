@@ -63,6 +63,7 @@ public final class Kernel implements AutoCloseable {
   private Kernel(BootOptions options) throws ErrnoException, IOException {
     this.options = options;
     this.dmesg = new Dmesg(options.clock());
+    dmesg.setRelease(options.era().release() + "-slabfs");
     dmesg.printk(
         "Linux version "
             + options.era().release()
@@ -102,11 +103,10 @@ public final class Kernel implements AutoCloseable {
     int created = 0;
     for (KmemCacheArgs args : boot) {
       try {
-        ctl.register(args.name(), slab.create(args));
+        ctl.register(args.name(), slab.createAtBoot(args));
         created++;
       } catch (ErrnoException e) {
-        dmesg.printk("kmem_cache_create(" + args.name() + ") failed with error -"
-            + e.errno().number() + " (" + e.why() + ")");
+        dmesg.printk("slabfs: boot cache " + args.name() + " not created: " + e.why());
       }
     }
     this.bootCaches = created;
@@ -116,6 +116,7 @@ public final class Kernel implements AutoCloseable {
     this.kasan = new Kasan(dmesg, options.era().release() + "-slabfs");
     this.modules = new Modules(sysfs, builtinModules, slab, kasan);
     ctl.setModules(modules);
+    slab.setModulesLinkedIn(modules::linkedIn);
     if (options.debugKobjectRelease()) {
       enableDelayedKobjectRelease(new Random(options.seed() ^ 0xdeb));
     }

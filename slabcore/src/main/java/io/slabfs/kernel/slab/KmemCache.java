@@ -169,7 +169,8 @@ public final class KmemCache {
     StaticOwner o = staticOwner;
     if (o != null) {
       io.slabfs.kernel.locking.Task t = io.slabfs.kernel.locking.Task.current();
-      o.memory().touch(name, 0x40, 0x100, offset, 8, function, t.comm(), t.pid(), t.frames());
+      o.memory().touch(name, 0x40, 0x100, offset, 8, false, t.isKthread(), function, t.comm(),
+          t.pid(), t.frames());
     }
   }
 
@@ -275,6 +276,15 @@ public final class KmemCache {
    */
   public boolean shutdownHasObjects() {
     return alloc.shutdownHasObjects();
+  }
+
+  /**
+   * The slabs still on the node partial lists with objects in use, as {@code free_partial()}
+   * walks them for its {@code Objects remaining} report: {@code {objects, inuse, id}} each, at
+   * most {@code limit} of them (one entry per slab, so a run of many slabs gives many).
+   */
+  public List<int[]> partialSlabsInUse(int limit) {
+    return alloc.partialSlabsInUse(limit);
   }
 
   /** Objects allocated and not freed. */

@@ -187,9 +187,11 @@ public final class SlabCommon {
         createBootCache(KmemCacheArgs.of(name, size, align, flags).withUsercopy(0, size), 1);
       }
     }
-    create(
-        KmemCacheArgs.of(
-            "kmalloc_buckets", 112, 8, SlabFlags.SLAB_PANIC | SlabFlags.SLAB_NO_MERGE));
+    try (Task.Frame f = Task.enter(createFunction())) {
+      createChecked(KmemCacheArgs.of(
+          "kmalloc_buckets", 112, 8, SlabFlags.SLAB_PANIC | SlabFlags.SLAB_NO_MERGE), null, null,
+          true);
+    }
   }
 
   private KmemCache createBootCache(KmemCacheArgs args, int refcount) throws ErrnoException {
@@ -239,8 +241,8 @@ public final class SlabCommon {
           + "series (v7+static-cache)");
     }
     args = args.withFlags(args.flags() | SlabFlags.SLAB_NO_MERGE);
-    try (Task.Frame f = Task.enter("__kmem_cache_create_args")) {
-      return createChecked(args, owner.moduleName(), owner);
+    try (Task.Frame f = Task.enter(createFunction())) {
+      return createReporting(args, owner.moduleName(), owner);
     }
   }
 
@@ -249,31 +251,82 @@ public final class SlabCommon {
    * into. {@code module} owns the ctor symbol (shown as {@code sym [module]}), or is null.
    */
   public KmemCache create(KmemCacheArgs args, String module) throws ErrnoException {
-    try (Task.Frame f = Task.enter("__kmem_cache_create_args")) {
-      return createChecked(args, module, null);
+    try (Task.Frame f = Task.enter(createFunction())) {
+      return createReporting(args, module, null);
     }
   }
 
-  private KmemCache createChecked(KmemCacheArgs args, String module, StaticOwner owner)
+  /**
+   * A cache of the boot set (what the simulated machine's own code creates): its flags are
+   * that code's, so they are not checked against the era's flag names.
+   */
+  public KmemCache createAtBoot(KmemCacheArgs args) throws ErrnoException {
+    try (Task.Frame f = Task.enter(createFunction())) {
+      return createChecked(args, null, null, true);
+    }
+  }
+
+  /** The function that prints a failed create: {@code __func__} of the era's create. */
+  private String createFunction() {
+    return v().atLeast(6, 12) ? "__kmem_cache_create_args" : "kmem_cache_create_usercopy";
+  }
+
+  /**
+   * The {@code out_unlock:} tail of the create: a failure prints {@code <func>(<name>) failed
+   * with error <n>} and a stack dump ({@code SLAB_PANIC} would panic instead).
+   */
+  private KmemCache createReporting(KmemCacheArgs args, String module, StaticOwner owner)
       throws ErrnoException {
+    try {
+      return createChecked(args, module, owner, false);
+    } catch (ErrnoException e) {
+      String func = createFunction();
+      Task t = Task.current();
+      List<String> frames = new ArrayList<>(List.of("dump_stack_lvl", "dump_stack", func));
+      frames.addAll(callersOf(func));
+      List<String> r = new ArrayList<>();
+      r.add(func + "(" + args.name() + ") failed with error -" + e.errno().number());
+      r.addAll(io.slabfs.kernel.debug.DumpStack.dumpStack(release(), dmesg.taint(), 0, t.pid(),
+          t.comm(), frames));
+      dmesg.printkRecords(r);
+      throw e;
+    }
+  }
+
+  /** @param internal a cache the model itself creates at boot (its flags are the era's own) */
+  private KmemCache createChecked(KmemCacheArgs args, String module, StaticOwner owner,
+      boolean internal) throws ErrnoException {
     long flags = args.flags();
     if (args.size() < 1 || args.size() > KmemCacheArgs.KMALLOC_MAX_SIZE) {
       throw Errno.EINVAL.with(
           "kmem_cache_create(" + args.name() + "): size " + args.size() + " out of range");
     }
-    if (args.align() != 0 && (Integer.bitCount(args.align()) != 1 || args.align() > 32768)) {
+    // no check of align in the kernel: calculate_alignment() rounds it up to a pointer's size
+    // (ALIGN(3, 8) is 8); the model stops at 32 KiB
+    if (args.align() < 0 || args.align() > 32768) {
       throw Errno.EINVAL.with(
-          "kmem_cache_create(" + args.name() + "): align must be a power of two");
+          "kmem_cache_create(" + args.name() + "): slabfs models align up to 32768");
     }
-    if ((flags & (SlabFlags.SLAB_KMALLOC | SlabFlags.SLAB_PREALLOCATED)) != 0) {
+    if (!internal && (flags & SlabFlags.SLAB_NO_MERGE) != 0 && !v().atLeast(6, 5)) {
+      throw Errno.EINVAL.with("SLAB_NO_MERGE does not exist before 6.5 (this kernel is "
+          + era.release() + "): make the cache unmergeable with a constructor or a usercopy "
+          + "region");
+    }
+    // SLAB_FLAGS_PERMITTED has SLAB_KMALLOC from 6.2 (6.1 mm/slab.h has it only in the
+    // kmalloc caches' own flags)
+    long notPermitted = SlabFlags.SLAB_PREALLOCATED
+        | (v().atLeast(6, 2) ? 0 : SlabFlags.SLAB_KMALLOC);
+    if ((flags & notPermitted) != 0) {
       throw Errno.EINVAL.with(
           "kmem_cache_create(" + args.name() + "): flags outside SLAB_FLAGS_PERMITTED");
     }
-    if ((args.usersize() == 0 && args.useroffset() != 0)
-        || args.size() < args.usersize()
+    // "Fail closed on bad usersize of useroffset values": two WARN_ON()s, no message
+    boolean first = args.usersize() == 0 && args.useroffset() != 0;
+    if (first || args.size() < args.usersize()
         || args.size() - args.usersize() < args.useroffset()) {
-      warn("kmem_cache_create(" + args.name() + "): bad usercopy region, zeroed",
-          "__kmem_cache_create_args");
+      int line = v().atLeast(6, 12) ? 343 : 320;
+      warn(null, createFunction(), "mm/slab_common.c", first ? line : line + 1,
+          callersOf(createFunction()));
       args = args.withUsercopy(0, 0);
     }
     int sheaf = 0;
@@ -336,15 +389,16 @@ public final class SlabCommon {
     } else if (kmemCache != null) {
       allocMeta(s);
     }
-    try {
+    try (Task.Frame f1 = Task.enter(v().atLeast(6, 12) ? "do_kmem_cache_create"
+            : "__kmem_cache_create");
+        Task.Frame f2 = Task.enter("sysfs_slab_add");
+        Task.Frame f3 = Task.enter("kobject_init_and_add")) {
       sysfsSlabAdd(s);
     } catch (ErrnoException e) {
       if (era.sysfsFailureFailsCreate()) {
         if (owner == null) {
           freeMeta();
         }
-        dmesg.printk(
-            "kmem_cache_create(" + args.name() + ") failed with error -" + e.errno().number());
         throw e;
       }
       dmesg.printk("SLUB: Unable to add cache " + args.name() + " to sysfs");
@@ -584,6 +638,9 @@ public final class SlabCommon {
     }
   }
 
+  /** How many slabs' {@code Objects remaining} reports one destroy prints at most. */
+  private static final int LISTED_SLABS = 32;
+
   private boolean shutdown(KmemCache s) {
     flushLock.lock();
     try {
@@ -595,8 +652,19 @@ public final class SlabCommon {
     }
     boolean busy = s.shutdownHasObjects();
     if (busy) {
+      List<int[]> slabs = s.partialSlabsInUse(LISTED_SLABS + 1);
+      for (int[] slab : slabs.subList(0, Math.min(slabs.size(), LISTED_SLABS))) {
+        listSlabObjects(s, slab[0], slab[1], slab[2]);
+      }
+      if (slabs.size() > LISTED_SLABS) {
+        dmesg.printk("slabfs: " + s.name() + ": the kernel lists every partial slab with objects"
+            + " here; the first " + LISTED_SLABS + " are shown");
+      }
+      String caller = callerOf("kmem_cache_destroy");
       warn("kmem_cache_destroy " + s.name() + ": Slab cache still has objects when called from "
-          + Kallsyms.symbol(callerOf("kmem_cache_destroy")), "kmem_cache_destroy");
+          + Kallsyms.symbol(caller), "kmem_cache_destroy", "mm/slab_common.c",
+          v().atLeast(6, 19) ? 532 : v().atLeast(6, 12) ? 548 : 493,
+          callersOf("kmem_cache_destroy"));
     }
     return busy;
   }
@@ -723,9 +791,132 @@ public final class SlabCommon {
     return i >= 0 && i + 1 < frames.size() ? frames.get(i + 1) : "do_syscall_64";
   }
 
-  /** {@code WARN()} in mm/slab_common.c, at {@code function}. */
+  /**
+   * A WARN of the model's own bookkeeping (not a kernel WARN site): a {@code slabfs:} line.
+   */
   void warn(String message, String function) {
-    Warn.warn(dmesg, Task.current().pid(), "mm/slab_common.c", 529, function, message);
+    dmesg.printk("BUG: slabfs: " + function + ": " + message);
+  }
+
+  /** {@code WARN(1, message)} at {@code file:line} in {@code function}, by the current task. */
+  void warn(String message, String function, String file, int line, List<String> callers) {
+    Task t = Task.current();
+    Warn.warn(dmesg, new Warn.Context(release(), 0, t.pid(), t.comm(), modulesLinkedIn.get()),
+        file, line, function, message, callers);
+  }
+
+  /** {@code uname -r}. */
+  private String release() {
+    return era.release() + "-slabfs";
+  }
+
+  private io.slabfs.kernel.debug.KernelVersion v() {
+    return io.slabfs.kernel.debug.KernelVersion.parse(era.release());
+  }
+
+  /** The frames above {@code function} in the current task, innermost first, to the syscall. */
+  List<String> callersOf(String function) {
+    List<String> frames = Task.current().frames();
+    int i = frames.indexOf(function);
+    List<String> out = new ArrayList<>(frames.subList(i + 1, frames.size()));
+    out.addAll(io.slabfs.kernel.debug.DumpStack.entryFrames(release(),
+        Task.current().isKthread()));
+    return out;
+  }
+
+  /** {@code print_modules()}'s source, set once modules exist (a higher layer). */
+  private volatile java.util.function.Supplier<List<String>> modulesLinkedIn = List::of;
+
+  public void setModulesLinkedIn(java.util.function.Supplier<List<String>> modules) {
+    this.modulesLinkedIn = modules;
+  }
+
+  /**
+   * {@code list_slab_objects()} of {@code free_partial()} (CONFIG_SLUB_DEBUG): the {@code BUG
+   * <cache> (...): Objects remaining ...} report for one partial slab that still has objects.
+   * Up to 6.11 {@code slab_err()}: header, slab line, stack dump, then the objects; from 6.12
+   * {@code slab_bug()}, the objects, then {@code __slab_err()}: slab line and {@code WARN_ON(1)}.
+   */
+  private void listSlabObjects(KmemCache s, int objects, int inuse, int id) {
+    boolean newer = v().atLeast(6, 12);
+    Task t = Task.current();
+    List<String> r = new ArrayList<>();
+    r.add("=============================================================================");
+    r.add("BUG " + s.name() + " (" + dmesg.taint().print(v()) + "): "
+        + (newer ? "Objects remaining on __kmem_cache_shutdown()"
+            : "Objects remaining in " + s.name() + " on __kmem_cache_shutdown()"));
+    // pr_err("---...---\n\n"): printk drops only the last newline, so the record ends in an
+    // empty line
+    r.add("-----------------------------------------------------------------------------\n\n");
+    long base = 0xffff888100000000L + ((long) (id & 0xffff) << 12);
+    String slabLine = String.format("Slab 0x%016x objects=%d used=%d fp=0x%016x flags=%s",
+        hashedPointer(0xffffea0004000000L + ((long) (id & 0xffff) << 6)), objects, inuse,
+        inuse == objects ? 0 : hashedPointer(base + (long) inuse * s.size()),
+        pageFlags(s.order() > 0));
+    List<String> objectLines = new ArrayList<>();
+    for (int i = 0; i < inuse; i++) {
+      long offset = (long) i * s.size();
+      objectLines.add(String.format("Object 0x%016x @offset=%d", hashedPointer(base + offset),
+          offset));
+    }
+    boolean first = !dmesg.taint().print(v()).contains("B");
+    if (!newer) {
+      r.add(slabLine);
+      r.addAll(io.slabfs.kernel.debug.DumpStack.dumpStack(release(), dmesg.taint(), 0, t.pid(),
+          t.comm(), withCallers(List.of("dump_stack_lvl", "dump_stack", "slab_err", "__kmem_cache_shutdown"),
+              "kmem_cache_destroy")));
+      dmesg.printkRecords(r);
+      dmesg.taint().add('B');
+      if (first && sysfs.kernfs().lockdep().enabled()) {
+        dmesg.printk("Disabling lock debugging due to kernel taint");
+      }
+      dmesg.printkRecords(objectLines);
+      return;
+    }
+    r.addAll(objectLines);
+    r.add(slabLine);
+    dmesg.printkRecords(r);
+    dmesg.taint().add('B');
+    if (first && sysfs.kernfs().lockdep().enabled()) {
+      dmesg.printk("Disabling lock debugging due to kernel taint");
+    }
+    if (v().atLeast(6, 19)) {
+      // __slab_err() and free_partial() are inlined: the WARN fires in __kmem_cache_shutdown
+      warn(null, "__kmem_cache_shutdown", "mm/slub.c", 1251, callersOf("__kmem_cache_shutdown"));
+    } else {
+      List<String> callers = new ArrayList<>(List.of("__kmem_cache_shutdown"));
+      callers.addAll(callersOf("__kmem_cache_shutdown"));
+      warn(null, "__slab_err", "mm/slub.c", 1152, callers);
+    }
+  }
+
+  /**
+   * {@code %pGp} of a slab's page flags on node 0, zone Normal, with the last-cpupid field in
+   * the flags (NUMA balancing): {@code PG_slab} up to 6.9 (then a page type, not a flag), and
+   * {@code PG_head} for a slab of order > 0 (bit 16 up to 6.9, bit 6 from 6.10).
+   */
+  private String pageFlags(boolean head) {
+    long base = 0x17ffffc0000000L;
+    if (!v().atLeast(6, 10)) {
+      long f = base | 0x200 | (head ? 0x10000 : 0);
+      return String.format("0x%x(slab%s|node=0|zone=2|lastcpupid=0x1fffff)", f,
+          head ? "|head" : "");
+    }
+    long f = base | (head ? 0x40 : 0);
+    return String.format("0x%x(%snode=0|zone=2|lastcpupid=0x1fffff)", f, head ? "head|" : "");
+  }
+
+  private List<String> withCallers(List<String> inner, String from) {
+    List<String> out = new ArrayList<>(inner);
+    out.add(from);
+    out.addAll(callersOf(from));
+    return out;
+  }
+
+  /** {@code %p}: a hashed pointer, never the address itself. */
+  private static long hashedPointer(long address) {
+    long h = address * 0x9e3779b97f4a7c15L;
+    return (h ^ (h >>> 29)) & 0xffffffffL;
   }
 
   /** Stops the work queue threads. */

@@ -514,6 +514,22 @@ final class SlubAlloc {
     return allocated > 0 || runs.liveSlabs > 0;
   }
 
+  /** {@link KmemCache#partialSlabsInUse}: node-partial slabs with objects, in list order. */
+  synchronized List<int[]> partialSlabsInUse(int limit) {
+    List<int[]> out = new java.util.ArrayList<>();
+    for (Slab.SlabList list : nodePartial) {
+      for (Slab r = list.head; r != null; r = r.lnext) {
+        for (long i = 0; i < r.n && r.inuse > 0; i++) {
+          if (out.size() == limit) {
+            return out;
+          }
+          out.add(new int[] {r.objects, r.inuse, System.identityHashCode(r) + (int) i});
+        }
+      }
+    }
+    return out;
+  }
+
   synchronized long allocatedObjects() {
     return allocated;
   }

@@ -154,6 +154,14 @@ public final class Sysfs {
     if (e.errno() == Errno.EEXIST) {
       String path = parent.path().isEmpty() ? "/" + name : "/" + parent.path() + "/" + name;
       dmesg.printk("sysfs: cannot create duplicate filename '" + path + "'");
+      io.slabfs.kernel.locking.Task t = io.slabfs.kernel.locking.Task.current();
+      java.util.List<String> frames = new java.util.ArrayList<>(
+          java.util.List.of("dump_stack_lvl", "dump_stack", "sysfs_warn_dup", "sysfs_create_dir_ns",
+              "kobject_add_internal"));
+      frames.addAll(t.frames());
+      frames.addAll(io.slabfs.kernel.debug.DumpStack.entryFrames(dmesg.release(), t.isKthread()));
+      dmesg.printkRecords(io.slabfs.kernel.debug.DumpStack.dumpStack(dmesg.release(),
+          dmesg.taint(), 0, t.pid(), t.comm(), frames));
     }
   }
 

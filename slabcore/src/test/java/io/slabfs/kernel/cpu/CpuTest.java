@@ -103,13 +103,14 @@ class CpuTest {
   }
 
   @Test
-  void lastOnlineCpu_cannotGoDown_ebusy() throws Exception {
+  void cpu0_cannotGoDown_eperm_asX86DeviceOfflineRefusesIt() throws Exception {
     boot(2, 1);
     k.hotplug().cpuDown(1);
+    // x86 cpu0 is not hotpluggable: offline_disabled, device_offline() returns -EPERM
     assertThat(errno(() -> {
       k.hotplug().cpuDown(0);
       return null;
-    })).isEqualTo(Errno.EBUSY);
+    })).isEqualTo(Errno.EPERM);
     assertThat(k.hotplug().cpus().numOnline()).isEqualTo(1);
     assertThat(cat(k.vfs(), CPU + "/online")).isEqualTo("0\n");
     assertThat(errno(() -> {

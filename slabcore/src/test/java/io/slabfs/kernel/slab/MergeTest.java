@@ -158,6 +158,46 @@ class MergeTest {
     }
   }
 
+  @Test
+  void failslab_withoutConfigFailslab_isANoOp_theCacheMerges() throws Exception {
+    // include/linux/slab.h: without CONFIG_FAILSLAB, SLAB_FAILSLAB is 0 (__SLAB_FLAG_UNUSED)
+    boot();
+    KmemCache a = create("fa 64 flags=SLAB_FAILSLAB");
+    assertThat(type("fa")).isEqualTo(Stat.Type.SYMLINK);
+    assertThat(a.hasFlag(SlabFlags.SLAB_FAILSLAB)).isFalse();
+  }
+
+  @ParameterizedTest
+  @EnumSource(value = KernelEra.class, names = {"V5_19", "V6_1"})
+  void slabNoMerge_before65_doesNotExist(KernelEra era) throws Exception {
+    boot(era);
+    assertThatThrownBy(() -> create("nm 64 flags=SLAB_NO_MERGE"))
+        .isInstanceOf(ErrnoException.class)
+        .extracting(e -> ((ErrnoException) e).errno()).isEqualTo(Errno.EINVAL);
+  }
+
+  @ParameterizedTest
+  @EnumSource(value = KernelEra.class, names = {"V6_1", "V6_18"})
+  void slabKmalloc_permittedFrom62(KernelEra era) throws Exception {
+    boot(era);
+    if (era == KernelEra.V6_1) {
+      assertThatThrownBy(() -> create("km 64 flags=SLAB_KMALLOC"))
+          .isInstanceOf(ErrnoException.class)
+          .extracting(e -> ((ErrnoException) e).errno()).isEqualTo(Errno.EINVAL);
+    } else {
+      assertThat(create("km 64 flags=SLAB_KMALLOC")).isNotNull();
+    }
+  }
+
+  @Test
+  void align3_isRoundedToAPointer_notRefused() throws Exception {
+    // calculate_alignment(): ALIGN(align, sizeof(void *)); no check of the value
+    boot();
+    KmemCache s = create("a3 40 align=3 ctor=a3_ctor");
+    assertThat(attr("a3", "align")).isEqualTo("8\n");
+    assertThat(s.align()).isEqualTo(8);
+  }
+
   @ParameterizedTest(name = "{0}")
   @ValueSource(strings = {
     "ctor=u_ctor",
@@ -169,7 +209,6 @@ class MergeTest {
     "flags=SLAB_STORE_USER",
     "flags=SLAB_TRACE",
     "flags=SLAB_NOLEAKTRACE",
-    "flags=SLAB_FAILSLAB",
     "sheaf=32",
   })
   void unmergeableCache_getsNamedDirectory_andNeverMerges(String extra) throws Exception {
@@ -352,11 +391,12 @@ class MergeTest {
 
   @ParameterizedTest
   @EnumSource(value = KernelEra.class, names = {"V5_19", "V6_1", "V6_18"})
-  @ExpectDmesg("at mm/slab_common.c:529 kmem_cache_destroy")
+  @ExpectDmesg(" at mm/sl")
   void destroyWithLiveObjects_warns_andEraDecidesWhetherItStaysListed(KernelEra era)
       throws Exception {
     boot(era);
-    KmemCache s = create("leak 64 flags=SLAB_NO_MERGE");
+    // a constructor keeps it unmergeable in every era (SLAB_NO_MERGE is 6.5+)
+    KmemCache s = create("leak 64 ctor=leak_ctor");
     s.alloc(0, 10);
     k.slab().destroy(s);
     assertThat(dmesgHas("Slab cache still has objects")).isTrue();
@@ -388,9 +428,9 @@ class MergeTest {
   @EnumSource(value = KernelEra.class, names = {"V5_19", "V6_1"})
   void duplicateUnmergeableName_beforeV613_failsWithEexist(KernelEra era) throws Exception {
     boot(era);
-    KmemCache first = create("dup 64 flags=SLAB_NO_MERGE");
+    KmemCache first = create("dup 64 ctor=dup_ctor");
     int caches = k.slab().caches().size();
-    assertThatThrownBy(() -> create("dup 64 flags=SLAB_NO_MERGE"))
+    assertThatThrownBy(() -> create("dup 64 ctor=dup_ctor"))
         .isInstanceOf(ErrnoException.class)
         .extracting(e -> ((ErrnoException) e).errno()).isEqualTo(Errno.EEXIST);
     assertThat(k.slab().caches()).hasSize(caches).contains(first);

@@ -84,7 +84,7 @@ class KernelExtensionTest {
   void undeclaredWarning_isNamed() {
     failsNaming(run(), "printsAnUndeclaredWarning",
         "dmesg: unexpected line \"WARNING: CPU: 0 PID: ",
-        "at mm/slab_common.c:529 __kmem_cache_create_args");
+        "at mm/slab_common.c:343 __kmem_cache_create_args");
   }
 
   @Test
@@ -172,7 +172,7 @@ class KernelExtensionTest {
     }
 
     @Test
-    @ExpectDmesg("at mm/slab_common.c:529 __kmem_cache_create_args")
+    @ExpectDmesg("at mm/slab_common.c:343 __kmem_cache_create_args")
     void declaresTheWarningItPrints(Kernel k) throws Exception {
       k.ctl("kmem_cache_create fixture_usercopy 64 useroffset=8");
     }

@@ -212,7 +212,7 @@ public final class Quiescence {
           splatRecords++;
         }
       }
-      if (record.contains("BUG: KASAN: use-after-free")) {
+      if (record.contains("BUG: KASAN: vmalloc-out-of-bounds")) {
         kasanRecord = true;
       }
       for (String line : record.split("\n")) {
@@ -290,7 +290,7 @@ public final class Quiescence {
       long uaf = Long.parseLong(stats.get("use_after_free_reports"));
       if ((uaf > 0) != kasanRecord) {
         problems.add("sim/stats: use_after_free_reports " + uaf + ", but dmesg "
-            + (kasanRecord ? "has" : "has no") + " BUG: KASAN: use-after-free report");
+            + (kasanRecord ? "has" : "has no") + " BUG: KASAN: vmalloc-out-of-bounds report");
       }
     }
   }
