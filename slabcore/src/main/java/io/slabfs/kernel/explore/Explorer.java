@@ -13,6 +13,10 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 
 /**
  * Ours: simulator.
@@ -73,6 +77,14 @@ public final class Explorer {
     Dfs dfs = new Dfs(o.preemptions(), o.stateHashing());
     Random random = new Random(o.seed());
     int longest = 0;
+    // the next schedule's kernel boots (and runs the setup) while this one runs
+    ExecutorService preparer = Executors.newSingleThreadExecutor(r -> {
+      Thread t = new Thread(r, "explore-boot");
+      t.setDaemon(true);
+      return t;
+    });
+    Future<Run.Prepared> next = preparer.submit(() -> Run.prepare(scenario, boot));
+    try {
     while (schedules < o.maxSchedules()) {
       Run.Chooser chooser = switch (o.strategy()) {
         case DFS -> dfs;
@@ -85,10 +97,21 @@ public final class Explorer {
       };
       Run run;
       try {
-        run = new Run(scenario, boot).execute(chooser);
+        Run.Prepared p = next.get();
+        next = schedules + 1 < o.maxSchedules() ? preparer.submit(() -> Run.prepare(scenario, boot))
+            : null;
+        run = new Run(scenario, boot).execute(p, chooser);
       } catch (Dfs.NotDeterministic e) {
         out.println("slabfs: explore: " + e.getMessage() + "; stopping");
         break;
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      } catch (ExecutionException e) {
+        if (e.getCause() instanceof Scenario.BadScenario b) {
+          throw b;
+        }
+        throw new IllegalStateException(e.getCause());
       }
       schedules++;
       longest = Math.max(longest, run.steps().size());
@@ -120,6 +143,16 @@ public final class Explorer {
         exhaustive = true;
         break;
       }
+    }
+    } finally {
+      if (next != null) {
+        try {
+          next.get().discard();
+        } catch (InterruptedException | ExecutionException e) {
+          // nothing was left to end
+        }
+      }
+      preparer.shutdown();
     }
     out.println("== outcomes (each task's results; a schedule cut early has none)");
     for (Map.Entry<String, long[]> e : outcomes.entrySet()) {

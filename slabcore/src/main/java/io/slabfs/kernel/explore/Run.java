@@ -81,18 +81,62 @@ final class Run {
     this.options = options;
   }
 
-  /** Runs the schedule; {@link Scenario.BadScenario} if the boot or a setup command fails. */
-  Run execute(Chooser chooser) throws Scenario.BadScenario {
+  /** A kernel booted and set up, its setup's kworkers under its baton, ready for the tasks. */
+  static final class Prepared {
+    final Kernel kernel;
+    final Baton baton;
+    long mark;
+
+    private Prepared(Kernel kernel, Baton baton) {
+      this.kernel = kernel;
+      this.baton = baton;
+    }
+
+    /** Ends a kernel that no schedule will use. */
+    void discard() {
+      baton.abort(STUCK_MILLIS);
+      kernel.lockdep().taskList().setScheduler(null);
+      kernel.close();
+    }
+  }
+
+  /**
+   * Boots a kernel and runs the setup commands under a baton of its own (any thread may do it:
+   * the explorer prepares the next schedule's kernel while the current one runs).
+   */
+  static Prepared prepare(Scenario scenario, BootOptions options) throws Scenario.BadScenario {
+    Kernel k;
     try {
-      kernel = Kernel.boot(options);
+      k = Kernel.boot(options);
     } catch (ErrnoException | IOException e) {
       throw new Scenario.BadScenario("boot failed: " + e.getMessage());
     }
-    baton = new Baton();
-    kernel.lockdep().taskList().setScheduler(baton);
+    Prepared p = new Prepared(k, new Baton());
+    k.lockdep().taskList().setScheduler(p.baton);
+    Run setup = new Run(scenario, options);
+    setup.kernel = k;
+    setup.baton = p.baton;
     try {
-      setup();
-      long mark = kernel.dmesg().sequence();
+      setup.setup();
+    } catch (Scenario.BadScenario | RuntimeException e) {
+      p.discard();
+      throw e;
+    }
+    p.mark = k.dmesg().sequence();
+    return p;
+  }
+
+  /** Runs the schedule on a fresh kernel. */
+  Run execute(Chooser chooser) throws Scenario.BadScenario {
+    return execute(prepare(scenario, options), chooser);
+  }
+
+  /** Runs the schedule on {@code p}, which it uses up. */
+  Run execute(Prepared p, Chooser chooser) {
+    kernel = p.kernel;
+    baton = p.baton;
+    try {
+      long mark = p.mark;
       int pid = 1001;
       for (Scenario.TaskSpec spec : scenario.tasks()) {
         List<String> out = new ArrayList<>();
@@ -105,24 +149,48 @@ final class Run {
         s.thread.start();
       }
       end = drive(chooser, true);
+      log = tail(kernel.dmesg().messages(), kernel.dmesg().sequence() - mark);
       if (end == End.DEADLOCK) {
         cycle = waitForCycle();
         long before = kernel.dmesg().sequence();
         kernel.hungTask().check();
-        hungReport = tail(kernel.dmesg().messages(), kernel.dmesg().sequence() - before);
-        log = tail(kernel.dmesg().messages(), before - mark);
-      } else {
-        log = tail(kernel.dmesg().messages(), kernel.dmesg().sequence() - mark);
+        hungReport = byPid(tail(kernel.dmesg().messages(), kernel.dmesg().sequence() - before));
       }
       for (Baton.Slot s : baton.slots()) {
         names.add(s.name());
       }
     } finally {
-      baton.abort(STUCK_MILLIS);
-      kernel.lockdep().taskList().setScheduler(null);
-      kernel.close();
+      p.discard();
     }
     return this;
+  }
+
+  private static final java.util.regex.Pattern HUNG =
+      java.util.regex.Pattern.compile("^INFO: task [^ ]*:([0-9]+) blocked for more than");
+
+  /**
+   * khungtaskd's reports in pid order, as the kernel's walk of the task list gives them (the
+   * model's task list is a hash set); what follows the reports stays last.
+   */
+  static List<String> byPid(List<String> lines) {
+    java.util.TreeMap<Integer, List<String>> blocks = new java.util.TreeMap<>();
+    List<String> rest = new ArrayList<>();
+    List<String> current = rest;
+    for (String l : lines) {
+      java.util.regex.Matcher m = HUNG.matcher(l);
+      if (m.find()) {
+        current = new ArrayList<>();
+        blocks.put(Integer.parseInt(m.group(1)), current);
+      } else if (!l.startsWith(" ") && !l.startsWith("INFO: task ") && !l.startsWith("task:")
+          && !l.startsWith("Call Trace:") && !l.startsWith("\"echo 0")) {
+        current = rest;
+      }
+      current.add(l);
+    }
+    List<String> out = new ArrayList<>();
+    blocks.values().forEach(out::addAll);
+    out.addAll(rest);
+    return out;
   }
 
   private static List<String> tail(List<String> all, long n) {
