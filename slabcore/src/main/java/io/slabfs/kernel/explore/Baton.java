@@ -8,6 +8,7 @@ import io.slabfs.kernel.locking.Task;
 import io.slabfs.kernel.locking.WaitQueueHead;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -132,10 +133,31 @@ final class Baton implements Scheduler {
     return thread == Thread.currentThread() && mine.get() != null;
   }
 
+  /**
+   * Wait points that come right before a scheduling point of their own (a lock the path takes
+   * next) or inside a lock: stopping there gives no order that stopping at that point does not.
+   * The others ({@code try_module_get}, {@code module_init}, {@code module_exit}) sit in windows
+   * no lock covers and stay scheduling points.
+   */
+  static final Set<String> WAIT_POINTS_BEFORE_A_POINT = Set.of("cpu_partial_store",
+      "shrink_store", "validate_store", "kmem_cache_destroy", "cpu_down", "param_attr_store");
+
+  /**
+   * Whether a point gives no order of its own: a wait point of {@link
+   * #WAIT_POINTS_BEFORE_A_POINT}, or an open file's {@code &of->mutex}, which only the task that
+   * opened the file takes (a scenario's tasks never share an open file).
+   */
+  static boolean redundant(String op, Object object) {
+    if (object instanceof Mutex m) {
+      return m.name().equals("&of->mutex");
+    }
+    return op.equals("wait point") && WAIT_POINTS_BEFORE_A_POINT.contains(object);
+  }
+
   @Override
   public void point(String op, Object object) {
     Slot slot = mine.get();
-    if (slot == null) {
+    if (slot == null || redundant(op, object)) {
       return;
     }
     synchronized (this) {
