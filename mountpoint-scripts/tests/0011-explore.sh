@@ -83,7 +83,7 @@ explore v519 "$SCEN/seed-001.scenario" --kernel v5.19
 ktap_run "seed 001 on v5.19: the three-party deadlock, found by the explorer" \
   has v519 1 "^== finding [0-9]+: deadlock: W, H and D wait for each other" \
   "slabfs: wait-for cycle: W/1001 waits in cpu_hotplug_lock \(read\) -> H/1003" \
-  "kernfs_drain\(kernel/slab/seedx/cpu_partial\)  <-- blocks" "exhaustive within 2 preemptions"
+  "kernfs_drain\(seedx/cpu_partial\)  <-- blocks" "exhaustive within 2 preemptions"
 ktap_run "seed 001 on v5.19: the lockdep report, on a schedule that did not deadlock" \
   has v519 1 "^== finding [0-9]+: lockdep: possible circular locking dependency detected" \
   "slabfs: found on a schedule that did not deadlock" "Chain exists of:"

@@ -69,8 +69,8 @@ final class ExploreCommand implements Callable<Integer> {
   public Integer call() {
     quietDmesgLog();
     KernelEra era = era(spec, kernel);
-    if (cpus < 2 || cpus > 64) {
-      throw usage(spec, "--cpus: must be 2 to 64, got " + cpus);
+    if (cpus < 1 || cpus > 256) {
+      throw usage(spec, "--cpus: must be 1 to 256, got " + cpus);
     }
     BootSet set = bootSet(spec, boot);
     Explorer.Strategy s;

@@ -345,7 +345,9 @@ final class Baton implements Scheduler {
     } else if (object instanceof PercpuRwSem r) {
       what = r.name();
     } else if (object instanceof KernfsNode kn) {
-      what = kn.path();
+      // the attribute and its directory, e.g. seedx/cpu_partial
+      what = kn.parent() == null || kn.parent().name().isEmpty() ? kn.name()
+          : kn.parent().name() + "/" + kn.name();
     } else {
       what = object.toString();
     }

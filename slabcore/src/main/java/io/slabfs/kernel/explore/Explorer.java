@@ -369,7 +369,8 @@ public final class Explorer {
     private final int bound;
     private final boolean hashing;
     private final List<Node> stack = new ArrayList<>();
-    final Map<String, Integer> visited = new HashMap<>();
+    /** States seen, as 64-bit hashes of {@link Run#stateKey}, to the fewest preemptions used. */
+    final Map<Long, Integer> visited = new HashMap<>();
     private int used;
 
     Dfs(int bound, boolean hashing) {
@@ -397,7 +398,7 @@ public final class Explorer {
         return c;
       }
       if (hashing) {
-        String key = run.stateKey(previous);
+        long key = fnv64(run.stateKey(previous));
         Integer seen = visited.get(key);
         if (seen != null && seen <= used) {
           return null;
@@ -410,6 +411,15 @@ public final class Explorer {
       n.tried.add(c.index);
       stack.add(n);
       return c;
+    }
+
+    /** FNV-1a, 64 bits: a million states in a few tens of megabytes, collisions unlikely. */
+    static long fnv64(String s) {
+      long h = 0xcbf29ce484222325L;
+      for (int i = 0; i < s.length(); i++) {
+        h = (h ^ s.charAt(i)) * 0x100000001b3L;
+      }
+      return h;
     }
 
     /** Sets up the next schedule; false when every one within the bound has been run. */

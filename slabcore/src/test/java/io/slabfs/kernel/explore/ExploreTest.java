@@ -57,7 +57,7 @@ class ExploreTest {
         "deadlock: W, H and D wait for each other");
     assertThat(e.text())
         .contains("slabfs: found on a schedule that did not deadlock")
-        .containsPattern("kernfs_drain\\(kernel/slab/seedx/cpu_partial\\)  <-- blocks")
+        .containsPattern("kernfs_drain\\(seedx/cpu_partial\\)  <-- blocks")
         .containsPattern("cpus_write_lock\\(cpu_hotplug_lock\\)  <-- blocks")
         .contains("slabfs: wait-for cycle: W/1001 waits in cpu_hotplug_lock (read) -> H/1003 "
             + "waits in cpu_hotplug_lock (write, waiting for readers) -> D/1002 waits in drain of "
