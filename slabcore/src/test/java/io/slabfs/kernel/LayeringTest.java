@@ -32,7 +32,8 @@ class LayeringTest {
       List.of("cpu"),
       List.of("slab"),
       List.of("module"),
-      List.of("sim"));
+      List.of("sim"),
+      List.of("explore"));
 
   private static JavaClasses classes;
 

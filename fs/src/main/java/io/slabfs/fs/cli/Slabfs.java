@@ -7,20 +7,22 @@ import picocli.CommandLine.Command;
  * Ours: simulator.
  *
  * <p>{@code slabfs}: mount and unmount a simulated sysfs; {@code slabfs lockdep}, the lock
- * playground.
+ * playground; explore and replay the interleavings of a scenario in the model.
  */
 @Command(
     name = "slabfs",
     mixinStandardHelpOptions = true,
     version = "slabfs 0.1.0",
     description = "A simulated Linux sysfs (SLUB, kobjects, kernfs, CPU hotplug) through FUSE.",
-    subcommands = {MountCommand.class, UmountCommand.class, LockdepCommand.class})
+    subcommands = {MountCommand.class, UmountCommand.class, LockdepCommand.class,
+        ExploreCommand.class, ReplayCommand.class})
 public final class Slabfs implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   @Override
   public void run() {
-    throw new CommandLine.ParameterException(spec.commandLine(), "missing command: mount, umount or lockdep");
+ * <p>{@code slabfs}: mount and unmount a simulated sysfs; {@code slabfs lockdep}, the lock
+ * playground; explore and replay the interleavings of a scenario in the model.
   }
 
   public static void main(String[] args) {

@@ -2,6 +2,7 @@ package io.slabfs.kernel.kernfs;
 
 import io.slabfs.kernel.errno.Errno;
 import io.slabfs.kernel.errno.ErrnoException;
+import io.slabfs.kernel.locking.Scheduler;
 import io.slabfs.kernel.locking.Task;
 import java.util.Collection;
 import java.util.List;
@@ -105,6 +106,10 @@ public abstract sealed class KernfsNode permits KernfsDir, KernfsFile, KernfsLin
    * Use it in try-with-resources; closing it is {@code kernfs_put_active()}.
    */
   public Active getActive() throws ErrnoException {
+    Scheduler s = root.lockdep().taskList().scheduler();
+    if (s != null) {
+      s.point("kernfs_get_active", this);
+    }
     if (!tryGetActive()) {
       throw Errno.ENODEV.with(path() + " was removed");
     }

@@ -3,6 +3,7 @@ package io.slabfs.kernel.kernfs;
 import io.slabfs.kernel.errno.Errno;
 import io.slabfs.kernel.errno.ErrnoException;
 import io.slabfs.kernel.locking.Lockdep;
+import io.slabfs.kernel.locking.Scheduler;
 import io.slabfs.kernel.locking.Task;
 import io.slabfs.kernel.locking.WaitQueueHead;
 import java.util.ArrayList;
@@ -192,6 +193,10 @@ public final class KernfsRoot {
   void drain(KernfsNode kn) {
     if (!(kn instanceof KernfsFile file)) {
       return;
+    }
+    Scheduler s = lockdep.taskList().scheduler();
+    if (s != null && !kn.drained()) {
+      s.point("kernfs_drain", kn); // a drained node stays drained: no other order matters
     }
     // rwsem_acquire(&kn->dep_map): "every lock the remover holds -> kn->active"
     lockdep.acquire(file.activeMap(), 0, false, "__kernfs_remove");

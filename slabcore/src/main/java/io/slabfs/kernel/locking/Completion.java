@@ -54,6 +54,10 @@ public final class Completion {
    * @param waitsFor the tasks that must act before the completion comes (for the wait-for graph)
    */
   public void waitForCompletion(String caller, String what, Supplier<Collection<Task>> waitsFor) {
+    Scheduler s = wait.scheduler();
+    if (s != null) {
+      s.point(caller, what);
+    }
     synchronized (this) {
       wait.waitEvent(
           () -> done > 0,

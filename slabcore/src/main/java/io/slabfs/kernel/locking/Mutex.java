@@ -62,6 +62,10 @@ public final class Mutex {
   }
 
   private void lock(LockMap m) {
+    Scheduler s = lockdep.taskList().scheduler();
+    if (s != null) {
+      s.point("mutex_lock", this);
+    }
     Task t = Task.current();
     lockdep.acquire(m, 0, false, "__mutex_lock");
     synchronized (this) {

@@ -38,6 +38,10 @@ public final class PercpuRwSem {
 
   /** {@code percpu_down_read()}; {@code lockFrame} is the caller's name, e.g. cpus_read_lock. */
   public void readLock(String lockFrame) {
+    Scheduler s = lockdep.taskList().scheduler();
+    if (s != null) {
+      s.point(lockFrame, this);
+    }
     Task t = Task.current();
     lockdep.acquire(map, 1, false, lockFrame);
     synchronized (this) {
@@ -78,6 +82,10 @@ public final class PercpuRwSem {
    * readers inside to leave.
    */
   public void writeLock(String lockFrame) {
+    Scheduler s = lockdep.taskList().scheduler();
+    if (s != null) {
+      s.point(lockFrame, this);
+    }
     Task t = Task.current();
     lockdep.acquire(map, 0, false, lockFrame);
     synchronized (this) {

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
 
 /**
@@ -27,8 +28,27 @@ public final class TaskList {
   private final Set<Task> tasks = ConcurrentHashMap.newKeySet();
   /** Woken whenever a task starts waiting, for {@link #awaitTasks}. */
   private final WaitQueueHead blockedChanged = new WaitQueueHead(this);
+  /** The scheduler of {@code slabfs explore}; {@code null} in a normal boot. */
+  private volatile Scheduler scheduler;
+  /** Pids of this kernel's kworkers, so that reports are the same from boot to boot. */
+  private final AtomicInteger kworkerPids = new AtomicInteger(200);
 
   TaskList() {}
+
+  /** The scheduler that runs this kernel's tasks one at a time, or {@code null}. */
+  public Scheduler scheduler() {
+    return scheduler;
+  }
+
+  /** Hands this kernel's interleavings to {@code s} ({@code null}: back to the JVM's threads). */
+  public void setScheduler(Scheduler s) {
+    scheduler = s;
+  }
+
+  /** The pid of this kernel's next kworker. */
+  int nextKworkerPid() {
+    return kworkerPids.incrementAndGet();
+  }
 
   /** Tasks that hold or wait for a modeled lock now. */
   public List<Task> tasks() {

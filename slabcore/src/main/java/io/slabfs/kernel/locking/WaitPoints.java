@@ -30,6 +30,10 @@ public final class WaitPoints {
 
   /** Called by kernel code: sleeps here while the point is armed. */
   public void pass(String name) {
+    Scheduler s = wait.scheduler();
+    if (s != null) {
+      s.point("wait point", name);
+    }
     synchronized (this) {
       int[] parked = armed.get(name);
       if (parked == null) {

@@ -83,6 +83,10 @@ public final class WaitQueueHead {
           if (sleep.abortable()) {
             t.checkVictim();
           }
+          Scheduler s = tasks.scheduler();
+          if (s != null && s.sleep(this, lock, condition, false)) {
+            continue;
+          }
           try {
             lock.wait();
           } catch (InterruptedException e) {
@@ -105,6 +109,17 @@ public final class WaitQueueHead {
    */
   public boolean waitEventInterruptibleTimeout(BooleanSupplier condition, long timeoutMillis) {
     synchronized (lock) {
+      Scheduler s = tasks.scheduler();
+      if (s != null && s.manages(Thread.currentThread())) {
+        // under the scheduler time does not pass: a timeout expires at once; no limit is idle
+        while (!condition.getAsBoolean()) {
+          if (timeoutMillis >= 0) {
+            return false;
+          }
+          s.sleep(this, lock, condition, true);
+        }
+        return true;
+      }
       long deadline = System.nanoTime() + timeoutMillis * 1_000_000L;
       while (!condition.getAsBoolean()) {
         long left = 0;
@@ -124,9 +139,18 @@ public final class WaitQueueHead {
     }
   }
 
+  /** The scheduler of {@code slabfs explore}, or {@code null}: for the callers' scheduling points. */
+  public Scheduler scheduler() {
+    return tasks.scheduler();
+  }
+
   /** {@code wake_up_all()}: every sleeper re-checks its condition. */
   public void wakeUpAll() {
     synchronized (lock) {
+      Scheduler s = tasks.scheduler();
+      if (s != null) {
+        s.wakeUp(this);
+      }
       lock.notifyAll();
     }
   }

@@ -2,7 +2,6 @@ package io.slabfs.kernel.locking;
 
 import java.util.List;
 import java.util.PriorityQueue;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -18,8 +17,6 @@ import java.util.concurrent.atomic.AtomicLong;
  * lock of the wait queue the idle worker sleeps on ({@code TASK_IDLE}, which khungtaskd ignores).
  */
 public final class Workqueue implements AutoCloseable {
-  private static final AtomicInteger KWORKER_PIDS = new AtomicInteger(200);
-
   private final String name;
   private final Lockdep lockdep;
   private final Task worker;
@@ -52,7 +49,7 @@ public final class Workqueue implements AutoCloseable {
   }
 
   public Workqueue(Lockdep lockdep, String name, String workerName) {
-    this(lockdep, name, new Task(KWORKER_PIDS.incrementAndGet(), workerName));
+    this(lockdep, name, new Task(lockdep.taskList().nextKworkerPid(), workerName));
   }
 
   /** A workqueue whose worker is {@code worker} (a kworker with a fixed pid). */
@@ -74,13 +71,18 @@ public final class Workqueue implements AutoCloseable {
 
   /** {@code queue_delayed_work()}: the item runs once {@code delayMillis} have passed. */
   public Work queueDelayed(Runnable work, long delayMillis) {
+    Scheduler s = lockdep.taskList().scheduler();
+    if (s != null) {
+      delayMillis = 0; // under the scheduler, time passes as fast as it chooses
+    }
     Work w =
         new Work(work, System.nanoTime() + delayMillis * 1_000_000L, sequence.incrementAndGet(),
             new Completion(lockdep));
     synchronized (this) {
       if (!stopped) {
         if (thread == null) {
-          thread = new Thread(() -> Task.runAs(worker, this::workerThread), worker.comm());
+          Runnable body = () -> Task.runAs(worker, this::workerThread);
+          thread = s != null ? s.newKthread(worker, body) : new Thread(body, worker.comm());
           thread.setDaemon(true);
           thread.start();
         }
