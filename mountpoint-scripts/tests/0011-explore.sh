@@ -99,7 +99,7 @@ explore unpinned "$SCEN/seed-000.scenario" --kernel v7+static-cache-unpinned
 explore pinned "$SCEN/seed-000.scenario" --kernel v7+static-cache
 explore refused "$SCEN/seed-000.scenario" --kernel v6.18
 ktap_run "seed 000: use-after-free on v7+static-cache-unpinned" \
-  has unpinned 1 "^== finding 1: BUG: KASAN: use-after-free in kobject_put"
+  has unpinned 1 "^== finding 1: BUG: KASAN: vmalloc-out-of-bounds in kobject_put"
 ktap_run "seed 000: nothing on v7+static-cache, the insmod refusal on v6.18" \
   pinned_and_refused
 
