@@ -73,6 +73,7 @@ final class Baton implements Scheduler {
   }
 
   private final List<Slot> slots = new ArrayList<>();
+  @SuppressWarnings("ThreadLocalUsage") // one baton per schedule: each has its own threads' slots
   private final ThreadLocal<Slot> mine = new ThreadLocal<>();
   /** The slot that holds the baton, or null while the controller decides. */
   private Slot running;
@@ -249,7 +250,8 @@ final class Baton implements Scheduler {
           return false;
         }
         boolean ok;
-        synchronized (s.lock) {
+        Object lock = s.lock; // set before the slot sleeps, cleared after it wakes
+        synchronized (lock) {
           ok = s.condition.getAsBoolean();
         }
         if (!ok) {

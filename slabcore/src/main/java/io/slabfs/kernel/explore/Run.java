@@ -32,6 +32,8 @@ final class Run {
   /** Picks the task of each step. */
   interface Chooser {
     /**
+     * Chooses the task of {@code step}.
+     *
      * @param previous the task of the step before, or null
      * @return the task to run (one of {@code runnable}), or null to cut the schedule here
      */
@@ -381,7 +383,7 @@ final class Run {
     StringBuilder sb = new StringBuilder(256);
     sb.append(previous == null ? -1 : previous.index).append('|');
     for (Baton.Slot s : baton.slots()) {
-      sb.append(s.index).append(':').append(s.state.ordinal()).append(s.woken ? 'w' : '-')
+      sb.append(s.index).append(':').append(s.state.name()).append(s.woken ? 'w' : '-')
           .append(s.steps).append(':').append(s.label).append(':');
       for (HeldLock h : s.task.held()) {
         sb.append(h.map().lockClass().displayName()).append('/').append(h.read()).append(',');

@@ -111,6 +111,7 @@ public final class LockScript {
     final Action action;
     final int read;
     final boolean trylock;
+    @SuppressWarnings("ImmutableEnumChecker") // never written after construction
     final String[] frames;
 
     Op(Type type, Action action, int read, boolean trylock, String... frames) {

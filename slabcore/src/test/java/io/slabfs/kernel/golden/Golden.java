@@ -102,6 +102,8 @@ public final class Golden {
   }
 
   /**
+   * Masks {@code in} as {@link #mask(List, Map)} does.
+   *
    * @param foldEntry also fold the user registers at the bottom of a trace into {@code
    *     <frames>}: for comparing a system call's trace with a kernel thread's
    */

@@ -84,7 +84,7 @@ class SlubAllocTest {
         String op;
         switch (r.nextInt(10)) {
           case 0, 1, 2, 3 -> {
-            long n = 1 + r.nextInt(r.nextBoolean() ? per * 12 : per + 2);
+            long n = 1L + r.nextInt(r.nextBoolean() ? per * 12 : per + 2);
             op = "alloc " + n + " on cpu" + cpu;
             s.alloc(cpu, n);
             ref.alloc(cpu, n);
