@@ -521,7 +521,7 @@ public final class SlabCommon {
     boolean unmergeable = slabUnmergeable(s);
     String name;
     if (unmergeable) {
-      sysfs.removeLink(slabKset.kobj().sd(), s.name());
+      sysfsRemoveLink(s.name(), s.name());
       name = s.name();
     } else {
       name = createUniqueId(s);
@@ -538,11 +538,32 @@ public final class SlabCommon {
 
   /** {@code sysfs_slab_alias()}: replace any stale link of that name, then link to {@code s}. */
   private void sysfsSlabAlias(KmemCache s, String name) throws ErrnoException {
-    sysfs.removeLink(slabKset.kobj().sd(), name);
+    sysfsRemoveLink(name, name);
     if (!s.kobj().stateInSysfs()) {
       throw Errno.ENOENT.with(s.name() + " has no sysfs directory");
     }
     sysfs.createLink(slabKset.kobj().sd(), s.kobj().sd(), name);
+  }
+
+  /**
+   * {@code sysfs_remove_link(&slab_kset->kobj, name)} as sysfs_slab_add() and
+   * sysfs_slab_alias() call it: {@code kernfs_remove_by_name()} removes the entry of that name
+   * whatever it is, so a cache named like another cache's directory (its name, or its unique id)
+   * takes that directory away. The kernel says nothing; a {@code slabfs:} line says which cache
+   * lost its directory (it lives on, its kobject pointing at the removed node, as in the kernel).
+   */
+  private void sysfsRemoveLink(String name, String by) {
+    var kn = sysfs.kernfs().child(slabKset.kobj().sd(), name).orElse(null);
+    if (kn instanceof io.slabfs.kernel.kernfs.KernfsDir) {
+      for (KmemCache c : slabCaches) {
+        if (c.kobj().stateInSysfs() && c.kobj().sd() == kn) {
+          dmesg.printk("slabfs: creating " + by + " removed /kernel/slab/" + name + ", the "
+              + "directory of cache " + c.name() + " (sysfs_remove_link() removes any entry of "
+              + "that name); " + c.name() + " lives on without it");
+        }
+      }
+    }
+    sysfs.removeLink(slabKset.kobj().sd(), name);
   }
 
   // ---------------------------------------------------------------------------- destroy

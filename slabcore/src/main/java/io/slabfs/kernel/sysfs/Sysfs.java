@@ -139,9 +139,13 @@ public final class Sysfs {
     }
   }
 
-  /** {@code sysfs_remove_link()}: silently nothing if there is no such entry. */
+  /**
+   * {@code sysfs_remove_link()}: {@code kernfs_remove_by_name()}, which removes the entry of
+   * that name whatever its type (a directory with all below it); silently nothing if there is
+   * none.
+   */
   public void removeLink(KernfsDir dir, String name) {
-    kernfs.child(dir, name).filter(kn -> kn instanceof KernfsLink).ifPresent(kernfs::remove);
+    kernfs.removeByName(dir, name);
   }
 
   /** {@code sysfs_remove_dir()}: removes and drains the directory and all below it. */

@@ -200,14 +200,14 @@ class GoldenReportTest {
     Kernel k = boot(KernelEra.V6_18);
     Task t = new Task(992, "ioctl04");
     Task.runAs(t, () -> {
-      k.ctl("kmem_cache_create dup 64 useroffset=0 usersize=8");
-      k.ctl("kmem_cache_create dup 64 useroffset=0 usersize=8");
+      // an unmergeable cache named like the unique id the next, mergeable, cache gets
+      k.ctl("kmem_cache_create :a-0000200 200 ctor=x_ctor");
+      k.ctl("kmem_cache_create gi_cache 200 flags=SLAB_RECLAIM_ACCOUNT");
       return null;
     });
     assertMatches("create-failure-v6.12-sysfs-dup.txt", k, Map.of(
-        ":a-0000176", "<dir>", "/kernel/slab/dup", "/kernel/slab/<dir>",
-        "failed for dup ", "failed for <dir> ", "ext4_groupinfo_1k", "<cache>",
-        "cache dup to", "cache <cache> to",
+        ":a-0000176", "<dir>", ":a-0000200", "<dir>",
+        "ext4_groupinfo_1k", "<cache>", "gi_cache", "<cache>",
         "6.12.0-rc7", "<release>", "6.18.0-slabfs", "<release>"));
   }
 }

@@ -78,12 +78,17 @@ class Seed001Test {
           .containsPattern("\n  lock\\(kn->active#\\d+\\);\n")
           .contains("\n  lock(cpu_hotplug_lock);\n").doesNotContain("rlock(")
           .containsPattern(" #0: [0-9a-f]{16} \\(sb_writers#7\\)\\{\\.\\+\\.\\+\\}-\\{0:0\\}, at: ksys_write\\+");
+      String report = log;
       k.hungTask().check();
       assertThat(wResult.get(10, TimeUnit.SECONDS)).isEqualTo("EDEADLK");
       log = String.join("\n", k.dmesg().messages());
       assertThat(log).contains("INFO: task W:1001 blocked for more than 0 seconds.")
           .contains("INFO: task D:1002 blocked").contains("INFO: task H:1003 blocked")
           .contains("breaking it by failing the system call of W/1001");
+      // (compared once the deadlock is broken, so a failure leaves no task blocked)
+      assertThat(playgroundBlock(scenarioOf(report)))
+          .as("mountpoint-scripts/lockdep/seed-001.lockdep reports the mount's cycle")
+          .isEqualTo(playgroundBlock(scenarioOf(seed001Script())));
     } else {
       assertThat(wResult.get(10, TimeUnit.SECONDS)).isEqualTo("ok");
       assertThat(k.lockdep().splatCount()).isZero();
@@ -94,6 +99,28 @@ class Seed001Test {
     assertThat(k.lockdep().taskList().blockedCount()).isZero();
     assertThat(k.kernfs().activeRefCount()).isZero();
     assertThat(k.vfs().readdir("/kernel/slab")).doesNotContain("X");
+  }
+
+  /** The playground's seed 001 script on v5.19, what lockdep printed. */
+  private static String seed001Script() throws Exception {
+    java.nio.file.Path script = java.nio.file.Path.of("..", "mountpoint-scripts", "lockdep",
+        "seed-001.lockdep");
+    io.slabfs.kernel.locking.Lockdep ld = io.slabfs.kernel.locking.LockScript
+        .parse(java.nio.file.Files.readString(script)).run("5.19.0-slabfs");
+    return String.join("\n", ld.dmesg().messages());
+  }
+
+  /** From "Chain exists of:" to the held locks' classes: the class-level part of a report. */
+  private static String scenarioOf(String log) {
+    int from = log.indexOf("Chain exists of:");
+    int to = log.indexOf("\nstack backtrace:", from);
+    return log.substring(from, to);
+  }
+
+  /** Without name versions, addresses, usage and at: (the playground has its own). */
+  private static String playgroundBlock(String block) {
+    return block.replaceAll("#\\d+\\b(?!:)", "").replaceAll("[0-9a-f]{16} ", "")
+        .replaceAll("\\{[^}]*\\}-\\{\\d:\\d\\}, at: .*", "").replaceAll("by \\w+/\\d+", "by T");
   }
 
   private static String write(Vfs vfs, String attr, String text) {

@@ -309,23 +309,26 @@ class MergeTest {
   }
 
   /**
-   * Two candidates of the same size can only coexist when an alias could not be made: "b" below
-   * cannot merge into "a" because its name is taken by the kmalloc-64 directory, so it becomes a
-   * second :0000064 cache. A later compatible cache must pick the newer one.
+   * A mergeable cache named like another cache's directory: sysfs_slab_alias() calls
+   * sysfs_remove_link(), which is kernfs_remove_by_name() and removes that directory whatever
+   * it is (mm/slub.c, fs/sysfs/symlink.c), then links the name to the cache merged into. The
+   * kernel says nothing; slabfs says which cache lost its directory.
    */
   @Test
-  void newestCandidate_isChosenFirst() throws Exception {
+  void mergeableCacheNamedLikeADirectory_removesThatDirectory() throws Exception {
     boot();
-    KmemCache older = create("a 64 flags=SLAB_CONSISTENCY_CHECKS");
+    KmemCache kmalloc64 = k.slab().caches().stream()
+        .filter(c -> c.name().equals("kmalloc-64")).findFirst().orElseThrow();
+    assertThat(type("kmalloc-64")).isEqualTo(Stat.Type.DIRECTORY);
+    KmemCache a = create("a 64 flags=SLAB_CONSISTENCY_CHECKS");
     assertThat(vfs().readlink(SLAB + "a")).isEqualTo(":F-0000064");
-    KmemCache newer = create("kmalloc-64 64");
-    assertThat(newer).isNotSameAs(older);
-    assertThat(type(":0000064")).isEqualTo(Stat.Type.DIRECTORY);
-    KmemCache c = create("c 64");
-    assertThat(c).isSameAs(newer);
-    assertThat(vfs().readlink(SLAB + "c")).isEqualTo(":0000064");
-    assertThat(attr(":F-0000064", "aliases")).isEqualTo("0\n");
+    assertThat(create("kmalloc-64 64")).as("merged into the newest candidate").isSameAs(a);
+    assertThat(vfs().readlink(SLAB + "kmalloc-64")).isEqualTo(":F-0000064");
+    assertThat(k.slab().caches()).contains(kmalloc64);
+    assertThat(dmesgHas("slabfs: creating kmalloc-64 removed /kernel/slab/kmalloc-64, the "
+        + "directory of cache kmalloc-64")).isTrue();
   }
+
 
   /**
    * mm/slub.c sysfs_slab_add() ignores the return value of the first sysfs_slab_alias() ("Setup
@@ -411,30 +414,48 @@ class MergeTest {
     }
   }
 
-  @Test
-  void duplicateUnmergeableName_v618_createsCacheWithoutSysfs() throws Exception {
-    boot(KernelEra.V6_18);
-    KmemCache first = create("dup 64 flags=SLAB_NO_MERGE");
-    KmemCache second = create("dup 64 flags=SLAB_NO_MERGE");
-    assertThat(second).isNotSameAs(first);
-    assertThat(k.slab().caches()).contains(first, second);
-    assertThat(dmesgHas("SLUB: Unable to add cache dup to sysfs")).isTrue();
-    assertThat(dmesgHas("sysfs: cannot create duplicate filename '/kernel/slab/dup'")).isTrue();
-    assertThat(second.kobj().stateInSysfs()).isFalse();
-    assertThat(attr("dup", "aliases")).isEqualTo("0\n");
-  }
-
+  /**
+   * A second unmergeable cache of the same name: sysfs_slab_add() first calls
+   * sysfs_remove_link(name), which removes the first cache's directory (kernfs_remove_by_name()
+   * removes a node of any type), so the second gets the name; no clash, in every era.
+   */
   @ParameterizedTest
-  @EnumSource(value = KernelEra.class, names = {"V5_19", "V6_1"})
-  void duplicateUnmergeableName_beforeV613_failsWithEexist(KernelEra era) throws Exception {
+  @EnumSource(value = KernelEra.class, names = {"V5_19", "V6_1", "V6_18"})
+  void duplicateUnmergeableName_takesTheFirstCachesDirectory(KernelEra era) throws Exception {
     boot(era);
     KmemCache first = create("dup 64 ctor=dup_ctor");
-    int caches = k.slab().caches().size();
-    assertThatThrownBy(() -> create("dup 64 ctor=dup_ctor"))
-        .isInstanceOf(ErrnoException.class)
-        .extracting(e -> ((ErrnoException) e).errno()).isEqualTo(Errno.EEXIST);
-    assertThat(k.slab().caches()).hasSize(caches).contains(first);
-    assertThat(dmesgHas("Unable to add cache")).isFalse();
+    KmemCache second = create("dup 64 ctor=dup_ctor");
+    assertThat(second).isNotSameAs(first);
+    assertThat(k.slab().caches()).contains(first, second);
+    assertThat(second.kobj().stateInSysfs()).isTrue();
+    assertThat(type("dup")).isEqualTo(Stat.Type.DIRECTORY);
+    assertThat(dmesgHas("cannot create duplicate filename")).isFalse();
+    assertThat(dmesgHas("slabfs: creating dup removed /kernel/slab/dup, the directory of cache "
+        + "dup")).isTrue();
+  }
+
+  /**
+   * A unique-id clash: an unmergeable cache named like the unique id that a later mergeable
+   * cache gets. sysfs_slab_add() does not remove unique-id names, so kobject_add fails with
+   * EEXIST: before 6.13 the create fails, from 6.13 the cache lives without sysfs.
+   */
+  @ParameterizedTest
+  @EnumSource(value = KernelEra.class, names = {"V6_1", "V6_18"})
+  void uniqueIdClash_failsBefore613_livesWithoutSysfsFrom613(KernelEra era) throws Exception {
+    boot(era);
+    create(":A-0000200 200 ctor=x_ctor");
+    if (era == KernelEra.V6_1) {
+      assertThatThrownBy(() -> create("z 200 flags=SLAB_ACCOUNT"))
+          .isInstanceOf(ErrnoException.class)
+          .extracting(e -> ((ErrnoException) e).errno()).isEqualTo(Errno.EEXIST);
+      assertThat(dmesgHas("kmem_cache_create_usercopy(z) failed with error -17")).isTrue();
+    } else {
+      KmemCache z = create("z 200 flags=SLAB_ACCOUNT");
+      assertThat(z.kobj().stateInSysfs()).isFalse();
+      assertThat(dmesgHas("SLUB: Unable to add cache z to sysfs")).isTrue();
+    }
+    assertThat(dmesgHas("sysfs: cannot create duplicate filename '/kernel/slab/:A-0000200'"))
+        .isTrue();
   }
 
   @Test
