@@ -21,8 +21,8 @@ public final class Slabfs implements Runnable {
 
   @Override
   public void run() {
- * <p>{@code slabfs}: mount and unmount a simulated sysfs; {@code slabfs lockdep}, the lock
- * playground; explore and replay the interleavings of a scenario in the model.
+    throw new CommandLine.ParameterException(
+        spec.commandLine(), "missing command: mount, umount, lockdep, explore or replay");
   }
 
   public static void main(String[] args) {

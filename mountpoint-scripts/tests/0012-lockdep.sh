@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# 0010-lockdep: the lock playground, `slabfs lockdep FILE|-`, without a mount. Exit
+# 0012-lockdep: the lock playground, `slabfs lockdep FILE|-`, without a mount. Exit
 # status 0 silent / 1 reported / 2 malformed; only lockdep's text on stdout; the seed 001
 # cycle as a script reports as the v5.19 mount does; the README's ABBA example is what
 # slabfs prints; the transcribed lib/locking-selftest.c suite passes.
