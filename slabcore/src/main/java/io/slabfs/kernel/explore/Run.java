@@ -22,6 +22,11 @@ import java.util.Map;
  * a time, each step chosen by a {@link Chooser}, until no task can run. What happened is kept for
  * the findings: the steps, each task's results, the kernel log written after the setup, and, if
  * tasks remain that none can wake, the deadlock with its wait-for cycle.
+ *
+ * <p>Why one class of about 450 lines: it is one schedule's state (the kernel, the tasks' slots,
+ * the steps and results), written by the drive loop and the interpreter of the scenario's
+ * operations and read by the findings through about 60 lines of accessors; split, each part
+ * would hand the same fields across.
  */
 final class Run {
   /** Steps after which a schedule is cut: a task that spins without end. */

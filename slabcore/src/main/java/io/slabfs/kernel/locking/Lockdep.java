@@ -13,7 +13,10 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Models: kernel/locking/lockdep.c.
+ * Models: kernel/locking/lockdep.c. Its report printing is in {@link LockdepReport}, its
+ * {@code /proc} views (kernel/locking/lockdep_proc.c) in {@link LockdepProc}. What is left,
+ * about 520 lines, is the class table, the dependency graph with its chains and the checks
+ * that walk it, all under this object's monitor; it stays one class for that.
  *
  * <p>The lock validator, for the locks of one simulated kernel.
  *
@@ -37,26 +40,25 @@ public final class Lockdep {
 
   private final Dmesg dmesg;
   private final String release;
-  private final Map<Object, LockClass> classes = new IdentityHashMap<>();
+  final Map<Object, LockClass> classes = new IdentityHashMap<>();
   private int nextClassId;
-  private long zappedClasses;
-  private long zappedChains;
-  private int maxDepth;
-  private int maxBfsQueueDepth;
-  private final Map<LockClass, Map<LockClass, Dep>> forward = new LinkedHashMap<>();
+  long zappedClasses;
+  long zappedChains;
+  int maxDepth;
+  int maxBfsQueueDepth;
+  final Map<LockClass, Map<LockClass, Dep>> forward = new LinkedHashMap<>();
   /** {@code lock_chains}: every chain of held locks validated, in the order first seen. */
-  private final Map<Long, List<LockClass>> chains = new LinkedHashMap<>();
-  /** Since 6.4 the scenario prints {@code rlock(} for a read held or taken. */
-  private final boolean scenarioReadForms;
+  final Map<Long, List<LockClass>> chains = new LinkedHashMap<>();
+  private final LockdepReport report;
   private final TaskList tasks = new TaskList();
-  private volatile boolean enabled = true;
+  volatile boolean enabled = true;
   private int splats;
-  private List<LockClass> lastCycle = List.of();
+  List<LockClass> lastCycle = List.of();
 
   public Lockdep(Dmesg dmesg, String release) {
     this.dmesg = dmesg;
     this.release = release;
-    this.scenarioReadForms = releaseAtLeast(release, 6, 4);
+    this.report = new LockdepReport(this, dmesg, release);
   }
 
   /** Whether {@code release} ("5.19.0-slabfs") is {@code major.minor} or later; true if unparsable. */
@@ -251,7 +253,7 @@ public final class Lockdep {
     if (!t.popHeld(map) && enabled) {
       synchronized (this) {
         if (enabled) {
-          reportUnlockImbalance(t, map);
+          report.reportUnlockImbalance(t, map);
         }
       }
     }
@@ -305,7 +307,7 @@ public final class Lockdep {
       if (next.read() == 2 && prev.read() != 0) {
         continue;
       }
-      reportRecursive(t, prev, next, "validate_chain");
+      report.reportRecursive(t, prev, next, "validate_chain");
       return false;
     }
     return true;
@@ -340,9 +342,9 @@ public final class Lockdep {
     Node match = checkNoncircular(next, prev);
     if (match != null) {
       if (p == n) {
-        reportRecursive(t, next, prev, "check_noncircular");
+        report.reportRecursive(t, next, prev, "check_noncircular");
       } else {
-        reportCircular(t, prev, next, match, lockFrames);
+        report.reportCircular(t, prev, next, match, lockFrames);
       }
       return false;
     }
@@ -384,7 +386,7 @@ public final class Lockdep {
   }
 
   /** One step of a breadth-first search: the edge taken into {@code cls} and its parent. */
-  private static final class Node {
+  static final class Node {
     final LockClass cls;
     final Node parent;
     final Dep edge;
@@ -439,124 +441,12 @@ public final class Lockdep {
     return null;
   }
 
-  private static List<String> trace(Task t, String[] lockFrames) {
+  static List<String> trace(Task t, String[] lockFrames) {
     List<String> frames = new ArrayList<>(List.of(lockFrames));
     frames.addAll(CompiledFrames.compiled(t.frames()));
     frames.add("do_syscall_64");
     frames.add("entry_SYSCALL_64_after_hwframe");
     return frames;
-  }
-
-  // ----------------------------------------------------------------------------- reports
-
-  private String header(String title) {
-    return "=".repeat(title.length()) + "\n" + title + "\n" + release + " #1 " + dmesg.taint()
-        + "\n" + "-".repeat(title.length()) + "\n";
-  }
-
-  /** {@code print_circular_bug()}: the report of seed 001, in the kernel's layout. */
-  private void reportCircular(Task t, HeldLock prev, HeldLock next, Node match,
-      String[] lockFrames) {
-    // the path next(p0) -> ... -> prev(pn), with the edge into each node
-    List<Node> nodes = new ArrayList<>();
-    for (Node x = match; x != null; x = x.parent) {
-      nodes.add(x);
-    }
-    Collections.reverse(nodes);
-    List<LockClass> path = new ArrayList<>(nodes.size());
-    nodes.forEach(x -> path.add(x.cls));
-    StringBuilder sb = new StringBuilder("\n");
-    sb.append(header("WARNING: possible circular locking dependency detected"));
-    sb.append(t).append(" is trying to acquire lock:\n").append(next.describe()).append("\n\n");
-    sb.append("but task is already holding lock:\n").append(prev.describe()).append("\n\n");
-    sb.append("which lock already depends on the new lock.\n\n\n");
-    sb.append("the existing dependency chain (in reverse order) is:\n");
-    // print pn..p1 with the trace of the edge into each
-    for (int k = path.size() - 1; k >= 1; k--) {
-      LockClass c = path.get(k);
-      sb.append("\n-> #").append(k).append(' ').append(c.withUsage()).append(":\n");
-      for (String f : nodes.get(k).edge.trace) {
-        sb.append("       ").append(Kallsyms.symbol(f)).append('\n');
-      }
-    }
-    LockClass source = path.get(0);
-    sb.append("\n-> #0 ").append(source.withUsage()).append(":\n");
-    sb.append("       ").append(Kallsyms.symbol("__lock_acquire")).append('\n');
-    sb.append("       ").append(Kallsyms.symbol("lock_acquire")).append('\n');
-    for (String f : trace(t, lockFrames)) {
-      sb.append("       ").append(Kallsyms.symbol(f)).append('\n');
-    }
-    sb.append("\nother info that might help us debug this:\n\n");
-    LockClass target = path.get(path.size() - 1);
-    LockClass parent = path.get(path.size() - 2);
-    if (parent != source) {
-      sb.append("Chain exists of:\n  ").append(source.displayName()).append(" --> ")
-          .append(parent.displayName()).append(" --> ").append(target.displayName())
-          .append("\n\n");
-    }
-    sb.append(" Possible unsafe locking scenario:\n\n");
-    sb.append("       CPU0                    CPU1\n");
-    sb.append("       ----                    ----\n");
-    sb.append(scenarioVerb(prev)).append(target.displayName()).append(");\n");
-    sb.append("                               lock(").append(parent.displayName()).append(");\n");
-    sb.append("                               lock(").append(target.displayName()).append(");\n");
-    sb.append(scenarioVerb(next)).append(source.displayName()).append(");\n");
-    sb.append("\n *** DEADLOCK ***\n\n");
-    appendHeld(sb, t);
-    appendBacktrace(sb, t, "check_noncircular", lockFrames);
-    lastCycle = path;
-    splat(sb);
-  }
-
-  /**
-   * CPU0's lines of {@code print_circular_lock_scenario()}: {@code lock(} before 6.4 ("Improve
-   * the deadlock scenario print for sync and read lock", 0471db447cb7), {@code rlock(} for a
-   * read from then on.
-   */
-  private String scenarioVerb(HeldLock h) {
-    return scenarioReadForms && h.read() != 0 ? "  rlock(" : "  lock(";
-  }
-
-  /**
-   * {@code print_deadlock_bug()}: the same class taken twice by one task. Its scenario prints
-   * {@code lock(} for reads too, in every era.
-   */
-  private void reportRecursive(Task t, HeldLock held, HeldLock next, String check) {
-    StringBuilder sb = new StringBuilder("\n");
-    sb.append(header("WARNING: possible recursive locking detected"));
-    sb.append(t).append(" is trying to acquire lock:\n").append(next.describe()).append("\n\n");
-    sb.append("but task is already holding lock:\n").append(held.describe()).append("\n\n");
-    sb.append("other info that might help us debug this:\n");
-    sb.append(" Possible unsafe locking scenario:\n\n");
-    sb.append("       CPU0\n       ----\n");
-    sb.append("  lock(").append(held.map().lockClass().displayName()).append(");\n");
-    sb.append("  lock(").append(next.map().lockClass().displayName()).append(");\n");
-    sb.append("\n *** DEADLOCK ***\n\n May be due to missing lock nesting notation\n\n");
-    appendHeld(sb, t);
-    appendBacktrace(sb, t, check, new String[0]);
-    lastCycle = List.of(held.map().lockClass());
-    splat(sb);
-  }
-
-  /** {@code print_unlock_imbalance_bug()}: a release of a lock the task does not hold. */
-  private void reportUnlockImbalance(Task t, LockMap map) {
-    String ip = CompiledFrames.caller(t.frames());
-    StringBuilder sb = new StringBuilder("\n");
-    sb.append(header("WARNING: bad unlock balance detected!"));
-    sb.append(t).append(" is trying to release lock (").append(map.lockClass().mapName())
-        .append(") at:\n");
-    sb.append("[<").append(textAddress(ip)).append(">] ").append(Kallsyms.symbol(ip))
-        .append('\n');
-    sb.append("but there are no more locks to release!\n");
-    sb.append("\nother info that might help us debug this:\n");
-    appendHeld(sb, t);
-    appendBacktrace(sb, t, "print_unlock_imbalance_bug", new String[0]);
-    splat(sb);
-  }
-
-  /** A kernel text address for {@code function}, for {@code print_ip_sym()}'s {@code [<%px>]}. */
-  static String textAddress(String function) {
-    return String.format("ffffffff81%06x", (function.hashCode() & 0xfffff) << 4);
   }
 
   /**
@@ -578,16 +468,7 @@ public final class Lockdep {
           if (!enabled) {
             return;
           }
-          long from = Long.parseUnsignedLong(h.map().address(), 16);
-          StringBuilder sb = new StringBuilder("\n");
-          sb.append(header("WARNING: held lock freed!"));
-          sb.append(t).append(" is freeing memory ").append(h.map().address()).append('-')
-              .append(String.format("%016x", from + size - 1))
-              .append(", with a lock still held there!\n");
-          sb.append(h.describe()).append('\n');
-          appendHeld(sb, t);
-          appendBacktrace(sb, t, "debug_check_no_locks_freed", new String[0]);
-          splat(sb);
+          report.reportFreedLock(t, h, size);
         }
         return;
       }
@@ -609,238 +490,39 @@ public final class Lockdep {
       if (!enabled) {
         return false;
       }
-      StringBuilder sb = new StringBuilder("\n");
-      sb.append(header("WARNING: lock held when returning to user space!"));
-      sb.append(t).append(" is leaving the kernel with locks still held!\n");
-      appendHeld(sb, t);
-      splat(sb);
+      report.reportHeldReturningToUser(t);
       return true;
     }
   }
 
-  private void splat(StringBuilder sb) {
+  void splat(StringBuilder sb) {
     splats++;
     enabled = false;
     dmesg.printk(sb.toString());
   }
 
-  private static void appendHeld(StringBuilder sb, Task t) {
-    List<HeldLock> held = t.held();
-    if (held.isEmpty()) {
-      sb.append("no locks held by ").append(t).append(".\n");
-      return;
-    }
-    sb.append(held.size()).append(held.size() == 1 ? " lock" : " locks").append(" held by ")
-        .append(t).append(":\n");
-    for (int i = 0; i < held.size(); i++) {
-      sb.append(" #").append(i).append(": ").append(held.get(i).describe()).append('\n');
-    }
-  }
-
-  private void appendBacktrace(StringBuilder sb, Task t, String check, String[] lockFrames) {
-    sb.append("\nstack backtrace:\n");
-    List<String> frames = new java.util.ArrayList<>(
-        List.of("dump_stack_lvl", check, "__lock_acquire", "lock_acquire"));
-    frames.addAll(trace(t, lockFrames));
-    sb.append(String.join("\n", io.slabfs.kernel.debug.DumpStack.dumpStack(release,
-        dmesg.taint(), 0, t.pid(), t.comm(), frames)));
-  }
-
-  /**
-   * {@code debug_show_all_locks()}: every task holding or waiting for a lock, waiters marked
-   * with what they wait for and for how long.
-   */
+  /** {@code debug_show_all_locks()}: see {@link LockdepReport}. */
   public String showAllLocks(long nowNanos) {
-    StringBuilder sb = new StringBuilder("\nShowing all locks held in the system:\n");
-    List<Task> all = tasks.tasks();
-    all.sort((a, b) -> Integer.compare(a.pid(), b.pid()));
-    for (Task t : all) {
-      if (t.held().isEmpty() && t.blocked() == null) {
-        continue;
-      }
-      appendHeld(sb, t);
-      Wait w = t.blocked();
-      if (w != null) {
-        sb.append("   ^ waiting in ").append(w.sleepFrames()[0]).append(" for ").append(w.what())
-            .append(" (blocked ").append((nowNanos - w.sinceNanos()) / 1_000_000_000L)
-            .append(" s)\n");
-      }
-    }
-    sb.append("\n=============================================\n");
-    return sb.toString();
+    return report.showAllLocks(nowNanos);
   }
 
-  /** {@code /proc/lockdep}: each class with its forward dependencies. */
+  /** {@code /proc/lockdep}: see {@link LockdepProc}. */
   public synchronized String procLockdep() {
-    StringBuilder sb = new StringBuilder("all lock classes:\n");
-    Map<LockClass, Integer> backward = new HashMap<>();
-    forward.values().forEach(m -> m.keySet().forEach(c -> backward.merge(c, 1, Integer::sum)));
-    for (LockClass c : classes.values()) {
-      Map<LockClass, Dep> out = forward.getOrDefault(c, Map.of());
-      sb.append(String.format("%016x FD:%5d BD:%5d %s: %s%n", 0xffffffff83000000L + c.id() * 0x10L,
-          out.size(), backward.getOrDefault(c, 0), c.usage(), c.displayName()));
-      for (LockClass d : out.keySet()) {
-        sb.append(String.format(" -> [%016x] %s%n", 0xffffffff83000000L + d.id() * 0x10L,
-            d.displayName()));
-      }
-      sb.append('\n');
-    }
-    sb.append("lockdep ").append(enabled ? "on" : "off (after a report; lockdep_reset re-arms it)")
-        .append('\n');
-    return sb.toString();
+    return LockdepProc.procLockdep(this);
   }
 
-  private static String keyAddress(LockClass c) {
-    return String.format("%016x", 0xffffffff83000000L + c.id() * 0x10L);
-  }
-
-  /** {@code /proc/lockdep_chains} ({@code lc_show()}): every chain validated, its classes. */
+  /** {@code /proc/lockdep_chains}: see {@link LockdepProc}. */
   public synchronized String procLockdepChains() {
-    StringBuilder sb = new StringBuilder("all lock chains:\n");
-    for (List<LockClass> chain : chains.values()) {
-      sb.append("irq_context: 0\n");
-      for (LockClass c : chain) {
-        sb.append('[').append(keyAddress(c)).append("] ").append(c.displayName()).append('\n');
-      }
-      sb.append('\n');
-    }
-    return sb.toString();
+    return LockdepProc.procLockdepChains(this);
   }
 
-  /**
-   * {@code /proc/lockdep_stats} ({@code lockdep_stats_show()}), for a kernel with {@code
-   * CONFIG_PROVE_LOCKING} and the default {@code CONFIG_LOCKDEP_BITS} (15), {@code
-   * _CHAINS_BITS} (16) and {@code _STACK_TRACE_BITS} (19). Nothing runs in interrupt context:
-   * the irq-safe counts are 0, every write class is hardirq- and softirq-unsafe, every read
-   * class read-unsafe.
-   */
+  /** {@code /proc/lockdep_stats}: see {@link LockdepProc}. */
   public synchronized String procLockdepStats() {
-    long unused = 0;
-    long uncategorized = 0;
-    long unsafe = 0;
-    long readUnsafe = 0;
-    long indirect = 0;
-    int maxIndex = 0;
-    for (LockClass c : classes.values()) {
-      int m = c.usageMask();
-      if (m == 0) {
-        unused++;
-      }
-      if (m == LockClass.USED) {
-        uncategorized++;
-      }
-      if ((m & LockClass.USED_WRITE) != 0) {
-        unsafe++;
-      }
-      if ((m & LockClass.USED_READ) != 0) {
-        readUnsafe++;
-      }
-      indirect += countForwardDeps(c);
-      maxIndex = Math.max(maxIndex, c.id());
-    }
-    long edges = 0;
-    long traceEntries = 0;
-    for (Map<LockClass, Dep> out : forward.values()) {
-      edges += out.size();
-      for (Dep d : out.values()) {
-        traceEntries += d.trace.size();
-      }
-    }
-    long listEntries = 2 * edges; // locks_after and locks_before
-    long hlocks = 0;
-    for (List<LockClass> chain : chains.values()) {
-      hlocks += chain.size();
-    }
-    int chainCount = chains.size();
-    StringBuilder sb = new StringBuilder();
-    stat(sb, "lock-classes", classes.size(), MAX_LOCKDEP_KEYS);
-    stat(sb, "direct dependencies", listEntries, 1L << 15);
-    stat(sb, "indirect dependencies", indirect, -1);
-    stat(sb, "all direct dependencies", listEntries, -1);
-    stat(sb, "dependency chains", chainCount, 1L << 16);
-    stat(sb, "dependency chain hlocks used", hlocks, 5L << 16);
-    stat(sb, "dependency chain hlocks lost", 0, -1);
-    stat(sb, "in-hardirq chains", 0, -1);
-    stat(sb, "in-softirq chains", 0, -1);
-    stat(sb, "in-process chains", chainCount, -1);
-    stat(sb, "stack-trace entries", traceEntries, 1L << 19);
-    stat(sb, "number of stack traces", edges, -1);
-    stat(sb, "number of stack hash chains", edges, -1);
-    stat(sb, "combined max dependencies", chainCount + 1L, -1);
-    stat(sb, "hardirq-safe locks", 0, -1);
-    stat(sb, "hardirq-unsafe locks", unsafe, -1);
-    stat(sb, "softirq-safe locks", 0, -1);
-    stat(sb, "softirq-unsafe locks", unsafe, -1);
-    stat(sb, "irq-safe locks", 0, -1);
-    stat(sb, "irq-unsafe locks", unsafe, -1);
-    stat(sb, "hardirq-read-safe locks", 0, -1);
-    stat(sb, "hardirq-read-unsafe locks", readUnsafe, -1);
-    stat(sb, "softirq-read-safe locks", 0, -1);
-    stat(sb, "softirq-read-unsafe locks", readUnsafe, -1);
-    stat(sb, "irq-read-safe locks", 0, -1);
-    stat(sb, "irq-read-unsafe locks", readUnsafe, -1);
-    stat(sb, "uncategorized locks", uncategorized, -1);
-    stat(sb, "unused locks", unused, -1);
-    stat(sb, "max locking depth", maxDepth, -1);
-    stat(sb, "max bfs queue depth", maxBfsQueueDepth, -1);
-    stat(sb, "max lock class index", maxIndex, -1);
-    stat(sb, "debug_locks", enabled ? 1 : 0, -1);
-    sb.append('\n');
-    stat(sb, "zapped classes", zappedClasses, -1);
-    stat(sb, "zapped lock chains", zappedChains, -1);
-    stat(sb, "large chain blocks", 0, -1);
-    return sb.toString();
-  }
-
-  /** {@code " name:    %11lu [max: %lu]"}: the name and colon padded to 31 columns. */
-  private static void stat(StringBuilder sb, String name, long value, long max) {
-    sb.append(' ').append(String.format("%-31s", name + ":")).append(String.format("%11d", value));
-    if (max >= 0) {
-      sb.append(" [max: ").append(max).append(']');
-    }
-    sb.append('\n');
-  }
-
-  /** {@code lockdep_count_forward_deps()}: the classes reachable from {@code c}, itself too. */
-  private int countForwardDeps(LockClass c) {
-    Set<LockClass> seen = Collections.newSetFromMap(new IdentityHashMap<>());
-    ArrayDeque<LockClass> queue = new ArrayDeque<>();
-    queue.add(c);
-    seen.add(c);
-    while (!queue.isEmpty()) {
-      for (LockClass d : forward.getOrDefault(queue.poll(), Map.of()).keySet()) {
-        if (seen.add(d)) {
-          queue.add(d);
-        }
-      }
-    }
-    return seen.size();
+    return LockdepProc.procLockdepStats(this);
   }
 
   /** The dependency graph in Graphviz DOT; the edges of the reported cycle in red. */
   public synchronized String dot() {
-    StringBuilder sb = new StringBuilder("digraph lockdep {\n  rankdir=LR;\n  node [shape=box, fontname=\"monospace\"];\n");
-    Set<String> cycleEdges = new java.util.HashSet<>();
-    for (int i = 0; i < lastCycle.size(); i++) {
-      LockClass a = lastCycle.get(i);
-      LockClass b = lastCycle.get((i + 1) % lastCycle.size());
-      cycleEdges.add(a.displayName() + "->" + b.displayName());
-    }
-    for (Map.Entry<LockClass, Map<LockClass, Dep>> e : forward.entrySet()) {
-      for (LockClass d : e.getValue().keySet()) {
-        String key = e.getKey().displayName() + "->" + d.displayName();
-        sb.append("  \"").append(e.getKey().displayName()).append("\" -> \"")
-            .append(d.displayName()).append('"')
-            .append(cycleEdges.contains(key) ? " [color=red, penwidth=2.5]" : "").append(";\n");
-      }
-    }
-    if (lastCycle.size() > 1) {
-      // the closing edge was refused, so draw it too
-      LockClass last = lastCycle.get(lastCycle.size() - 1);
-      sb.append("  \"").append(last.displayName()).append("\" -> \"")
-          .append(lastCycle.get(0).displayName())
-          .append("\" [color=red, penwidth=2.5, style=dashed, label=\"closes the cycle\"];\n");
-    }
-    return sb.append("}\n").toString();
+    return LockdepProc.dot(this);
   }
 }

@@ -33,6 +33,13 @@ import java.util.Random;
  * destroyed or not (its release may be what the put completes). A destroy after which the name
  * still means an older cache says so in dmesg ({@code slabfs: ctl:}).
  *
+ * <p>Grammar: {@link #COMMANDS}, one {@link Command} (name, usage, argument counts, handler)
+ * a command; the {@code usage:} errors and {@link #help} come from it.
+ *
+ * <p>Ours: simulator (no kernel file has a {@code sim/ctl}). Why one class of about 560 lines:
+ * the handlers and the name table they share (creations, their owners and extra references)
+ * change together under this object's monitor.
+ *
  * <p>Concurrency: the name table and the per-creation count of extra kobject references are
  * guarded by this object's monitor, held only around table updates, never across a kernel
  * operation, so one blocked command never blocks another.
@@ -144,72 +151,121 @@ final class SimCtl {
     }
   }
 
+  /** A {@code sim/ctl} command's handler, given the words after the command's name. */
+  @FunctionalInterface
+  private interface Handler {
+    void run(SimCtl ctl, String[] args) throws ErrnoException;
+  }
+
+  /**
+   * One command of the {@code sim/ctl} grammar: {@code args} words after its name, from {@code
+   * minArgs} to {@code maxArgs} ({@link #ANY} for no limit), else {@code EINVAL} with {@code
+   * usage: <usage>}. Where {@code minArgs} is 0 and {@code maxArgs} {@link #ANY} the handler
+   * checks its words itself.
+   */
+  record Command(String name, String usage, int minArgs, int maxArgs, Handler handler) {
+    void check(String[] args) throws ErrnoException {
+      if (args.length < minArgs || (maxArgs != ANY && args.length > maxArgs)) {
+        throw usageError();
+      }
+    }
+
+    ErrnoException usageError() {
+      return Errno.EINVAL.with("usage: " + usage);
+    }
+  }
+
+  /** {@link Command#maxArgs} of a command that takes any number of words. */
+  private static final int ANY = -1;
+
+  /** The grammar of {@code sim/ctl}, in the order {@link #help} lists it. */
+  private static final Map<String, Command> COMMANDS = table(
+      // KmemCacheArgs.parse() checks the words and says its own usage
+      new Command("kmem_cache_create", "kmem_cache_create NAME SIZE [align=N] [flags=F|F...] "
+          + "[ctor=SYM] [useroffset=N] [usersize=N]", 0, ANY, SimCtl::create),
+      new Command("kmem_cache_destroy", "kmem_cache_destroy NAME", 1, 1, SimCtl::destroy),
+      new Command("alloc", "alloc NAME COUNT [cpu=N]", 2, 3, (c, a) -> c.allocOrFree(a, true)),
+      new Command("free", "free NAME COUNT [cpu=N]", 2, 3, (c, a) -> c.allocOrFree(a, false)),
+      new Command("kobject_get", "kobject_get NAME", 1, 1, SimCtl::kobjectGet),
+      new Command("kobject_put", "kobject_put NAME", 1, 1, SimCtl::kobjectPut),
+      new Command("cpu_down", "cpu_down|cpu_up N", 1, 1,
+          (c, a) -> c.hotplug.cpuDown(c.cpuArg(a))),
+      new Command("cpu_up", "cpu_down|cpu_up N", 1, 1, (c, a) -> c.hotplug.cpuUp(c.cpuArg(a))),
+      new Command("insmod", "insmod MODULE [cache=NAME:SIZE[:FLAGS[:CTOR]]]... "
+          + "[static_cache=NAME:SIZE[:FLAGS]]... [param=KEY=VALUE]... [depends=MODULE,...]", 1,
+          ANY, SimCtl::insmod),
+      new Command("rmmod", "rmmod MODULE", 1, 1, SimCtl::rmmod),
+      new Command("module_get", "module_get MODULE", 1, 1,
+          (c, a) -> c.modules.moduleGet(a[0])),
+      new Command("module_put", "module_put MODULE", 1, 1,
+          (c, a) -> c.modules.modulePut(a[0])),
+      new Command("dmesg_clear", "dmesg_clear", 0, 0, (c, a) -> c.dmesg.clear()),
+      new Command("lockdep_reset", "lockdep_reset", 0, 0, (c, a) -> c.lockdep.reset()),
+      new Command("pause", "pause POINT", 1, 1,
+          (c, a) -> c.slab.waitPoints().arm(point(a[0]))),
+      new Command("resume", "resume POINT", 1, 1,
+          (c, a) -> c.slab.waitPoints().resume(point(a[0]))),
+      new Command("await", "await POINT [timeout=S]", 1, 2, SimCtl::await),
+      new Command("await_blocked", "await_blocked N [timeout=S]", 1, 2, SimCtl::awaitBlocked),
+      new Command("await_dmesg", "await_dmesg TEXT [timeout=S]", 1, ANY, SimCtl::awaitDmesg));
+
+  private static Map<String, Command> table(Command... commands) {
+    Map<String, Command> t = new java.util.LinkedHashMap<>();
+    for (Command c : commands) {
+      t.put(c.name(), c);
+    }
+    return java.util.Collections.unmodifiableMap(t);
+  }
+
+  /** The commands' usages, one a line, in table order (a usage shared by two shown once). */
+  static String help() {
+    StringBuilder sb = new StringBuilder();
+    new java.util.LinkedHashSet<>(COMMANDS.values().stream().map(Command::usage).toList())
+        .forEach(u -> sb.append(u).append('\n'));
+    return sb.toString();
+  }
+
   private void run(String[] w) throws ErrnoException {
     if (w.length == 0 || w[0].isEmpty()) {
       throw Errno.EINVAL.with("empty command");
     }
+    Command c = COMMANDS.get(w[0]);
+    if (c == null) {
+      throw Errno.EINVAL.with("unknown command '" + w[0] + "'");
+    }
     String[] args = Arrays.copyOfRange(w, 1, w.length);
-    switch (w[0]) {
-      case "kmem_cache_create" -> create(args);
-      case "kmem_cache_destroy" -> destroy(args);
-      case "alloc" -> allocOrFree(args, true);
-      case "free" -> allocOrFree(args, false);
-      case "kobject_get" -> kobjectGet(args);
-      case "kobject_put" -> kobjectPut(args);
-      case "insmod" -> insmod(args);
-      case "rmmod" -> rmmod(args);
-      case "module_get" -> {
-        expect(args, 1, "module_get MODULE");
-        modules.moduleGet(args[0]);
-      }
-      case "module_put" -> {
-        expect(args, 1, "module_put MODULE");
-        modules.modulePut(args[0]);
-      }
-      case "cpu_down" -> hotplug.cpuDown(cpuArg(args));
-      case "cpu_up" -> hotplug.cpuUp(cpuArg(args));
-      case "dmesg_clear" -> {
-        expect(args, 0, "dmesg_clear");
-        dmesg.clear();
-      }
-      case "lockdep_reset" -> {
-        expect(args, 0, "lockdep_reset");
-        lockdep.reset();
-      }
-      case "pause" -> slab.waitPoints().arm(point(args, 1, "pause POINT"));
-      case "resume" -> slab.waitPoints().resume(point(args, 1, "resume POINT"));
-      case "await" -> {
-        String name = point(args, 2, "await POINT [timeout=S]");
-        if (!slab.waitPoints().awaitParked(name, timeout(args, 1))) {
-          throw Errno.ETIMEDOUT.with("no task reached " + name);
-        }
-      }
-      case "await_dmesg" -> {
-        int n = args.length;
-        long timeout = n > 1 && args[n - 1].startsWith("timeout=") ? timeout(args, n - 1) : 30_000;
-        int words = n > 0 && args[n - 1].startsWith("timeout=") ? n - 1 : n;
-        if (words < 1) {
-          throw Errno.EINVAL.with("usage: await_dmesg TEXT [timeout=S]");
-        }
-        String text = String.join(" ", java.util.Arrays.copyOfRange(args, 0, words));
-        if (!killableWait(dmesgLogged, () -> dmesg.contains(text), timeout,
-            "'" + text + "'")) {
-          throw Errno.ETIMEDOUT.with("no dmesg line with '" + printable(text) + "'");
-        }
-      }
-      case "await_blocked" -> {
-        if (args.length < 1 || args.length > 2) {
-          throw Errno.EINVAL.with("usage: await_blocked N [timeout=S]");
-        }
-        long n = number(args[0], "N");
-        if (n > 100_000) {
-          throw Errno.EINVAL.with("N is at most 100000");
-        }
-        if (!lockdep.awaitBlocked((int) n, timeout(args, 1))) {
-          throw Errno.ETIMEDOUT.with("fewer than " + n + " tasks blocked");
-        }
-      }
-      default -> throw Errno.EINVAL.with("unknown command '" + w[0] + "'");
+    c.check(args);
+    c.handler().run(this, args);
+  }
+
+  private void await(String[] args) throws ErrnoException {
+    String name = point(args[0]);
+    if (!slab.waitPoints().awaitParked(name, timeout(args, 1))) {
+      throw Errno.ETIMEDOUT.with("no task reached " + name);
+    }
+  }
+
+  private void awaitDmesg(String[] args) throws ErrnoException {
+    int n = args.length;
+    long timeout = n > 1 && args[n - 1].startsWith("timeout=") ? timeout(args, n - 1) : 30_000;
+    int words = n > 0 && args[n - 1].startsWith("timeout=") ? n - 1 : n;
+    if (words < 1) {
+      throw COMMANDS.get("await_dmesg").usageError();
+    }
+    String text = String.join(" ", java.util.Arrays.copyOfRange(args, 0, words));
+    if (!killableWait(dmesgLogged, () -> dmesg.contains(text), timeout,
+        "'" + text + "'")) {
+      throw Errno.ETIMEDOUT.with("no dmesg line with '" + printable(text) + "'");
+    }
+  }
+
+  private void awaitBlocked(String[] args) throws ErrnoException {
+    long n = number(args[0], "N");
+    if (n > 100_000) {
+      throw Errno.EINVAL.with("N is at most 100000");
+    }
+    if (!lockdep.awaitBlocked((int) n, timeout(args, 1))) {
+      throw Errno.ETIMEDOUT.with("fewer than " + n + " tasks blocked");
     }
   }
 
@@ -220,7 +276,6 @@ final class SimCtl {
   }
 
   private void destroy(String[] args) throws ErrnoException {
-    expect(args, 1, "kmem_cache_destroy NAME");
     Creation c;
     synchronized (this) {
       c = newest(args[0]);
@@ -318,10 +373,7 @@ final class SimCtl {
   }
 
   private void allocOrFree(String[] args, boolean alloc) throws ErrnoException {
-    String usage = (alloc ? "alloc" : "free") + " NAME COUNT [cpu=N]";
-    if (args.length < 2 || args.length > 3) {
-      throw Errno.EINVAL.with("usage: " + usage);
-    }
+    Command command = COMMANDS.get(alloc ? "alloc" : "free");
     KmemCache s = lookup(args[0]);
     long count = number(args[1], "COUNT");
     if (count < 1 || count > MAX_OBJECTS) {
@@ -330,7 +382,7 @@ final class SimCtl {
     int cpu;
     if (args.length == 3) {
       if (!args[2].startsWith("cpu=")) {
-        throw Errno.EINVAL.with("usage: " + usage);
+        throw command.usageError();
       }
       long n = number(args[2].substring(4), "cpu");
       if (n >= slab.cpus().nrPossible() || !slab.cpus().isOnline((int) n)) {
@@ -353,7 +405,6 @@ final class SimCtl {
   }
 
   private void kobjectGet(String[] args) throws ErrnoException {
-    expect(args, 1, "kobject_get NAME");
     synchronized (this) {
       Creation c = newest(args[0]);
       if (c.cache.kobj().isReleased() || c.cache.kobj().refcount() == 0) {
@@ -365,7 +416,6 @@ final class SimCtl {
   }
 
   private void kobjectPut(String[] args) throws ErrnoException {
-    expect(args, 1, "kobject_put NAME");
     KmemCache s;
     synchronized (this) {
       Creation c = findHeld(args[0]);
@@ -397,16 +447,13 @@ final class SimCtl {
     return best;
   }
 
-  /** A wait point name argument: {@code args[0]}, at most {@code max} arguments. */
-  private static String point(String[] args, int max, String usage) throws ErrnoException {
-    if (args.length < 1 || args.length > max) {
-      throw Errno.EINVAL.with("usage: " + usage);
-    }
-    if (!io.slabfs.kernel.locking.WaitPoints.NAMES.contains(args[0])) {
-      throw Errno.EINVAL.with("unknown wait point '" + printable(args[0]) + "' (one of "
+  /** A wait point name argument. */
+  private static String point(String name) throws ErrnoException {
+    if (!io.slabfs.kernel.locking.WaitPoints.NAMES.contains(name)) {
+      throw Errno.EINVAL.with("unknown wait point '" + printable(name) + "' (one of "
           + new java.util.TreeSet<>(io.slabfs.kernel.locking.WaitPoints.NAMES) + ")");
     }
-    return args[0];
+    return name;
   }
 
   /** {@code timeout=S} at {@code args[i]}, in milliseconds; 30 s when absent. */
@@ -429,10 +476,6 @@ final class SimCtl {
    * [param=KEY=VALUE]... [depends=MODULE,...]}.
    */
   private void insmod(String[] args) throws ErrnoException {
-    if (args.length < 1) {
-      throw Errno.EINVAL.with("usage: insmod MODULE [cache=NAME:SIZE[:FLAGS[:CTOR]]]... "
-          + "[static_cache=NAME:SIZE[:FLAGS]]... [param=KEY=VALUE]... [depends=MODULE,...]");
-    }
     java.util.List<KmemCacheArgs> caches = new java.util.ArrayList<>();
     java.util.List<KmemCacheArgs> statics = new java.util.ArrayList<>();
     Map<String, String> params = new java.util.LinkedHashMap<>();
@@ -489,7 +532,6 @@ final class SimCtl {
   }
 
   private void rmmod(String[] args) throws ErrnoException {
-    expect(args, 1, "rmmod MODULE");
     modules.rmmod(args[0]);
     synchronized (this) {
       for (ArrayDeque<Creation> stack : byName.values()) {
@@ -505,18 +547,11 @@ final class SimCtl {
   }
 
   private int cpuArg(String[] args) throws ErrnoException {
-    expect(args, 1, "cpu_down|cpu_up N");
     long n = number(args[0], "N");
     if (n >= slab.cpus().nrPossible()) {
       throw Errno.EINVAL.with("cpu" + n + " is not present");
     }
     return (int) n;
-  }
-
-  private static void expect(String[] args, int n, String usage) throws ErrnoException {
-    if (args.length != n) {
-      throw Errno.EINVAL.with("usage: " + usage);
-    }
   }
 
   private static long number(String s, String what) throws ErrnoException {

@@ -8,9 +8,7 @@ import io.slabfs.kernel.errno.Errno;
 import io.slabfs.kernel.errno.ErrnoException;
 import io.slabfs.kernel.kobject.KObject;
 import io.slabfs.kernel.kobject.KSet;
-import io.slabfs.kernel.kobject.KType;
 import io.slabfs.kernel.debug.Kallsyms;
-import io.slabfs.kernel.debug.Warn;
 import io.slabfs.kernel.locking.Lockdep;
 import io.slabfs.kernel.locking.Mutex;
 import io.slabfs.kernel.locking.Task;
@@ -23,12 +21,18 @@ import java.util.List;
 import java.util.Random;
 
 /**
- * Models: mm/slab_common.c (for now also the sysfs, flush and CPU-dead parts of mm/slub.c,
- * which issue 11 moves out).
+ * Models: mm/slab_common.c. SLUB's parts of the same paths are beside it: its sysfs section in
+ * {@link SlubSysfs}, {@code flush_all()} and {@code slub_cpu_dead()} in {@link SlubFlush}, and
+ * {@code slab_err()}/{@code list_slab_objects()} and the WARNs in {@link SlubReport}.
  *
- * <p>mm/slab_common.c and the sysfs half of mm/slub.c: the list of caches under {@code
+ * <p>The list of caches under {@code
  * slab_mutex}, {@code kmem_cache_create()} with merging, {@code kmem_cache_destroy()} in the
- * three historical shapes, unique ids, {@code /sys/kernel/slab}, and the boot caches.
+ * three historical shapes, and the boot caches.
+ *
+ * <p>Why one class of about 650 lines: what is left is mm/slab_common.c's create and destroy
+ * paths (the kernel's file is itself one), which share {@code slab_mutex}, the cache list, the
+ * boot caches' {@code kmem_cache} accounting and the era's choices of where sysfs is drained;
+ * split apart, each half would reach into the other's fields under the same lock.
  *
  * <p>Concurrency. {@link #slabMutex} guards {@link #slabCaches} and every cache's refcount.
  * Lock order, as in the kernel: {@code cpu_hotplug_lock} → {@code slab_mutex} → {@code
@@ -54,15 +58,14 @@ public final class SlabCommon {
   private final Mutex slabMutex;
   private final Mutex flushLock;
   private final List<KmemCache> slabCaches = new ArrayList<>();
-  private final KSet slabKset;
-  private final KType<KmemCache> slabKtype;
+  private final SlubSysfs slubSysfs;
   private final Workqueue eventsWq;
   /** The RCU kthread, for {@link #rcuBarrier}. */
   private final Workqueue rcuWq;
   /** A grace period of the model: a few tens of milliseconds, as on an idle machine. */
   private static final long RCU_GRACE_MILLIS = 20;
-  /** {@code slub_flushwq}: one worker per CPU, as {@code queue_work_on(cpu, ...)} gives. */
-  private final Workqueue[] flushWq;
+  private final SlubFlush flush;
+  private final SlubReport report;
   private KmemCache kmemCache;
   private KmemCache kmemCacheNode;
   private final java.util.concurrent.atomic.AtomicInteger released =
@@ -90,30 +93,12 @@ public final class SlabCommon {
     this.random = random;
     this.eventsWq = new Workqueue(lockdep, "events", "kworker/u" + 2 * cpus.nrPossible() + ":1");
     this.rcuWq = new Workqueue(lockdep, "rcu", "rcu_preempt");
-    this.flushWq = new Workqueue[cpus.nrPossible()];
-    for (int cpu = 0; cpu < flushWq.length; cpu++) {
-      flushWq[cpu] = new Workqueue(lockdep, "slub_flushwq", "kworker/" + cpu + ":1");
-    }
+    this.flush = new SlubFlush(lockdep, hotplug, slabMutex, flushLock, slabCaches);
+    this.report = new SlubReport(dmesg, era, lockdep);
     List<Attribute<KmemCache>> attrs = new SlabAttrs(this).attrs();
-    this.slabKtype =
-        new KType<>() {
-          @Override
-          public void release(KObject<KmemCache> kobj) {
-            slabKmemCacheRelease(kobj.container());
-          }
-
-          @Override
-          public List<Attribute<KmemCache>> defaultAttrs() {
-            return attrs;
-          }
-
-          @Override
-          public String sysfsOps() {
-            return "slab_attr";
-          }
-        };
-    this.slabKset = KSet.createAndAdd(sysfs, "slab", kernelKobj);
-    hotplug.registerDeadCallback(this::slubCpuDead);
+    this.slubSysfs =
+        new SlubSysfs(this, sysfs, kernelKobj, slabCaches, attrs, this::slabKmemCacheRelease);
+    hotplug.registerDeadCallback(flush::slubCpuDead);
     kmemCacheInit();
   }
 
@@ -135,7 +120,7 @@ public final class SlabCommon {
   }
 
   public KSet slabKset() {
-    return slabKset;
+    return slubSysfs.slabKset();
   }
 
   /** A snapshot of {@code slab_caches}, oldest first. */
@@ -283,7 +268,7 @@ public final class SlabCommon {
       String func = createFunction();
       Task t = Task.current();
       List<String> frames = new ArrayList<>(List.of("dump_stack_lvl", "dump_stack", func));
-      frames.addAll(callersOf(func));
+      frames.addAll(report.callersOf(func));
       List<String> r = new ArrayList<>();
       r.add(func + "(" + args.name() + ") failed with error -" + e.errno().number());
       r.addAll(io.slabfs.kernel.debug.DumpStack.dumpStack(release(), dmesg.taint(), 0, t.pid(),
@@ -325,8 +310,8 @@ public final class SlabCommon {
     if (first || args.size() < args.usersize()
         || args.size() - args.usersize() < args.useroffset()) {
       int line = v().atLeast(6, 12) ? 343 : 320;
-      warn(null, createFunction(), "mm/slab_common.c", first ? line : line + 1,
-          callersOf(createFunction()));
+      report.warn(null, createFunction(), "mm/slab_common.c", first ? line : line + 1,
+          report.callersOf(createFunction()));
       args = args.withUsercopy(0, 0);
     }
     int sheaf = 0;
@@ -376,7 +361,7 @@ public final class SlabCommon {
     }
     KmemCache s =
         new KmemCache(args, geo, flags, module, sheaf, cpus, pages,
-            c -> new KObject<>(c, slabKtype));
+            c -> new KObject<>(c, slubSysfs.ktype()));
     s.refcount = refcount;
     if (owner != null) {
       // create_cache(): s->owner = args->owner; kobject_get(s->owner) -- the seed 000 pin
@@ -393,7 +378,7 @@ public final class SlabCommon {
             : "__kmem_cache_create");
         Task.Frame f2 = Task.enter("sysfs_slab_add");
         Task.Frame f3 = Task.enter("kobject_init_and_add")) {
-      sysfsSlabAdd(s);
+      slubSysfs.sysfsSlabAdd(s);
     } catch (ErrnoException e) {
       if (era.sysfsFailureFailsCreate()) {
         if (owner == null) {
@@ -427,7 +412,7 @@ public final class SlabCommon {
       kmemCache.free(cpu, 1, random);
       kmemCacheNode.free(cpu, cpus.nrNodes(), random);
     } catch (ErrnoException e) {
-      warn("kmem_cache accounting underflow: " + e.why(), "slab_kmem_cache_release");
+      report.warn("kmem_cache accounting underflow: " + e.why(), "slab_kmem_cache_release");
     }
   }
 
@@ -443,7 +428,7 @@ public final class SlabCommon {
       return null;
     }
     try {
-      sysfsSlabAlias(s, args.name());
+      slubSysfs.sysfsSlabAlias(s, args.name());
     } catch (ErrnoException e) {
       if (!era.cpuSlabsGone()) {
         return null;
@@ -492,79 +477,6 @@ public final class SlabCommon {
         || s.refcount < 0;
   }
 
-  /** {@code create_unique_id()}: flag letters, then the slab size. */
-  static String createUniqueId(KmemCache s) {
-    StringBuilder id = new StringBuilder(":");
-    if (s.hasFlag(SlabFlags.SLAB_CACHE_DMA)) {
-      id.append('d');
-    }
-    if (s.hasFlag(SlabFlags.SLAB_CACHE_DMA32)) {
-      id.append('D');
-    }
-    if (s.hasFlag(SlabFlags.SLAB_RECLAIM_ACCOUNT)) {
-      id.append('a');
-    }
-    if (s.hasFlag(SlabFlags.SLAB_CONSISTENCY_CHECKS)) {
-      id.append('F');
-    }
-    if (s.hasFlag(SlabFlags.SLAB_ACCOUNT)) {
-      id.append('A');
-    }
-    if (id.length() > 1) {
-      id.append('-');
-    }
-    return id.append(String.format("%07d", s.size())).toString();
-  }
-
-  /** {@code sysfs_slab_add()}: a named directory, or a unique-id directory plus a name link. */
-  private void sysfsSlabAdd(KmemCache s) throws ErrnoException {
-    boolean unmergeable = slabUnmergeable(s);
-    String name;
-    if (unmergeable) {
-      sysfsRemoveLink(s.name(), s.name());
-      name = s.name();
-    } else {
-      name = createUniqueId(s);
-    }
-    s.kobj().initAndAdd(sysfs, null, slabKset, name);
-    if (!unmergeable) {
-      try {
-        sysfsSlabAlias(s, s.name()); // its return value is ignored in sysfs_slab_add()
-      } catch (ErrnoException e) {
-        // the cache lives on in its unique-id directory, without the name link
-      }
-    }
-  }
-
-  /** {@code sysfs_slab_alias()}: replace any stale link of that name, then link to {@code s}. */
-  private void sysfsSlabAlias(KmemCache s, String name) throws ErrnoException {
-    sysfsRemoveLink(name, name);
-    if (!s.kobj().stateInSysfs()) {
-      throw Errno.ENOENT.with(s.name() + " has no sysfs directory");
-    }
-    sysfs.createLink(slabKset.kobj().sd(), s.kobj().sd(), name);
-  }
-
-  /**
-   * {@code sysfs_remove_link(&slab_kset->kobj, name)} as sysfs_slab_add() and
-   * sysfs_slab_alias() call it: {@code kernfs_remove_by_name()} removes the entry of that name
-   * whatever it is, so a cache named like another cache's directory (its name, or its unique id)
-   * takes that directory away. The kernel says nothing; a {@code slabfs:} line says which cache
-   * lost its directory (it lives on, its kobject pointing at the removed node, as in the kernel).
-   */
-  private void sysfsRemoveLink(String name, String by) {
-    var kn = sysfs.kernfs().child(slabKset.kobj().sd(), name).orElse(null);
-    if (kn instanceof io.slabfs.kernel.kernfs.KernfsDir) {
-      for (KmemCache c : slabCaches) {
-        if (c.kobj().stateInSysfs() && c.kobj().sd() == kn) {
-          dmesg.printk("slabfs: creating " + by + " removed /kernel/slab/" + name + ", the "
-              + "directory of cache " + c.name() + " (sysfs_remove_link() removes any entry of "
-              + "that name); " + c.name() + " lives on without it");
-        }
-      }
-    }
-    sysfs.removeLink(slabKset.kobj().sd(), name);
-  }
 
   // ---------------------------------------------------------------------------- destroy
 
@@ -603,9 +515,9 @@ public final class SlabCommon {
       }
       slabCaches.remove(s);
       if (era.destroyDrainsUnderLocks()) {
-        sysfsSlabUnlink(s);
+        slubSysfs.sysfsSlabUnlink(s);
         if (!rcu && !err) {
-          sysfsSlabRelease(s);
+          slubSysfs.sysfsSlabRelease(s);
         }
       }
     } finally {
@@ -614,7 +526,7 @@ public final class SlabCommon {
     }
     if (err) {
       if (!era.destroyDrainsUnderLocks()) {
-        sysfsSlabUnlink(s);
+        slubSysfs.sysfsSlabUnlink(s);
       }
       return;
     }
@@ -624,7 +536,7 @@ public final class SlabCommon {
           eventsWq.queue(
               () -> {
                 rcuBarrier();
-                sysfsSlabRelease(s);
+                slubSysfs.sysfsSlabRelease(s);
               });
         }
       }
@@ -640,11 +552,11 @@ public final class SlabCommon {
         }
       }
       case SYNC_BARRIER -> {
-        sysfsSlabUnlink(s);
+        slubSysfs.sysfsSlabUnlink(s);
         if (rcu) {
           rcuBarrier();
         }
-        sysfsSlabRelease(s);
+        slubSysfs.sysfsSlabRelease(s);
       }
     }
   }
@@ -659,56 +571,27 @@ public final class SlabCommon {
     }
   }
 
-  /** How many slabs' {@code Objects remaining} reports one destroy prints at most. */
-  private static final int LISTED_SLABS = 32;
 
   private boolean shutdown(KmemCache s) {
-    flushLock.lock();
-    try {
-      for (int cpu = 0; cpu < cpus.nrPossible(); cpu++) {
-        s.flushCpu(cpu);
-      }
-    } finally {
-      flushLock.unlock();
-    }
+    flush.flushForShutdown(s);
     boolean busy = s.shutdownHasObjects();
     if (busy) {
-      List<int[]> slabs = s.partialSlabsInUse(LISTED_SLABS + 1);
-      for (int[] slab : slabs.subList(0, Math.min(slabs.size(), LISTED_SLABS))) {
-        listSlabObjects(s, slab[0], slab[1], slab[2]);
-      }
-      if (slabs.size() > LISTED_SLABS) {
-        dmesg.printk("slabfs: " + s.name() + ": the kernel lists every partial slab with objects"
-            + " here; the first " + LISTED_SLABS + " are shown");
-      }
-      String caller = callerOf("kmem_cache_destroy");
-      warn("kmem_cache_destroy " + s.name() + ": Slab cache still has objects when called from "
+      report.listRemaining(s);
+      String caller = SlubReport.callerOf("kmem_cache_destroy");
+      report.warn("kmem_cache_destroy " + s.name() + ": Slab cache still has objects when called from "
           + Kallsyms.symbol(caller), "kmem_cache_destroy", "mm/slab_common.c",
           v().atLeast(6, 19) ? 532 : v().atLeast(6, 12) ? 548 : 493,
-          callersOf("kmem_cache_destroy"));
+          report.callersOf("kmem_cache_destroy"));
     }
     return busy;
   }
 
   /** {@code kmem_cache_release()}: unlink (6.x) and drop the sysfs reference. */
   private void kmemCacheRelease(KmemCache s) {
-    sysfsSlabUnlink(s);
-    sysfsSlabRelease(s);
+    slubSysfs.sysfsSlabUnlink(s);
+    slubSysfs.sysfsSlabRelease(s);
   }
 
-  /** {@code sysfs_slab_unlink()}: {@code kobject_del}, which drains the directory. */
-  private void sysfsSlabUnlink(KmemCache s) {
-    if (s.kobj().stateInSysfs()) {
-      try (Task.Frame f = Task.enter("sysfs_slab_unlink")) {
-        s.kobj().del();
-      }
-    }
-  }
-
-  /** {@code sysfs_slab_release()}: the final release waits for the last kobject reference. */
-  private void sysfsSlabRelease(KmemCache s) {
-    s.kobj().put();
-  }
 
   /**
    * {@code slab_kmem_cache_release()}: the {@code kmem_cache} object goes back. Takes no lock:
@@ -740,90 +623,15 @@ public final class SlabCommon {
 
   // ------------------------------------------------------------------------ flush, hotplug
 
-  /**
-   * {@code flush_all()}: under {@code cpus_read_lock} and {@code flush_lock}, flush each online
-   * CPU that has a CPU slab or partial slabs.
-   */
+  /** {@code flush_all()} of mm/slub.c: see {@link SlubFlush}. */
   public void flushAll(KmemCache s) {
-    try (Task.Frame f = Task.enter("flush_all")) {
-      hotplug.cpusReadLock();
-      try {
-        flushAllCpusLocked(s);
-      } finally {
-        hotplug.cpusReadUnlock();
-      }
-    }
-  }
-
-  /**
-   * {@code flush_all_cpus_locked()}, called with {@code cpus_read_lock} held: under {@code
-   * flush_lock}, a flush_cpu_slab work item on each CPU that has something to flush, then
-   * flush_work() on each.
-   */
-  private void flushAllCpusLocked(KmemCache s) {
-    flushLock.lock();
-    try {
-      var online = cpus.onlineMask();
-      java.util.List<Workqueue.Work> works = new java.util.ArrayList<>();
-      java.util.List<Integer> queuedOn = new java.util.ArrayList<>();
-      for (int cpu = online.nextSetBit(0); cpu >= 0; cpu = online.nextSetBit(cpu + 1)) {
-        if (s.hasCpuSlab(cpu)) {
-          int c = cpu;
-          works.add(flushWq[cpu].queue(() -> {
-            try (Task.Frame f = Task.enter("flush_cpu_slab")) {
-              s.flushCpu(c);
-            }
-          }));
-          queuedOn.add(cpu);
-        }
-      }
-      for (int i = 0; i < works.size(); i++) {
-        flushWq[queuedOn.get(i)].flushWork(works.get(i));
-      }
-    } finally {
-      flushLock.unlock();
-    }
+    flush.flushAll(s);
   }
 
   /** {@code kmem_cache_shrink()}. */
   public void shrink(KmemCache s) {
     flushAll(s);
     s.shrinkNodes();
-  }
-
-  /** {@code slub_cpu_dead()}: under {@code slab_mutex}, flush that CPU in every cache. */
-  private void slubCpuDead(int cpu) {
-    try (Task.Frame f = Task.enter("slub_cpu_dead")) {
-      slabMutex.lock();
-      try {
-        for (KmemCache s : slabCaches) {
-          s.flushCpu(cpu);
-        }
-      } finally {
-        slabMutex.unlock();
-      }
-    }
-  }
-
-  /** The function that called {@code function} in the current task, for {@code %pS}. */
-  static String callerOf(String function) {
-    List<String> frames = Task.current().frames();
-    int i = frames.indexOf(function);
-    return i >= 0 && i + 1 < frames.size() ? frames.get(i + 1) : "do_syscall_64";
-  }
-
-  /**
-   * A WARN of the model's own bookkeeping (not a kernel WARN site): a {@code slabfs:} line.
-   */
-  void warn(String message, String function) {
-    dmesg.printk("BUG: slabfs: " + function + ": " + message);
-  }
-
-  /** {@code WARN(1, message)} at {@code file:line} in {@code function}, by the current task. */
-  void warn(String message, String function, String file, int line, List<String> callers) {
-    Task t = Task.current();
-    Warn.warn(dmesg, new Warn.Context(release(), 0, t.pid(), t.comm(), modulesLinkedIn.get()),
-        file, line, function, message, callers);
   }
 
   /** {@code uname -r}. */
@@ -835,117 +643,15 @@ public final class SlabCommon {
     return io.slabfs.kernel.debug.KernelVersion.parse(era.release());
   }
 
-  /** The frames above {@code function} in the current task, innermost first, to the syscall. */
-  List<String> callersOf(String function) {
-    List<String> frames = Task.current().frames();
-    int i = frames.indexOf(function);
-    List<String> out = new ArrayList<>(frames.subList(i + 1, frames.size()));
-    out.addAll(io.slabfs.kernel.debug.DumpStack.entryFrames(release(),
-        Task.current().isKthread()));
-    return out;
-  }
-
   /** {@code print_modules()}'s source, set once modules exist (a higher layer). */
-  private volatile java.util.function.Supplier<List<String>> modulesLinkedIn = List::of;
-
   public void setModulesLinkedIn(java.util.function.Supplier<List<String>> modules) {
-    this.modulesLinkedIn = modules;
-  }
-
-  /**
-   * {@code list_slab_objects()} of {@code free_partial()} (CONFIG_SLUB_DEBUG): the {@code BUG
-   * <cache> (...): Objects remaining ...} report for one partial slab that still has objects.
-   * Up to 6.11 {@code slab_err()}: header, slab line, stack dump, then the objects; from 6.12
-   * {@code slab_bug()}, the objects, then {@code __slab_err()}: slab line and {@code WARN_ON(1)}.
-   */
-  private void listSlabObjects(KmemCache s, int objects, int inuse, int id) {
-    boolean newer = v().atLeast(6, 12);
-    Task t = Task.current();
-    List<String> r = new ArrayList<>();
-    r.add("=============================================================================");
-    r.add("BUG " + s.name() + " (" + dmesg.taint().print(v()) + "): "
-        + (newer ? "Objects remaining on __kmem_cache_shutdown()"
-            : "Objects remaining in " + s.name() + " on __kmem_cache_shutdown()"));
-    // pr_err("---...---\n\n"): printk drops only the last newline, so the record ends in an
-    // empty line
-    r.add("-----------------------------------------------------------------------------\n\n");
-    long base = 0xffff888100000000L + ((long) (id & 0xffff) << 12);
-    String slabLine = String.format("Slab 0x%016x objects=%d used=%d fp=0x%016x flags=%s",
-        hashedPointer(0xffffea0004000000L + ((long) (id & 0xffff) << 6)), objects, inuse,
-        inuse == objects ? 0 : hashedPointer(base + (long) inuse * s.size()),
-        pageFlags(s.order() > 0));
-    List<String> objectLines = new ArrayList<>();
-    for (int i = 0; i < inuse; i++) {
-      long offset = (long) i * s.size();
-      objectLines.add(String.format("Object 0x%016x @offset=%d", hashedPointer(base + offset),
-          offset));
-    }
-    boolean first = !dmesg.taint().print(v()).contains("B");
-    if (!newer) {
-      r.add(slabLine);
-      r.addAll(io.slabfs.kernel.debug.DumpStack.dumpStack(release(), dmesg.taint(), 0, t.pid(),
-          t.comm(), withCallers(List.of("dump_stack_lvl", "dump_stack", "slab_err", "__kmem_cache_shutdown"),
-              "kmem_cache_destroy")));
-      dmesg.printkRecords(r);
-      dmesg.taint().add('B');
-      if (first && sysfs.kernfs().lockdep().enabled()) {
-        dmesg.printk("Disabling lock debugging due to kernel taint");
-      }
-      dmesg.printkRecords(objectLines);
-      return;
-    }
-    r.addAll(objectLines);
-    r.add(slabLine);
-    dmesg.printkRecords(r);
-    dmesg.taint().add('B');
-    if (first && sysfs.kernfs().lockdep().enabled()) {
-      dmesg.printk("Disabling lock debugging due to kernel taint");
-    }
-    if (v().atLeast(6, 19)) {
-      // __slab_err() and free_partial() are inlined: the WARN fires in __kmem_cache_shutdown
-      warn(null, "__kmem_cache_shutdown", "mm/slub.c", 1251, callersOf("__kmem_cache_shutdown"));
-    } else {
-      List<String> callers = new ArrayList<>(List.of("__kmem_cache_shutdown"));
-      callers.addAll(callersOf("__kmem_cache_shutdown"));
-      warn(null, "__slab_err", "mm/slub.c", 1152, callers);
-    }
-  }
-
-  /**
-   * {@code %pGp} of a slab's page flags on node 0, zone Normal, with the last-cpupid field in
-   * the flags (NUMA balancing): {@code PG_slab} up to 6.9 (then a page type, not a flag), and
-   * {@code PG_head} for a slab of order > 0 (bit 16 up to 6.9, bit 6 from 6.10).
-   */
-  private String pageFlags(boolean head) {
-    long base = 0x17ffffc0000000L;
-    if (!v().atLeast(6, 10)) {
-      long f = base | 0x200 | (head ? 0x10000 : 0);
-      return String.format("0x%x(slab%s|node=0|zone=2|lastcpupid=0x1fffff)", f,
-          head ? "|head" : "");
-    }
-    long f = base | (head ? 0x40 : 0);
-    return String.format("0x%x(%snode=0|zone=2|lastcpupid=0x1fffff)", f, head ? "head|" : "");
-  }
-
-  private List<String> withCallers(List<String> inner, String from) {
-    List<String> out = new ArrayList<>(inner);
-    out.add(from);
-    out.addAll(callersOf(from));
-    return out;
-  }
-
-  /** {@code %p}: a hashed pointer, never the address itself. */
-  private static long hashedPointer(long address) {
-    long h = address * 0x9e3779b97f4a7c15L;
-    return (h ^ (h >>> 29)) & 0xffffffffL;
+    report.setModulesLinkedIn(modules);
   }
 
   /** Stops the work queue threads. */
   public void shutdown() {
     eventsWq.close();
     rcuWq.close();
-    for (Workqueue wq : flushWq) {
-      wq.close();
-    }
+    flush.close();
   }
 }
