@@ -1035,12 +1035,13 @@ dmesg_follower() {
 
 # stale_dir_splat: whether the lockdep report in sim/dmesg is the one the kernel's path gives
 # when an unmergeable cache is created while its namesake's directory is still being
-# unlinked after kmem_cache_destroy dropped slab_mutex: sysfs_slab_add() -> sysfs_remove_link()
-# -> kernfs_remove_by_name() drains that directory's files (kn->active) under slab_mutex.
+# unlinked after kmem_cache_destroy dropped slab_mutex: sysfs_slab_add() (or, for a cache that
+# merges, sysfs_slab_alias()) -> sysfs_remove_link() -> kernfs_remove_by_name() drains that
+# directory's files (kn->active) under slab_mutex.
 stale_dir_splat() {
   awk '/possible circular locking dependency detected/ { f = 1 }
     f && /-> #0 \(kn->active/ { z = 1 }
-    z && /sysfs_slab_add\+/ { ok = 1 }
+    z && /sysfs_slab_(add|alias)\+/ { ok = 1 }
     /Chain exists of:/ { f = 0; z = 0 }
     END { exit !ok }' "$MNT/sim/dmesg"
 }
