@@ -16,33 +16,35 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * The model's packages depend downward only, in kernel layering order; and the model knows
- * nothing of FUSE.
+ * The model's packages depend downward only, in kernel layering order; and the model knows nothing
+ * of FUSE.
  */
 class LayeringTest {
   private static final String BASE = "io.slabfs.kernel.";
 
   /** Bottom first; packages on one level may use each other. */
-  private static final List<List<String>> LEVELS = List.of(
-      List.of("errno", "debug", "era"),
-      List.of("locking"),
-      List.of("kernfs"),
-      List.of("sysfs"),
-      List.of("kobject"),
-      List.of("cpu"),
-      List.of("slab"),
-      List.of("module"),
-      List.of("sim"),
-      List.of("explore"));
+  private static final List<List<String>> LEVELS =
+      List.of(
+          List.of("errno", "debug", "era"),
+          List.of("locking"),
+          List.of("kernfs"),
+          List.of("sysfs"),
+          List.of("kobject"),
+          List.of("cpu"),
+          List.of("slab"),
+          List.of("module"),
+          List.of("sim"),
+          List.of("explore"));
 
   private static JavaClasses classes;
 
   @BeforeAll
   static void importModel() {
-    classes = new ClassFileImporter()
-        .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
-        .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_JARS)
-        .importPackages("io.slabfs.kernel");
+    classes =
+        new ClassFileImporter()
+            .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+            .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_JARS)
+            .importPackages("io.slabfs.kernel");
   }
 
   static Stream<Arguments> levels() {
@@ -64,8 +66,12 @@ class LayeringTest {
   @ParameterizedTest(name = "{0} depends on no higher layer")
   @MethodSource("levels")
   void lowerPackage_neverDependsOnHigherOne(String pkg, List<String> higher) {
-    noClasses().that().resideInAPackage(BASE + pkg + "..")
-        .should().dependOnClassesThat().resideInAnyPackage(higher.toArray(String[]::new))
+    noClasses()
+        .that()
+        .resideInAPackage(BASE + pkg + "..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAnyPackage(higher.toArray(String[]::new))
         .because("kernel layers depend downward only")
         .check(classes);
   }
@@ -76,14 +82,21 @@ class LayeringTest {
     classes.stream()
         .map(c -> c.getPackageName())
         .filter(p -> p.startsWith(BASE))
-        .forEach(p -> assertThat(known).as("package %s has no layer", p)
-            .anyMatch(k -> p.equals(k) || p.startsWith(k + ".")));
+        .forEach(
+            p ->
+                assertThat(known)
+                    .as("package %s has no layer", p)
+                    .anyMatch(k -> p.equals(k) || p.startsWith(k + ".")));
   }
 
   @Test
   void model_neverDependsOnFuseOrJnr() {
-    noClasses().that().resideInAPackage("io.slabfs.kernel..")
-        .should().dependOnClassesThat().resideInAnyPackage("jnr..", "ru.serce..")
+    noClasses()
+        .that()
+        .resideInAPackage("io.slabfs.kernel..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAnyPackage("jnr..", "ru.serce..")
         .check(classes);
   }
 }

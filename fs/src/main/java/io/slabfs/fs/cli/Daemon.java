@@ -4,7 +4,6 @@ import io.slabfs.fs.fuse.SlabFuse;
 import io.slabfs.kernel.sim.BootOptions;
 import io.slabfs.kernel.sim.Kernel;
 import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Objects;
@@ -50,10 +49,10 @@ final class Daemon {
   }
 
   /**
-   * FUSE options: content changes on every read, entries can vanish at any time, and
-   * operations on open files go by handle only ({@code nopath}), so a file whose node was
-   * removed still reaches the model and answers ENODEV as sysfs does, instead of libfuse
-   * failing its path lookup with ENOENT.
+   * FUSE options: content changes on every read, entries can vanish at any time, and operations on
+   * open files go by handle only ({@code nopath}), so a file whose node was removed still reaches
+   * the model and answers ENODEV as sysfs does, instead of libfuse failing its path lookup with
+   * ENOENT.
    */
   String[] fuseOptions() {
     return new String[] {
@@ -85,39 +84,53 @@ final class Daemon {
       return fail(ready, "boot failed: " + e.getCause(), pidFile);
     }
     AtomicReference<String> mountError = new AtomicReference<>();
-    Thread loop = new Thread(() -> {
-      try {
-        if (fuse.serve(kernel, mountpoint, fuseOptions()) != 0) {
-          mountError.set("libfuse refused it; see the log");
-        }
-      } catch (RuntimeException | LinkageError e) {
-        // the mount itself failed (libfuse missing, fuse_setup refused): requests cannot fail
-        // here, SlabFuse.call answers for each of them
-        log.error("FUSE loop failed", e);
-        mountError.set(e.toString());
-      } finally {
-        fuse.initialized().countDown();
-      }
-    }, "fuse-main");
+    Thread loop =
+        new Thread(
+            () -> {
+              try {
+                if (fuse.serve(kernel, mountpoint, fuseOptions()) != 0) {
+                  mountError.set("libfuse refused it; see the log");
+                }
+              } catch (RuntimeException | LinkageError e) {
+                // the mount itself failed (libfuse missing, fuse_setup refused): requests cannot
+                // fail
+                // here, SlabFuse.call answers for each of them
+                log.error("FUSE loop failed", e);
+                mountError.set(e.toString());
+              } finally {
+                fuse.initialized().countDown();
+              }
+            },
+            "fuse-main");
     loop.start();
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      if (loop.isAlive()) {
-        kernel.abortBlocked();
-        // A plain unmount ends the FUSE loop at once; lazy only when something holds it busy.
-        if (Mounts.fusermountUnmount(mountpoint, false).isPresent()) {
-          Mounts.fusermountUnmount(mountpoint, true);
-        }
-        try {
-          loop.join(TimeUnit.SECONDS.toMillis(10));
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
-      }
-    }, "slabfs-shutdown"));
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  if (loop.isAlive()) {
+                    kernel.abortBlocked();
+                    // A plain unmount ends the FUSE loop at once; lazy only when something holds it
+                    // busy.
+                    if (Mounts.fusermountUnmount(mountpoint, false).isPresent()) {
+                      Mounts.fusermountUnmount(mountpoint, true);
+                    }
+                    try {
+                      loop.join(TimeUnit.SECONDS.toMillis(10));
+                    } catch (InterruptedException e) {
+                      Thread.currentThread().interrupt();
+                    }
+                  }
+                },
+                "slabfs-shutdown"));
     boolean initialized = fuse.initialized().await(MOUNT_TIMEOUT_SECONDS, TimeUnit.SECONDS);
     if (mountError.get() != null || !loop.isAlive()) {
-      return fail(ready, "mount failed at " + mountpoint + ": "
-          + Objects.requireNonNullElse(mountError.get(), "libfuse exited; see the log"), pidFile);
+      return fail(
+          ready,
+          "mount failed at "
+              + mountpoint
+              + ": "
+              + Objects.requireNonNullElse(mountError.get(), "libfuse exited; see the log"),
+          pidFile);
     }
     if (!initialized || !Mounts.isMounted(mountpoint)) {
       Mounts.fusermountUnmount(mountpoint, true);
@@ -129,8 +142,14 @@ final class Daemon {
       ready.flush();
       ready.close();
     } else {
-      System.out.println("slabfs: mounted " + options.era().id() + " at " + mountpoint
-          + " (seed " + options.seed() + "); Ctrl-C unmounts");
+      System.out.println(
+          "slabfs: mounted "
+              + options.era().id()
+              + " at "
+              + mountpoint
+              + " (seed "
+              + options.seed()
+              + "); Ctrl-C unmounts");
     }
     loop.join();
     log.info("slabfs unmounted from {}", mountpoint);
@@ -150,5 +169,4 @@ final class Daemon {
     }
     return 1;
   }
-
 }

@@ -20,49 +20,70 @@ import picocli.CommandLine.Parameters;
  * Ours: simulator.
  *
  * <p>{@code slabfs explore SCENARIO}: runs the scenario's tasks in the model under the
- * deterministic scheduler, over many schedules, and reports each distinct deadlock, lockdep
- * report, KASAN report, WARN and BUG once, with its schedule and a replay token. Exit status 0
- * when nothing was found, 1 when something was, 2 for a bad scenario or option.
+ * deterministic scheduler, over many schedules, and reports each distinct deadlock, lockdep report,
+ * KASAN report, WARN and BUG once, with its schedule and a replay token. Exit status 0 when nothing
+ * was found, 1 when something was, 2 for a bad scenario or option.
  */
 @Command(
     name = "explore",
     mixinStandardHelpOptions = true,
-    description = "Find the interleavings of a scenario's tasks that deadlock, trip lockdep or "
-        + "KASAN, WARN or BUG; in the model, no mount.")
+    description =
+        "Find the interleavings of a scenario's tasks that deadlock, trip lockdep or "
+            + "KASAN, WARN or BUG; in the model, no mount.")
 final class ExploreCommand implements Callable<Integer> {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   @Parameters(paramLabel = "SCENARIO", description = "a .scenario file")
   Path scenario;
 
-  @Option(names = "--kernel", paramLabel = "ERA",
-      description = "v5.19, v6.1, v6.18, v7, v7+static-cache, v7+static-cache-unpinned "
-          + "(default: ${DEFAULT-VALUE})")
+  @Option(
+      names = "--kernel",
+      paramLabel = "ERA",
+      description =
+          "v5.19, v6.1, v6.18, v7, v7+static-cache, v7+static-cache-unpinned "
+              + "(default: ${DEFAULT-VALUE})")
   String kernel = "v6.18";
 
-  @Option(names = "--cpus", paramLabel = "N", description = "possible CPUs (default: ${DEFAULT-VALUE})")
+  @Option(
+      names = "--cpus",
+      paramLabel = "N",
+      description = "possible CPUs (default: ${DEFAULT-VALUE})")
   int cpus = 2;
 
-  @Option(names = "--boot", paramLabel = "SET",
+  @Option(
+      names = "--boot",
+      paramLabel = "SET",
       description = "default, host or minimal (default: ${DEFAULT-VALUE}: a boot per schedule)")
   String boot = "minimal";
 
-  @Option(names = "--strategy", paramLabel = "S",
+  @Option(
+      names = "--strategy",
+      paramLabel = "S",
       description = "dfs (exhaustive within the bound), random or pct (default: ${DEFAULT-VALUE})")
   String strategy = "dfs";
 
-  @Option(names = "--preemptions", paramLabel = "N",
-      description = "dfs: at most N preemptions per schedule; pct: depth N+1 (default: ${DEFAULT-VALUE})")
+  @Option(
+      names = "--preemptions",
+      paramLabel = "N",
+      description =
+          "dfs: at most N preemptions per schedule; pct: depth N+1 (default: ${DEFAULT-VALUE})")
   int preemptions = 2;
 
-  @Option(names = "--schedules", paramLabel = "N",
+  @Option(
+      names = "--schedules",
+      paramLabel = "N",
       description = "at most N schedules (default: 1000000 for dfs, 1000 otherwise)")
   Long schedules;
 
-  @Option(names = "--seed", paramLabel = "S", description = "seed of random and pct (default: ${DEFAULT-VALUE})")
+  @Option(
+      names = "--seed",
+      paramLabel = "S",
+      description = "seed of random and pct (default: ${DEFAULT-VALUE})")
   long seed = 1;
 
-  @Option(names = "--no-state-hashing", description = "dfs: run every schedule, even from a state explored before")
+  @Option(
+      names = "--no-state-hashing",
+      description = "dfs: run every schedule, even from a state explored before")
   boolean noStateHashing;
 
   @Override
@@ -88,8 +109,12 @@ final class ExploreCommand implements Callable<Integer> {
     }
     Scenario sc = read(spec, scenario);
     try {
-      Explorer.Summary sum = Explorer.explore(sc, Explorer.boot(era, cpus, set),
-          new Explorer.Options(s, preemptions, max, seed, !noStateHashing), System.out);
+      Explorer.Summary sum =
+          Explorer.explore(
+              sc,
+              Explorer.boot(era, cpus, set),
+              new Explorer.Options(s, preemptions, max, seed, !noStateHashing),
+              System.out);
       System.out.flush();
       return sum.findings().isEmpty() ? 0 : 1;
     } catch (Scenario.BadScenario e) {
@@ -111,13 +136,18 @@ final class ExploreCommand implements Callable<Integer> {
   }
 
   static KernelEra era(CommandLine.Model.CommandSpec spec, String kernel) {
-    return KernelEra.byId(kernel).orElseThrow(() -> usage(spec,
-        "--kernel: unknown era '" + kernel + "' (one of " + KernelEra.ids() + ")"));
+    return KernelEra.byId(kernel)
+        .orElseThrow(
+            () ->
+                usage(
+                    spec,
+                    "--kernel: unknown era '" + kernel + "' (one of " + KernelEra.ids() + ")"));
   }
 
   static BootSet bootSet(CommandLine.Model.CommandSpec spec, String boot) {
-    return BootSet.byId(boot).orElseThrow(
-        () -> usage(spec, "--boot: unknown set '" + boot + "' (default, host or minimal)"));
+    return BootSet.byId(boot)
+        .orElseThrow(
+            () -> usage(spec, "--boot: unknown set '" + boot + "' (default, host or minimal)"));
   }
 
   /** Reads and parses the scenario; a bad one is a usage error naming the line. */

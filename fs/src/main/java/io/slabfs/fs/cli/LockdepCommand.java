@@ -20,10 +20,10 @@ import picocli.CommandLine.Parameters;
 /**
  * Ours: simulator.
  *
- * <p>{@code slabfs lockdep FILE|-}: the lock playground. The script's events go to the lockdep
- * the mount uses; the output is what lockdep prints, nothing else. Exit 0 if lockdep stayed
- * silent, 1 if it reported, 2 for a malformed script or bad usage. {@code --selftest} runs the
- * transcribed {@code lib/locking-selftest.c} instead.
+ * <p>{@code slabfs lockdep FILE|-}: the lock playground. The script's events go to the lockdep the
+ * mount uses; the output is what lockdep prints, nothing else. Exit 0 if lockdep stayed silent, 1
+ * if it reported, 2 for a malformed script or bad usage. {@code --selftest} runs the transcribed
+ * {@code lib/locking-selftest.c} instead.
  */
 @Command(
     name = "lockdep",
@@ -37,36 +37,49 @@ import picocli.CommandLine.Parameters;
 final class LockdepCommand implements Callable<Integer> {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
-  @Parameters(paramLabel = "FILE", arity = "0..1",
+  @Parameters(
+      paramLabel = "FILE",
+      arity = "0..1",
       description = "the script, or - for standard input")
   String file;
 
-  @Option(names = "--kernel", paramLabel = "ERA",
-      description = "whose report to print: " + "v5.19, v6.1, v6.18, v7, ... (default: ${DEFAULT-VALUE})")
+  @Option(
+      names = "--kernel",
+      paramLabel = "ERA",
+      description =
+          "whose report to print: " + "v5.19, v6.1, v6.18, v7, ... (default: ${DEFAULT-VALUE})")
   String kernel = "v6.18";
 
-  @Option(names = "--graph", description = "print the dependency graph as DOT instead, "
-      + "the reported cycle in red")
+  @Option(
+      names = "--graph",
+      description = "print the dependency graph as DOT instead, " + "the reported cycle in red")
   boolean graph;
 
-  @Option(names = "--selftest", description = "run the transcribed lib/locking-selftest.c "
-      + "cases, each on a fresh lockdep, and print the kernel's table and summary")
+  @Option(
+      names = "--selftest",
+      description =
+          "run the transcribed lib/locking-selftest.c "
+              + "cases, each on a fresh lockdep, and print the kernel's table and summary")
   boolean selftest;
 
   @Override
   public Integer call() {
     // the output is lockdep's text on stdout and nothing else: no copy of it through the log
-    ((ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(
-        org.slf4j.Logger.ROOT_LOGGER_NAME)).setLevel(ch.qos.logback.classic.Level.OFF);
-    KernelEra era = KernelEra.byId(kernel).orElseThrow(() -> new CommandLine.ParameterException(
-        spec.commandLine(), "--kernel: unknown era '" + kernel + "' (one of " + KernelEra.ids()
-            + ")"));
+    ((ch.qos.logback.classic.Logger)
+            org.slf4j.LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME))
+        .setLevel(ch.qos.logback.classic.Level.OFF);
+    KernelEra era =
+        KernelEra.byId(kernel)
+            .orElseThrow(
+                () ->
+                    new CommandLine.ParameterException(
+                        spec.commandLine(),
+                        "--kernel: unknown era '" + kernel + "' (one of " + KernelEra.ids() + ")"));
     String release = era.release() + "-slabfs";
     PrintStream out = System.out;
     if (selftest) {
       if (file != null) {
-        throw new CommandLine.ParameterException(spec.commandLine(),
-            "--selftest takes no FILE");
+        throw new CommandLine.ParameterException(spec.commandLine(), "--selftest takes no FILE");
       }
       List<String> table = LockingSelftest.suite().run(release);
       table.forEach(out::println);
@@ -77,9 +90,10 @@ final class LockdepCommand implements Callable<Integer> {
     }
     String text;
     try {
-      text = file.equals("-")
-          ? new String(System.in.readAllBytes(), StandardCharsets.UTF_8)
-          : Files.readString(Path.of(file), StandardCharsets.UTF_8);
+      text =
+          file.equals("-")
+              ? new String(System.in.readAllBytes(), StandardCharsets.UTF_8)
+              : Files.readString(Path.of(file), StandardCharsets.UTF_8);
     } catch (NoSuchFileException e) {
       System.err.println("slabfs: " + file + ": No such file or directory");
       return 2;
@@ -91,8 +105,8 @@ final class LockdepCommand implements Callable<Integer> {
     try {
       script = LockScript.parse(text);
     } catch (LockScript.ScriptError e) {
-      System.err.println("slabfs: " + (file.equals("-") ? "<stdin>" : file) + ": "
-          + e.getMessage());
+      System.err.println(
+          "slabfs: " + (file.equals("-") ? "<stdin>" : file) + ": " + e.getMessage());
       return 2;
     }
     Lockdep lockdep = script.run(release);

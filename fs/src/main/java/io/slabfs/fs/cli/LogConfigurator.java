@@ -13,10 +13,10 @@ import org.slf4j.Logger;
 /**
  * Ours: simulator.
  *
- * <p>Logging set up in code, found by logback through {@code META-INF/services}: the daemon logs
- * to the file that {@code slabfs mount} names ({@code -Dslabfs.log=...}), in the foreground to
- * stderr; the {@code dmesg} logger carries every kernel log line. In code rather than
- * logback.xml because parsing XML took 170 ms of the daemon's start-up.
+ * <p>Logging set up in code, found by logback through {@code META-INF/services}: the daemon logs to
+ * the file that {@code slabfs mount} names ({@code -Dslabfs.log=...}), in the foreground to stderr;
+ * the {@code dmesg} logger carries every kernel log line. In code rather than logback.xml because
+ * parsing XML took 170 ms of the daemon's start-up.
  */
 @ConfiguratorRank(ConfiguratorRank.CUSTOM_TOP_PRIORITY)
 public final class LogConfigurator extends ContextAwareBase implements Configurator {

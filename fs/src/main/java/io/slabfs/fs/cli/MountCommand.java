@@ -25,8 +25,8 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /**
- * {@code slabfs mount MOUNTPOINT [options]}: validates everything first (one-line errors, exit
- * 2, nothing mounted), clears a dead mount left by a killed daemon, then either serves in the
+ * {@code slabfs mount MOUNTPOINT [options]}: validates everything first (one-line errors, exit 2,
+ * nothing mounted), clears a dead mount left by a killed daemon, then either serves in the
  * foreground or starts a detached daemon and returns once the daemon reports the tree ready.
  */
 @Command(
@@ -60,43 +60,66 @@ final class MountCommand implements Callable<Integer> {
     }
   }
 
-  @Option(names = "--kernel", paramLabel = "ERA", completionCandidates = EraIds.class,
+  @Option(
+      names = "--kernel",
+      paramLabel = "ERA",
+      completionCandidates = EraIds.class,
       description = "${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE})")
   String kernel = "v6.18";
 
-  @Option(names = "--cpus", paramLabel = "N", description = "possible CPUs (default: ${DEFAULT-VALUE})")
+  @Option(
+      names = "--cpus",
+      paramLabel = "N",
+      description = "possible CPUs (default: ${DEFAULT-VALUE})")
   int cpus = 2;
 
-  @Option(names = "--nodes", paramLabel = "N", description = "NUMA nodes (default: ${DEFAULT-VALUE})")
+  @Option(
+      names = "--nodes",
+      paramLabel = "N",
+      description = "NUMA nodes (default: ${DEFAULT-VALUE})")
   int nodes = 1;
 
-  @Option(names = "--boot", paramLabel = "SET", completionCandidates = BootSetIds.class,
+  @Option(
+      names = "--boot",
+      paramLabel = "SET",
+      completionCandidates = BootSetIds.class,
       description = "${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE})")
   String boot = "default";
 
-  @Option(names = "--extra-caches", paramLabel = "N",
-      description = "create N more caches (scale_00001...) after the boot set "
-          + "(default: ${DEFAULT-VALUE})")
+  @Option(
+      names = "--extra-caches",
+      paramLabel = "N",
+      description =
+          "create N more caches (scale_00001...) after the boot set "
+              + "(default: ${DEFAULT-VALUE})")
   int extraCaches = 0;
 
-  @Option(names = "--hung-task-timeout", paramLabel = "S",
+  @Option(
+      names = "--hung-task-timeout",
+      paramLabel = "S",
       description = "seconds before a blocked task is reported (default: ${DEFAULT-VALUE})")
   int hungTaskTimeout = 10;
 
-  @Option(names = "--deadlock", paramLabel = "MODE",
+  @Option(
+      names = "--deadlock",
+      paramLabel = "MODE",
       description = "break or hang: what to do with a real deadlock (default: ${DEFAULT-VALUE})")
   String deadlock = "break";
 
-  @Option(names = "--debug-kobject-release",
+  @Option(
+      names = "--debug-kobject-release",
       description = "delay every kobject release by 1-4 s, as CONFIG_DEBUG_KOBJECT_RELEASE does")
   boolean debugKobjectRelease;
 
-  @Option(names = "--mem", paramLabel = "SIZE",
+  @Option(
+      names = "--mem",
+      paramLabel = "SIZE",
       description = "the machine's memory, e.g. 512M or 8G (default: 2G per CPU)")
   String mem;
 
   /** Smallest --mem: room for the biggest boot set's slabs. */
   static final long MIN_MEM = 64L << 20;
+
   /** Largest --mem: 1 PiB. */
   static final long MAX_MEM = 1L << 50;
 
@@ -119,9 +142,13 @@ final class MountCommand implements Callable<Integer> {
     if (Mounts.isMounted(mp)) {
       if (!Mounts.isDead(mp)) {
         Mounts.Serving daemon = Mounts.servingDaemon(mp);
-        throw usage(mp + " is already mounted by slabfs ("
-            + (daemon.pid().isPresent() ? "daemon pid " + daemon.pid().getAsLong() : daemon.why())
-            + "); unmount it first");
+        throw usage(
+            mp
+                + " is already mounted by slabfs ("
+                + (daemon.pid().isPresent()
+                    ? "daemon pid " + daemon.pid().getAsLong()
+                    : daemon.why())
+                + "); unmount it first");
       }
       Optional<String> err = Mounts.fusermountUnmount(mp, true);
       if (err.isPresent()) {
@@ -151,28 +178,40 @@ final class MountCommand implements Callable<Integer> {
 
   /** Checks every option value; the first bad one is the error. */
   BootOptions validate() {
-    KernelEra era = KernelEra.byId(kernel).orElseThrow(
-        () -> usage("--kernel: unknown era '" + kernel + "' (one of " + KernelEra.ids() + ")"));
+    KernelEra era =
+        KernelEra.byId(kernel)
+            .orElseThrow(
+                () ->
+                    usage(
+                        "--kernel: unknown era '" + kernel + "' (one of " + KernelEra.ids() + ")"));
     if (cpus < 1 || cpus > 256) {
       throw usage("--cpus: must be 1 to 256, got " + cpus);
     }
     if (nodes < 1 || nodes > cpus || nodes > 64) {
       throw usage("--nodes: must be 1 to min(64, --cpus), got " + nodes);
     }
-    BootSet set = BootSet.byId(boot).orElseThrow(
-        () -> usage("--boot: unknown set '" + boot + "' (one of "
-            + String.join(", ", new BootSetIds()) + ")"));
+    BootSet set =
+        BootSet.byId(boot)
+            .orElseThrow(
+                () ->
+                    usage(
+                        "--boot: unknown set '"
+                            + boot
+                            + "' (one of "
+                            + String.join(", ", new BootSetIds())
+                            + ")"));
     if (extraCaches < 0 || extraCaches > MAX_EXTRA_CACHES) {
       throw usage("--extra-caches: must be 0 to " + MAX_EXTRA_CACHES + ", got " + extraCaches);
     }
     if (hungTaskTimeout < 0 || hungTaskTimeout > 86400) {
       throw usage("--hung-task-timeout: must be 0 to 86400 seconds, got " + hungTaskTimeout);
     }
-    BootOptions.DeadlockMode mode = switch (deadlock) {
-      case "break" -> BootOptions.DeadlockMode.BREAK;
-      case "hang" -> BootOptions.DeadlockMode.HANG;
-      default -> throw usage("--deadlock: must be break or hang, got '" + deadlock + "'");
-    };
+    BootOptions.DeadlockMode mode =
+        switch (deadlock) {
+          case "break" -> BootOptions.DeadlockMode.BREAK;
+          case "hang" -> BootOptions.DeadlockMode.HANG;
+          default -> throw usage("--deadlock: must be break or hang, got '" + deadlock + "'");
+        };
     long memBytes = 0;
     if (mem != null) {
       memBytes = memparse(mem);
@@ -204,20 +243,21 @@ final class MountCommand implements Callable<Integer> {
       return -1;
     }
     long v = Long.parseLong(m.group(1));
-    int shift = switch (Character.toUpperCase(m.group(2).isEmpty() ? ' ' : m.group(2).charAt(0))) {
-      case 'K' -> 10;
-      case 'M' -> 20;
-      case 'G' -> 30;
-      case 'T' -> 40;
-      case 'P' -> 50;
-      default -> 0;
-    };
+    int shift =
+        switch (Character.toUpperCase(m.group(2).isEmpty() ? ' ' : m.group(2).charAt(0))) {
+          case 'K' -> 10;
+          case 'M' -> 20;
+          case 'G' -> 30;
+          case 'T' -> 40;
+          case 'P' -> 50;
+          default -> 0;
+        };
     return v > (Long.MAX_VALUE >> shift) ? -1 : v << shift;
   }
 
   /**
-   * Starts this command again as a detached daemon ({@code --foreground --notify-ready}),
-   * stdout piped back to us for the one ready line, stderr appended to the log.
+   * Starts this command again as a detached daemon ({@code --foreground --notify-ready}), stdout
+   * piped back to us for the one ready line, stderr appended to the log.
    */
   private int spawnDaemon(Path mp) throws IOException, InterruptedException {
     Path log = Mounts.logFile(mp);
@@ -239,11 +279,28 @@ final class MountCommand implements Callable<Integer> {
       cmd.add(cp);
       cmd.add(Slabfs.class.getName());
     }
-    cmd.addAll(List.of("mount", mp.toString(), "--kernel", kernel, "--cpus", Integer.toString(cpus),
-        "--nodes", Integer.toString(nodes), "--boot", boot,
-        "--extra-caches", Integer.toString(extraCaches),
-        "--hung-task-timeout", Integer.toString(hungTaskTimeout), "--deadlock", deadlock,
-        "--seed", Long.toString(seed), "--foreground", "--notify-ready"));
+    cmd.addAll(
+        List.of(
+            "mount",
+            mp.toString(),
+            "--kernel",
+            kernel,
+            "--cpus",
+            Integer.toString(cpus),
+            "--nodes",
+            Integer.toString(nodes),
+            "--boot",
+            boot,
+            "--extra-caches",
+            Integer.toString(extraCaches),
+            "--hung-task-timeout",
+            Integer.toString(hungTaskTimeout),
+            "--deadlock",
+            deadlock,
+            "--seed",
+            Long.toString(seed),
+            "--foreground",
+            "--notify-ready"));
     if (mem != null) {
       cmd.add("--mem");
       cmd.add(mem);
@@ -259,13 +316,22 @@ final class MountCommand implements Callable<Integer> {
     pb.redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()));
     Process daemon = pb.start();
     List<String> said = new ArrayList<>();
-    try (BufferedReader out = new BufferedReader(
-        new InputStreamReader(daemon.getInputStream(), StandardCharsets.UTF_8))) {
+    try (BufferedReader out =
+        new BufferedReader(
+            new InputStreamReader(daemon.getInputStream(), StandardCharsets.UTF_8))) {
       String line;
       while ((line = out.readLine()) != null) {
         if (line.equals(READY)) {
-          System.out.println("slabfs: mounted " + kernel + " at " + mp + " (daemon pid "
-              + daemon.pid() + ", seed " + seed + ")");
+          System.out.println(
+              "slabfs: mounted "
+                  + kernel
+                  + " at "
+                  + mp
+                  + " (daemon pid "
+                  + daemon.pid()
+                  + ", seed "
+                  + seed
+                  + ")");
           System.out.println("slabfs: log: " + log);
           System.out.println("slabfs: unmount with: mountpoint-scripts/slabfs umount " + mp);
           return 0;

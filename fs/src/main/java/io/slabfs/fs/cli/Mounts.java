@@ -52,7 +52,9 @@ final class Mounts {
 
   /** mountinfo escapes space, tab, newline and backslash as octal. */
   private static String escape(String path) {
-    return path.replace("\\", "\\134").replace(" ", "\\040").replace("\t", "\\011")
+    return path.replace("\\", "\\134")
+        .replace(" ", "\\040")
+        .replace("\t", "\\011")
         .replace("\n", "\\012");
   }
 
@@ -70,9 +72,10 @@ final class Mounts {
   /** Runs {@code fusermount -u [-z] MOUNTPOINT}; returns its one-line error or empty on success. */
   static Optional<String> fusermountUnmount(Path mountpoint, boolean lazy) {
     try {
-      ProcessBuilder pb = lazy
-          ? new ProcessBuilder("fusermount", "-u", "-z", mountpoint.toString())
-          : new ProcessBuilder("fusermount", "-u", mountpoint.toString());
+      ProcessBuilder pb =
+          lazy
+              ? new ProcessBuilder("fusermount", "-u", "-z", mountpoint.toString())
+              : new ProcessBuilder("fusermount", "-u", mountpoint.toString());
       pb.redirectErrorStream(true);
       Process p = pb.start();
       String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
@@ -92,9 +95,9 @@ final class Mounts {
   }
 
   /**
-   * The canonical form of a mountpoint, the one key of everything kept about it: symlinks
-   * resolved ({@code realpath}). A dead mount cannot be resolved itself ("Transport endpoint is
-   * not connected"), so then its parent is resolved and its own name kept.
+   * The canonical form of a mountpoint, the one key of everything kept about it: symlinks resolved
+   * ({@code realpath}). A dead mount cannot be resolved itself ("Transport endpoint is not
+   * connected"), so then its parent is resolved and its own name kept.
    */
   static Path canonical(Path mountpoint) {
     Path abs = mountpoint.toAbsolutePath();
@@ -115,10 +118,10 @@ final class Mounts {
   }
 
   /**
-   * The file-name key of a canonical mountpoint: a readable prefix (the path with every
-   * character outside {@code [A-Za-z0-9._-]} folded to {@code _}, which alone would make
-   * {@code /tmp/a b}, {@code /tmp/a_b} and {@code /tmp/a/b} one key) and 16 hex digits of the
-   * SHA-256 of the path itself, which keeps distinct paths apart.
+   * The file-name key of a canonical mountpoint: a readable prefix (the path with every character
+   * outside {@code [A-Za-z0-9._-]} folded to {@code _}, which alone would make {@code /tmp/a b},
+   * {@code /tmp/a_b} and {@code /tmp/a/b} one key) and 16 hex digits of the SHA-256 of the path
+   * itself, which keeps distinct paths apart.
    */
   static String key(Path canonicalMountpoint) {
     String path = canonicalMountpoint.toString();
@@ -130,7 +133,8 @@ final class Mounts {
       readable = readable.substring(readable.length() - 64);
     }
     try {
-      byte[] sha = MessageDigest.getInstance("SHA-256").digest(path.getBytes(StandardCharsets.UTF_8));
+      byte[] sha =
+          MessageDigest.getInstance("SHA-256").digest(path.getBytes(StandardCharsets.UTF_8));
       return readable + "-" + HexFormat.of().formatHex(sha, 0, 8);
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("every Java has SHA-256", e);
@@ -175,10 +179,10 @@ final class Mounts {
 
   /**
    * The slabfs daemon serving {@code mountpoint} (canonical), confirmed rather than trusted: the
-   * pid file only says where to look. The process must be a slabfs {@code mount --foreground}
-   * whose own command line names this mountpoint (read from {@code /proc/PID/cmdline}, parsed
-   * by this command line's own parser, relative paths resolved against its cwd), it must hold
-   * {@code /dev/fuse} open, and the mount table must show a slabfs mount there.
+   * pid file only says where to look. The process must be a slabfs {@code mount --foreground} whose
+   * own command line names this mountpoint (read from {@code /proc/PID/cmdline}, parsed by this
+   * command line's own parser, relative paths resolved against its cwd), it must hold {@code
+   * /dev/fuse} open, and the mount table must show a slabfs mount there.
    */
   static Serving servingDaemon(Path mountpoint) {
     OptionalLong recorded = recordedPid(mountpoint);
@@ -189,8 +193,10 @@ final class Mounts {
     Path proc = Path.of("/proc", Long.toString(pid));
     List<String> argv;
     try {
-      argv = List.of(new String(Files.readAllBytes(proc.resolve("cmdline")), StandardCharsets.UTF_8)
-          .split("\0"));
+      argv =
+          List.of(
+              new String(Files.readAllBytes(proc.resolve("cmdline")), StandardCharsets.UTF_8)
+                  .split("\0"));
     } catch (IOException e) {
       return Serving.none("its recorded daemon (pid " + pid + ") is not running");
     }
@@ -199,8 +205,13 @@ final class Mounts {
       return Serving.none("its recorded pid " + pid + " is not a slabfs daemon");
     }
     if (!serves.get().equals(mountpoint)) {
-      return Serving.none("its recorded pid " + pid + " is the daemon of " + serves.get()
-          + ", not of " + mountpoint);
+      return Serving.none(
+          "its recorded pid "
+              + pid
+              + " is the daemon of "
+              + serves.get()
+              + ", not of "
+              + mountpoint);
     }
     if (!holdsDevFuse(proc)) {
       return Serving.none("its daemon (pid " + pid + ") holds no /dev/fuse connection");
@@ -227,8 +238,9 @@ final class Mounts {
     }
     MountCommand mount;
     try {
-      CommandLine.ParseResult parsed = new CommandLine(new Slabfs())
-          .parseArgs(argv.subList(start, argv.size()).toArray(String[]::new));
+      CommandLine.ParseResult parsed =
+          new CommandLine(new Slabfs())
+              .parseArgs(argv.subList(start, argv.size()).toArray(String[]::new));
       if (!parsed.hasSubcommand()
           || !(parsed.subcommand().commandSpec().userObject() instanceof MountCommand m)) {
         return Optional.empty();
@@ -253,13 +265,14 @@ final class Mounts {
 
   private static boolean holdsDevFuse(Path proc) {
     try (Stream<Path> fds = Files.list(proc.resolve("fd"))) {
-      return fds.anyMatch(fd -> {
-        try {
-          return Files.readSymbolicLink(fd).toString().equals("/dev/fuse");
-        } catch (IOException e) {
-          return false;
-        }
-      });
+      return fds.anyMatch(
+          fd -> {
+            try {
+              return Files.readSymbolicLink(fd).toString().equals("/dev/fuse");
+            } catch (IOException e) {
+              return false;
+            }
+          });
     } catch (IOException e) {
       return false;
     }

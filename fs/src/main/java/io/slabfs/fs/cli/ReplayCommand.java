@@ -14,9 +14,9 @@ import picocli.CommandLine.Parameters;
 /**
  * Ours: simulator.
  *
- * <p>{@code slabfs replay SCENARIO TOKEN}: runs exactly the schedule of a token that {@code
- * slabfs explore} printed, in the model, and prints what it shows; the same every time. Exit
- * status 0 when the schedule shows nothing, 1 when it shows a finding, 2 for a bad token.
+ * <p>{@code slabfs replay SCENARIO TOKEN}: runs exactly the schedule of a token that {@code slabfs
+ * explore} printed, in the model, and prints what it shows; the same every time. Exit status 0 when
+ * the schedule shows nothing, 1 when it shows a finding, 2 for a bad token.
  */
 @Command(
     name = "replay",
@@ -31,14 +31,21 @@ final class ReplayCommand implements Callable<Integer> {
   @Parameters(index = "1", paramLabel = "TOKEN", description = "the token after 'replay:'")
   String token;
 
-  @Option(names = "--kernel", paramLabel = "ERA",
+  @Option(
+      names = "--kernel",
+      paramLabel = "ERA",
       description = "must be the token's era (the token names it already)")
   String kernel;
 
-  @Option(names = "--boot", paramLabel = "SET", description = "as given to explore (default: ${DEFAULT-VALUE})")
+  @Option(
+      names = "--boot",
+      paramLabel = "SET",
+      description = "as given to explore (default: ${DEFAULT-VALUE})")
   String boot = "minimal";
 
-  @Option(names = "--mount", paramLabel = "MOUNTPOINT",
+  @Option(
+      names = "--mount",
+      paramLabel = "MOUNTPOINT",
       description = "steer real processes through a live mount (not implemented yet)")
   Path mount;
 
@@ -46,15 +53,22 @@ final class ReplayCommand implements Callable<Integer> {
   public Integer call() {
     ExploreCommand.quietDmesgLog();
     if (mount != null) {
-      throw ExploreCommand.usage(spec, "--mount: replaying on a live mount is not implemented "
-          + "yet; replay in the model (without --mount)");
+      throw ExploreCommand.usage(
+          spec,
+          "--mount: replaying on a live mount is not implemented "
+              + "yet; replay in the model (without --mount)");
     }
     BootSet set = ExploreCommand.bootSet(spec, boot);
     if (kernel != null) {
       KernelEra era = ExploreCommand.era(spec, kernel);
       if (!token.startsWith(era.id() + ":")) {
-        throw ExploreCommand.usage(spec, "--kernel " + kernel + " is not the token's era ("
-            + token.substring(0, Math.max(0, token.indexOf(':'))) + ")");
+        throw ExploreCommand.usage(
+            spec,
+            "--kernel "
+                + kernel
+                + " is not the token's era ("
+                + token.substring(0, Math.max(0, token.indexOf(':')))
+                + ")");
       }
     }
     Scenario sc = ExploreCommand.read(spec, scenario);

@@ -14,8 +14,13 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     version = "slabfs 0.1.0",
     description = "A simulated Linux sysfs (SLUB, kobjects, kernfs, CPU hotplug) through FUSE.",
-    subcommands = {MountCommand.class, UmountCommand.class, LockdepCommand.class,
-        ExploreCommand.class, ReplayCommand.class})
+    subcommands = {
+      MountCommand.class,
+      UmountCommand.class,
+      LockdepCommand.class,
+      ExploreCommand.class,
+      ReplayCommand.class
+    })
 public final class Slabfs implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 

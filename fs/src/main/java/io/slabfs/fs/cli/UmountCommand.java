@@ -16,8 +16,8 @@ import picocli.CommandLine.Parameters;
  * Ours: simulator.
  *
  * <p>{@code slabfs umount MOUNTPOINT}: unmount, then wait for the daemon to exit. Only the daemon
- * confirmed to serve MOUNTPOINT ({@link Mounts#servingDaemon}) is ever signalled; when the
- * mount is busy and no such daemon is found, it says so and fails, leaving everything as it was.
+ * confirmed to serve MOUNTPOINT ({@link Mounts#servingDaemon}) is ever signalled; when the mount is
+ * busy and no such daemon is found, it says so and fails, leaving everything as it was.
  */
 @Command(name = "umount", mixinStandardHelpOptions = true, description = "Unmount a slabfs mount.")
 final class UmountCommand implements Callable<Integer> {
@@ -39,8 +39,13 @@ final class UmountCommand implements Callable<Integer> {
     Optional<String> err = Mounts.fusermountUnmount(mp, dead);
     if (err.isPresent()) {
       if (pid.isEmpty()) {
-        System.err.println("slabfs: cannot unmount " + mp + ": " + err.get() + "; no daemon to stop: "
-            + serving.why());
+        System.err.println(
+            "slabfs: cannot unmount "
+                + mp
+                + ": "
+                + err.get()
+                + "; no daemon to stop: "
+                + serving.why());
         return 1;
       }
       // Busy, e.g. processes blocked in modeled locks (--deadlock hang): the daemon's
@@ -56,8 +61,15 @@ final class UmountCommand implements Callable<Integer> {
         try {
           daemon.get().onExit().get(DAEMON_EXIT_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
         } catch (TimeoutException e) {
-          System.err.println("slabfs: " + mp + ": daemon " + pid.getAsLong() + " did not exit within "
-              + DAEMON_EXIT_TIMEOUT.toSeconds() + " s" + (err.isPresent() ? "" : " of the unmount"));
+          System.err.println(
+              "slabfs: "
+                  + mp
+                  + ": daemon "
+                  + pid.getAsLong()
+                  + " did not exit within "
+                  + DAEMON_EXIT_TIMEOUT.toSeconds()
+                  + " s"
+                  + (err.isPresent() ? "" : " of the unmount"));
           return 1;
         }
       }
@@ -69,8 +81,12 @@ final class UmountCommand implements Callable<Integer> {
     }
     System.out.println("slabfs: unmounted " + mp);
     if (pid.isEmpty() && !dead) {
-      System.err.println("slabfs: no daemon was waited for (" + serving.why()
-          + "); the one serving " + mp + " exits by itself now that it is unmounted");
+      System.err.println(
+          "slabfs: no daemon was waited for ("
+              + serving.why()
+              + "); the one serving "
+              + mp
+              + " exits by itself now that it is unmounted");
     }
     return 0;
   }

@@ -11,8 +11,8 @@ final class Caller {
   private Caller() {}
 
   /**
-   * A task for {@code pid}; its command name is read from {@code /proc/PID/comm} only if a
-   * report needs it, not on every request.
+   * A task for {@code pid}; its command name is read from {@code /proc/PID/comm} only if a report
+   * needs it, not on every request.
    */
   static Task task(int pid) {
     Task t =
@@ -31,8 +31,9 @@ final class Caller {
       return fallback;
     }
     try {
-      for (String line : Files.readAllLines(Path.of("/proc", Integer.toString(pid), "status"),
-          StandardCharsets.UTF_8)) {
+      for (String line :
+          Files.readAllLines(
+              Path.of("/proc", Integer.toString(pid), "status"), StandardCharsets.UTF_8)) {
         if (line.startsWith(field)) {
           return Integer.parseInt(line.substring(field.length()).strip());
         }
@@ -48,8 +49,8 @@ final class Caller {
       return "kernel";
     }
     try {
-      return Files.readString(Path.of("/proc", Integer.toString(pid), "comm"),
-              StandardCharsets.UTF_8)
+      return Files.readString(
+              Path.of("/proc", Integer.toString(pid), "comm"), StandardCharsets.UTF_8)
           .strip();
     } catch (IOException | RuntimeException e) {
       return "pid" + pid;

@@ -19,17 +19,16 @@ import ru.serce.jnrfuse.struct.FuseOperations;
 /**
  * libfuse2's multithreaded session loop ({@code fuse_loop_mt.c}), run by Java threads.
  *
- * <p>{@code fuse_main()} serves requests on threads libfuse creates itself: one more whenever
- * every worker is busy, and a worker exits when more than ten are idle. Under a steady load
- * of a few clients that churns: one thread start per request or more. Threads created in C
- * are cheap, but each new one that calls into Java must first attach to the JVM, which costs
- * more than serving the request; the mount then ran at a third of a C filesystem's rate.
+ * <p>{@code fuse_main()} serves requests on threads libfuse creates itself: one more whenever every
+ * worker is busy, and a worker exits when more than ten are idle. Under a steady load of a few
+ * clients that churns: one thread start per request or more. Threads created in C are cheap, but
+ * each new one that calls into Java must first attach to the JVM, which costs more than serving the
+ * request; the mount then ran at a third of a C filesystem's rate.
  *
- * <p>This loop does what {@code fuse_setup()}, {@code fuse_loop_mt()} and {@code
- * fuse_teardown()} do, with the same libfuse calls, except that its workers are Java threads
- * that stay: it starts another one when a request arrives and no worker is left waiting (so a
- * store handler that blocks in the model never stalls the mount), and none ever exits before
- * the session ends.
+ * <p>This loop does what {@code fuse_setup()}, {@code fuse_loop_mt()} and {@code fuse_teardown()}
+ * do, with the same libfuse calls, except that its workers are Java threads that stay: it starts
+ * another one when a request arrives and no worker is left waiting (so a store handler that blocks
+ * in the model never stalls the mount), and none ever exits before the session ends.
  */
 final class FuseLoop {
   private static final Logger log = LoggerFactory.getLogger(FuseLoop.class);
@@ -45,12 +44,18 @@ final class FuseLoop {
 
   /**
    * The part of libfuse2's API below {@code fuse_main()} that the loop needs. Not {@code
-   * fuse_mount}/{@code fuse_new}: {@code fuse_new} has an unversioned compat definition that
-   * {@code dlsym} returns instead of the 2.6 one; {@code fuse_setup} has none.
+   * fuse_mount}/{@code fuse_new}: {@code fuse_new} has an unversioned compat definition that {@code
+   * dlsym} returns instead of the 2.6 one; {@code fuse_setup} has none.
    */
   public interface LibFuse2 {
-    Pointer fuse_setup(int argc, Pointer argv, Pointer op, long opSize, Pointer mountpoint,
-        Pointer multithreaded, Pointer userData);
+    Pointer fuse_setup(
+        int argc,
+        Pointer argv,
+        Pointer op,
+        long opSize,
+        Pointer mountpoint,
+        Pointer multithreaded,
+        Pointer userData);
 
     void fuse_teardown(Pointer fuse, Pointer mountpoint);
 
@@ -71,9 +76,9 @@ final class FuseLoop {
     Pointer fuse_get_context();
 
     /**
-     * Whether the request this thread serves has been interrupted ({@code FUSE_INTERRUPT}:
-     * the calling process got a signal, e.g. was killed). Only with {@code -o intr}; jnr-fuse
-     * does not bind it.
+     * Whether the request this thread serves has been interrupted ({@code FUSE_INTERRUPT}: the
+     * calling process got a signal, e.g. was killed). Only with {@code -o intr}; jnr-fuse does not
+     * bind it.
      */
     int fuse_interrupted();
   }
@@ -90,14 +95,16 @@ final class FuseLoop {
   private static final LibFuse2 lib = load();
 
   /** {@code offsetof(struct fuse_context, pid)}, from jnr-fuse's layout of the struct. */
-  private static final long PID_OFFSET =
-      new FuseContext(Runtime.getSystemRuntime()).pid.offset();
+  private static final long PID_OFFSET = new FuseContext(Runtime.getSystemRuntime()).pid.offset();
+
   private final Runtime runtime = Runtime.getSystemRuntime();
   private final AtomicInteger idle = new AtomicInteger();
   private final List<Thread> workers = new ArrayList<>();
   private final Object workersLock = new Object();
+
   /** Native memory that libfuse may still point into (argv strings). */
   private final List<Pointer> keepAlive = new ArrayList<>();
+
   private final AtomicBoolean ended = new AtomicBoolean();
   private Runnable onSessionEnd;
   private Pointer session;
@@ -105,17 +112,21 @@ final class FuseLoop {
   private long bufsize;
 
   /**
-   * Mounts, serves until the filesystem is unmounted or the session is told to exit, then
-   * unmounts and destroys the {@code struct fuse} (which calls the operations' {@code
-   * destroy}). Returns 0, or 1 if libfuse refused the mount or the options.
+   * Mounts, serves until the filesystem is unmounted or the session is told to exit, then unmounts
+   * and destroys the {@code struct fuse} (which calls the operations' {@code destroy}). Returns 0,
+   * or 1 if libfuse refused the mount or the options.
    *
    * @param fsName {@code argv[0]}, as {@code fuse_main()} gets it
    * @param options the command-line options, e.g. {@code {"-o", "ro,nopath"}}
-   * @param onSessionEnd run once when the session ends (unmounted, or told to exit) while
-   *     workers may still be busy: requests blocked in the filesystem now have nobody to
-   *     answer, and their workers must come back before the {@code struct fuse} is destroyed
+   * @param onSessionEnd run once when the session ends (unmounted, or told to exit) while workers
+   *     may still be busy: requests blocked in the filesystem now have nobody to answer, and their
+   *     workers must come back before the {@code struct fuse} is destroyed
    */
-  int serve(Path mountpoint, String fsName, String[] options, FuseOperations operations,
+  int serve(
+      Path mountpoint,
+      String fsName,
+      String[] options,
+      FuseOperations operations,
       Runnable onSessionEnd) {
     this.onSessionEnd = onSessionEnd;
     List<String> argv = new ArrayList<>();
@@ -130,8 +141,15 @@ final class FuseLoop {
     Pointer ops = Struct.getMemory(operations);
     // fuse_setup: parse the command line, mount, fuse_new, signal handlers (only where the
     // JVM has left SIG_DFL, so none), as fuse_main does before its loop
-    Pointer fuse = lib.fuse_setup(argv.size(), nativeArgv, ops, Struct.size(operations),
-        mountpointOut, multithreaded, null);
+    Pointer fuse =
+        lib.fuse_setup(
+            argv.size(),
+            nativeArgv,
+            ops,
+            Struct.size(operations),
+            mountpointOut,
+            multithreaded,
+            null);
     if (fuse == null) {
       log.error("fuse_setup refused {} (libfuse's reason is on stderr)", argv);
       return 1;
@@ -149,9 +167,8 @@ final class FuseLoop {
   }
 
   /**
-   * The pid of the process whose request this thread is serving, or 0 outside a request.
-   * Read straight from {@code fuse_get_context()}: jnr-fuse's getContext() maps a new struct
-   * per call.
+   * The pid of the process whose request this thread is serving, or 0 outside a request. Read
+   * straight from {@code fuse_get_context()}: jnr-fuse's getContext() maps a new struct per call.
    */
   static int callerPid() {
     Pointer ctx = lib.fuse_get_context();
@@ -159,8 +176,8 @@ final class FuseLoop {
   }
 
   /**
-   * {@code fuse_interrupted()}: whether the kernel has sent {@code FUSE_INTERRUPT} for the
-   * request this thread is serving (mounted with {@code -o intr}).
+   * {@code fuse_interrupted()}: whether the kernel has sent {@code FUSE_INTERRUPT} for the request
+   * this thread is serving (mounted with {@code -o intr}).
    */
   static boolean interrupted() {
     return lib.fuse_interrupted() != 0;
@@ -183,8 +200,8 @@ final class FuseLoop {
 
   /**
    * One worker: receive a request, process it, repeat. Every operation answers through {@link
-   * SlabFuse#call}, which turns any failure into an errno, so nothing here catches: should an
-   * error still escape (from libfuse or jnr), this worker dies with it, logged by the thread's
+   * SlabFuse#call}, which turns any failure into an errno, so nothing here catches: should an error
+   * still escape (from libfuse or jnr), this worker dies with it, logged by the thread's
    * uncaught-exception handler, and another takes its place; the session goes on.
    */
   private void work() {

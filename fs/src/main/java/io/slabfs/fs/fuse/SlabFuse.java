@@ -23,13 +23,13 @@ import ru.serce.jnrfuse.struct.FileStat;
 import ru.serce.jnrfuse.struct.FuseFileInfo;
 
 /**
- * The FUSE edge: each operation decodes its arguments, makes one call on the model's {@link
- * Vfs} as the calling process, and encodes the answer. {@link #call} is the only try/catch:
- * an {@link ErrnoException} becomes {@code -errno}; anything else is a bug, reported in {@code
- * sim/dmesg} as {@code BUG:} and answered with {@code -EIO}, so no Java exception ever reaches
- * libfuse. That includes an {@link Error}: an {@code OutOfMemoryError} or {@code
- * StackOverflowError} inside one request fails that request, and every other one, and the
- * unmount, go on. Nothing else in slabfs catches {@code Throwable}.
+ * The FUSE edge: each operation decodes its arguments, makes one call on the model's {@link Vfs} as
+ * the calling process, and encodes the answer. {@link #call} is the only try/catch: an {@link
+ * ErrnoException} becomes {@code -errno}; anything else is a bug, reported in {@code sim/dmesg} as
+ * {@code BUG:} and answered with {@code -EIO}, so no Java exception ever reaches libfuse. That
+ * includes an {@link Error}: an {@code OutOfMemoryError} or {@code StackOverflowError} inside one
+ * request fails that request, and every other one, and the unmount, go on. Nothing else in slabfs
+ * catches {@code Throwable}.
  */
 public final class SlabFuse extends FuseStubFS {
   private static final Logger log = LoggerFactory.getLogger(SlabFuse.class);
@@ -46,21 +46,24 @@ public final class SlabFuse extends FuseStubFS {
 
   /**
    * The FUSE operations alone, for {@link #serve}. Building them (jnr-fuse generates a native
-   * callback per operation) takes about as long as booting the default kernel, so the daemon
-   * does both at once.
+   * callback per operation) takes about as long as booting the default kernel, so the daemon does
+   * both at once.
    */
   public SlabFuse() {
     // jnr-fuse's own callbacks map a new FileStat or FuseFileInfo (a dozen to two dozen
     // objects) per call. The requests of a stat or a cat (LOOKUP and GETATTR, OPEN, READ,
     // RELEASE) go through these instead, which move one view per thread onto libfuse's struct.
-    fuseOperations.getattr.set((FuseCallbacks.GetAttrCallback) (path, buf) -> {
-      FileStat view = STAT_VIEW.get();
-      view.useMemory(buf);
-      return getattr(path, view);
-    });
+    fuseOperations.getattr.set(
+        (FuseCallbacks.GetAttrCallback)
+            (path, buf) -> {
+              FileStat view = STAT_VIEW.get();
+              view.useMemory(buf);
+              return getattr(path, view);
+            });
     fuseOperations.open.set((FuseCallbacks.OpenCallback) (path, fi) -> open(path, fileInfo(fi)));
-    fuseOperations.read.set((FuseCallbacks.ReadCallback) (path, buf, size, offset, fi) ->
-        read(path, buf, size, offset, fileInfo(fi)));
+    fuseOperations.read.set(
+        (FuseCallbacks.ReadCallback)
+            (path, buf, size, offset, fi) -> read(path, buf, size, offset, fileInfo(fi)));
     fuseOperations.release.set(
         (FuseCallbacks.ReleaseCallback) (path, fi) -> release(path, fileInfo(fi)));
   }
@@ -85,8 +88,8 @@ public final class SlabFuse extends FuseStubFS {
 
   /**
    * Mounts at {@code mountpoint} and serves {@code kernel} until it is unmounted; see {@link
-   * FuseLoop} for why this is not jnr-fuse's {@code mount}. Returns 0, or 1 if libfuse refused
-   * the mount (its reason is on stderr).
+   * FuseLoop} for why this is not jnr-fuse's {@code mount}. Returns 0, or 1 if libfuse refused the
+   * mount (its reason is on stderr).
    */
   public int serve(Kernel kernel, Path mountpoint, String[] options) {
     this.kernel = kernel;
@@ -94,8 +97,8 @@ public final class SlabFuse extends FuseStubFS {
     // FuseLoop's workers start after these writes, so they see them. Once the connection is
     // gone, a request blocked in the model can never be answered: fail its waits, as
     // slabfs umount does before unmounting.
-    return new FuseLoop().serve(mountpoint, "slabfs", options, fuseOperations,
-        kernel::abortBlocked);
+    return new FuseLoop()
+        .serve(mountpoint, "slabfs", options, fuseOperations, kernel::abortBlocked);
   }
 
   /** Counted down when the kernel's FUSE_INIT has been answered. */
@@ -117,7 +120,12 @@ public final class SlabFuse extends FuseStubFS {
   int call(String op, String path, Op body) {
     try {
       Task task = Caller.task(FuseLoop.callerPid());
-      return Task.runAs(task, body::run);
+      try {
+        return Task.runAs(task, body::run);
+      } finally {
+        // lockdep_sys_exit(): a request that returns holding a modeled lock is a kernel bug
+        kernel.lockdep().checkReturnToUser(task);
+      }
     } catch (ErrnoException e) {
       if (log.isDebugEnabled()) {
         log.debug("{} {} -> {} ({})", op, path, e.errno(), e.why());
@@ -136,19 +144,25 @@ public final class SlabFuse extends FuseStubFS {
 
   @Override
   public int getattr(String path, FileStat stat) {
-    return call("getattr", path, () -> {
-      fill(stat, vfs.stat(path));
-      return 0;
-    });
+    return call(
+        "getattr",
+        path,
+        () -> {
+          fill(stat, vfs.stat(path));
+          return 0;
+        });
   }
 
-  /** {@code fstat} on an open file (GETATTR with a handle): no path needed, works after removal. */
+  /** An fstat(2) on an open file (GETATTR with a handle): no path needed, works after removal. */
   @Override
   public int fgetattr(String path, FileStat stat, FuseFileInfo fi) {
-    return call("fgetattr", path, () -> {
-      fill(stat, vfs.fstat(fi.fh.get()));
-      return 0;
-    });
+    return call(
+        "fgetattr",
+        path,
+        () -> {
+          fill(stat, vfs.fstat(fi.fh.get()));
+          return 0;
+        });
   }
 
   static int fileType(Stat.Type t) {
@@ -178,94 +192,121 @@ public final class SlabFuse extends FuseStubFS {
 
   @Override
   public int opendir(String path, FuseFileInfo fi) {
-    return call("opendir", path, () -> {
-      fi.fh.set(vfs.opendir(path));
-      return 0;
-    });
+    return call(
+        "opendir",
+        path,
+        () -> {
+          fi.fh.set(vfs.opendir(path));
+          return 0;
+        });
   }
 
   /** By handle: with {@code nopath}, libfuse passes no path to readdir. */
   @Override
-  public int readdir(String path, Pointer buf, FuseFillDir filter, @off_t long offset,
-      FuseFileInfo fi) {
-    return call("readdir", path, () -> {
-      var entries = vfs.readdir(fi.fh.get());
-      FileStat type = new FileStat(jnr.ffi.Runtime.getSystemRuntime());
-      type.st_mode.set(FileStat.S_IFDIR);
-      filter.apply(buf, ".", type, 0);
-      filter.apply(buf, "..", type, 0);
-      for (Vfs.Dirent e : entries) {
-        type.st_mode.set(fileType(e.type()));
-        if (filter.apply(buf, e.name(), type, 0) != 0) {
-          break;
-        }
-      }
-      return 0;
-    });
+  public int readdir(
+      String path, Pointer buf, FuseFillDir filter, @off_t long offset, FuseFileInfo fi) {
+    return call(
+        "readdir",
+        path,
+        () -> {
+          var entries = vfs.readdir(fi.fh.get());
+          FileStat type = new FileStat(jnr.ffi.Runtime.getSystemRuntime());
+          type.st_mode.set(FileStat.S_IFDIR);
+          filter.apply(buf, ".", type, 0);
+          filter.apply(buf, "..", type, 0);
+          for (Vfs.Dirent e : entries) {
+            type.st_mode.set(fileType(e.type()));
+            if (filter.apply(buf, e.name(), type, 0) != 0) {
+              break;
+            }
+          }
+          return 0;
+        });
   }
 
   @Override
   public int releasedir(String path, FuseFileInfo fi) {
-    return call("releasedir", path, () -> {
-      vfs.releasedir(fi.fh.get());
-      return 0;
-    });
+    return call(
+        "releasedir",
+        path,
+        () -> {
+          vfs.releasedir(fi.fh.get());
+          return 0;
+        });
   }
 
   @Override
   public int readlink(String path, Pointer buf, @size_t long size) {
-    return call("readlink", path, () -> {
-      byte[] text = vfs.readlink(path).getBytes(StandardCharsets.UTF_8);
-      int n = (int) Math.min(text.length, size - 1);
-      buf.put(0, text, 0, n);
-      buf.putByte(n, (byte) 0);
-      return 0;
-    });
+    return call(
+        "readlink",
+        path,
+        () -> {
+          byte[] text = vfs.readlink(path).getBytes(StandardCharsets.UTF_8);
+          int n = (int) Math.min(text.length, size - 1);
+          buf.put(0, text, 0, n);
+          buf.putByte(n, (byte) 0);
+          return 0;
+        });
   }
 
   @Override
   public int open(String path, FuseFileInfo fi) {
-    return call("open", path, () -> {
-      fi.fh.set(vfs.open(path, fi.flags.get()));
-      return 0;
-    });
+    return call(
+        "open",
+        path,
+        () -> {
+          fi.fh.set(vfs.open(path, fi.flags.get()));
+          return 0;
+        });
   }
 
   @Override
-  public int read(String path, Pointer buf, @size_t long size, @off_t long offset,
-      FuseFileInfo fi) {
-    return call("read", path, () -> {
-      byte[] data = vfs.read(fi.fh.get(), offset, (int) Math.min(size, Integer.MAX_VALUE));
-      buf.put(0, data, 0, data.length);
-      return data.length;
-    });
+  public int read(
+      String path, Pointer buf, @size_t long size, @off_t long offset, FuseFileInfo fi) {
+    return call(
+        "read",
+        path,
+        () -> {
+          byte[] data = vfs.read(fi.fh.get(), offset, (int) Math.min(size, Integer.MAX_VALUE));
+          buf.put(0, data, 0, data.length);
+          return data.length;
+        });
   }
 
   @Override
-  public int write(String path, Pointer buf, @size_t long size, @off_t long offset,
-      FuseFileInfo fi) {
-    return call("write", path, () -> {
-      int n = (int) Math.min(size, Integer.MAX_VALUE);
-      byte[] data = new byte[n];
-      buf.get(0, data, 0, n);
-      return vfs.write(fi.fh.get(), data, n);
-    });
+  public int write(
+      String path, Pointer buf, @size_t long size, @off_t long offset, FuseFileInfo fi) {
+    return call(
+        "write",
+        path,
+        () -> {
+          int n = (int) Math.min(size, Integer.MAX_VALUE);
+          byte[] data = new byte[n];
+          buf.get(0, data, 0, n);
+          return vfs.write(fi.fh.get(), data, n);
+        });
   }
 
   @Override
   public int truncate(String path, @off_t long size) {
-    return call("truncate", path, () -> {
-      vfs.truncate(path);
-      return 0;
-    });
+    return call(
+        "truncate",
+        path,
+        () -> {
+          vfs.truncate(path);
+          return 0;
+        });
   }
 
   @Override
   public int release(String path, FuseFileInfo fi) {
-    return call("release", path, () -> {
-      vfs.release(fi.fh.get());
-      return 0;
-    });
+    return call(
+        "release",
+        path,
+        () -> {
+          vfs.release(fi.fh.get());
+          return 0;
+        });
   }
 
   /** Creating a file in a kernfs directory: no {@code ->create}, so {@code EACCES}. */

@@ -15,9 +15,10 @@ class MountsTest {
 
   @Test
   void pathsThatFoldToOneReadableNameKeepTheirOwnKeys() {
-    Set<String> keys = Stream.of("/tmp/a b", "/tmp/a_b", "/tmp/a/b", "/tmp/a\tb", "/tmp/a\\b")
-        .map(p -> Mounts.key(Path.of(p)))
-        .collect(Collectors.toSet());
+    Set<String> keys =
+        Stream.of("/tmp/a b", "/tmp/a_b", "/tmp/a/b", "/tmp/a\tb", "/tmp/a\\b")
+            .map(p -> Mounts.key(Path.of(p)))
+            .collect(Collectors.toSet());
     assertThat(keys).hasSize(5).allMatch(k -> k.startsWith("tmp_a_b-"));
     assertThat(keys).allMatch(k -> k.matches("[A-Za-z0-9._-]+"));
   }
@@ -30,16 +31,34 @@ class MountsTest {
 
   @Test
   void theDaemonsArgvNamesTheMountpointItServes() {
-    List<String> argv = List.of("/usr/bin/java", "-Dslabfs.log=/tmp/slabfs/x.log", "-jar",
-        "/src/fs/target/slabfs.jar", "mount", "/tmp/a b", "--kernel", "v6.18", "--foreground",
-        "--notify-ready");
+    List<String> argv =
+        List.of(
+            "/usr/bin/java",
+            "-Dslabfs.log=/tmp/slabfs/x.log",
+            "-jar",
+            "/src/fs/target/slabfs.jar",
+            "mount",
+            "/tmp/a b",
+            "--kernel",
+            "v6.18",
+            "--foreground",
+            "--notify-ready");
     assertThat(Mounts.servedMountpoint(argv, SELF)).contains(Path.of("/tmp/a b"));
   }
 
   @Test
   void aClassPathLaunchIsRecognisedToo() {
-    List<String> argv = List.of("java", "-cp", "a.jar:b.jar", Slabfs.class.getName(), "mount",
-        "--cpus", "4", "/tmp/a_b", "--foreground");
+    List<String> argv =
+        List.of(
+            "java",
+            "-cp",
+            "a.jar:b.jar",
+            Slabfs.class.getName(),
+            "mount",
+            "--cpus",
+            "4",
+            "/tmp/a_b",
+            "--foreground");
     assertThat(Mounts.servedMountpoint(argv, SELF)).contains(Path.of("/tmp/a_b"));
   }
 
@@ -55,11 +74,17 @@ class MountsTest {
     Path none = SELF;
     assertThat(Mounts.servedMountpoint(List.of("sleep", "100"), none)).isEmpty();
     // the launcher's own mount (it spawns the daemon, it does not serve)
-    assertThat(Mounts.servedMountpoint(
-        List.of("java", "-jar", "slabfs.jar", "mount", "/tmp/a b"), none)).isEmpty();
-    assertThat(Mounts.servedMountpoint(
-        List.of("java", "-jar", "slabfs.jar", "umount", "/tmp/a b"), none)).isEmpty();
-    assertThat(Mounts.servedMountpoint(
-        List.of("java", "-jar", "other.jar", "mount", "/tmp/a b", "--foreground"), none)).isEmpty();
+    assertThat(
+            Mounts.servedMountpoint(
+                List.of("java", "-jar", "slabfs.jar", "mount", "/tmp/a b"), none))
+        .isEmpty();
+    assertThat(
+            Mounts.servedMountpoint(
+                List.of("java", "-jar", "slabfs.jar", "umount", "/tmp/a b"), none))
+        .isEmpty();
+    assertThat(
+            Mounts.servedMountpoint(
+                List.of("java", "-jar", "other.jar", "mount", "/tmp/a b", "--foreground"), none))
+        .isEmpty();
   }
 }

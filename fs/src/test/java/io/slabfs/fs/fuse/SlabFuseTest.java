@@ -143,8 +143,7 @@ class SlabFuseTest {
 
   @Test
   void getattrOfWritableAttributeIs0600() {
-    assertThat(stat(K64 + "/min_partial", 0).st_mode.intValue())
-        .isEqualTo(FileStat.S_IFREG | 0600);
+    assertThat(stat(K64 + "/min_partial", 0).st_mode.intValue()).isEqualTo(FileStat.S_IFREG | 0600);
   }
 
   @Test
@@ -351,7 +350,8 @@ class SlabFuseTest {
     Map<String, Long> types = new java.util.HashMap<>();
     FuseFillDir filler =
         (Pointer buf, ByteBuffer name, Pointer stbuf, long off) -> {
-          types.put(StandardCharsets.UTF_8.decode(name).toString(),
+          types.put(
+              StandardCharsets.UTF_8.decode(name).toString(),
               FileStat.of(stbuf).st_mode.longValue() & FileStat.S_IFMT);
           return 0;
         };
@@ -388,7 +388,10 @@ class SlabFuseTest {
     var node =
         k.kernfs()
             .createFile(
-                k.kernfs().rootDir(), "gone", 0444, ops(() -> "x\n".getBytes(StandardCharsets.UTF_8)),
+                k.kernfs().rootDir(),
+                "gone",
+                0444,
+                ops(() -> "x\n".getBytes(StandardCharsets.UTF_8)),
                 4096);
     FuseFileInfo fi = open("/gone", O_RDONLY);
     k.kernfs().remove(node);
@@ -415,10 +418,17 @@ class SlabFuseTest {
   void requestsRunAsAKernelTaskOutsideFuse() throws Exception {
     Task before = Task.current();
     AtomicReference<Task> seen = new AtomicReference<>();
-    k.kernfs().createFile(k.kernfs().rootDir(), "who", 0444, ops(() -> {
-      seen.set(Task.current());
-      return "x\n".getBytes(StandardCharsets.UTF_8);
-    }), 4096);
+    k.kernfs()
+        .createFile(
+            k.kernfs().rootDir(),
+            "who",
+            0444,
+            ops(
+                () -> {
+                  seen.set(Task.current());
+                  return "x\n".getBytes(StandardCharsets.UTF_8);
+                }),
+            4096);
     assertThat(readAll("/who")).isEqualTo("x\n");
     assertThat(seen.get()).isNotNull();
     assertThat(seen.get().pid()).isZero();
@@ -428,9 +438,16 @@ class SlabFuseTest {
 
   @Test
   void unexpectedExceptionInShowIsEioAndABugInDmesg() throws Exception {
-    k.kernfs().createFile(k.kernfs().rootDir(), "broken", 0444, ops(() -> {
-      throw new IllegalStateException("boom");
-    }), 4096);
+    k.kernfs()
+        .createFile(
+            k.kernfs().rootDir(),
+            "broken",
+            0444,
+            ops(
+                () -> {
+                  throw new IllegalStateException("boom");
+                }),
+            4096);
     FuseFileInfo fi = open("/broken", O_RDONLY);
     assertThat(fuse.read("/broken", mem(4096), 4096, 0, fi)).isEqualTo(-EIO);
     assertThat(fuse.release("/broken", fi)).isZero();
@@ -448,28 +465,53 @@ class SlabFuseTest {
   @Test
   void callTranslatesErrnoAndBugs() {
     assertThat(fuse.call("test", "/x", () -> 42)).isEqualTo(42);
-    assertThat(fuse.call("test", "/x", () -> {
-      throw io.slabfs.kernel.errno.Errno.EBUSY.with("busy");
-    })).isEqualTo(-16);
-    assertThat(fuse.call("test", "/x", () -> {
-      throw new OutOfMemoryError("fake");
-    })).isEqualTo(-EIO);
-    assertThat(k.dmesg().messages()).anyMatch(l -> l.startsWith("BUG: slabfs: unexpected")
-        && l.contains("OutOfMemoryError") && l.contains("test /x"));
+    assertThat(
+            fuse.call(
+                "test",
+                "/x",
+                () -> {
+                  throw io.slabfs.kernel.errno.Errno.EBUSY.with("busy");
+                }))
+        .isEqualTo(-16);
+    assertThat(
+            fuse.call(
+                "test",
+                "/x",
+                () -> {
+                  throw new OutOfMemoryError("fake");
+                }))
+        .isEqualTo(-EIO);
+    assertThat(k.dmesg().messages())
+        .anyMatch(
+            l ->
+                l.startsWith("BUG: slabfs: unexpected")
+                    && l.contains("OutOfMemoryError")
+                    && l.contains("test /x"));
     k.dmesg().clear();
   }
 
   /** A request that overflows its stack fails alone: EIO and a BUG line; the next one works. */
   @Test
   void stackOverflowInOneRequest_isEio_andTheNextRequestIsServed() throws Exception {
-    k.kernfs().createFile(k.kernfs().rootDir(), "deep", 0444, ops(() -> {
-      return new byte[recurse(0)];
-    }), 4096);
+    k.kernfs()
+        .createFile(
+            k.kernfs().rootDir(),
+            "deep",
+            0444,
+            ops(
+                () -> {
+                  return new byte[recurse(0)];
+                }),
+            4096);
     FuseFileInfo fi = open("/deep", O_RDONLY);
     assertThat(fuse.read("/deep", mem(4096), 4096, 0, fi)).isEqualTo(-EIO);
     assertThat(fuse.release("/deep", fi)).isZero();
-    assertThat(k.dmesg().messages()).anyMatch(l -> l.startsWith("BUG: slabfs: unexpected")
-        && l.contains("StackOverflowError") && l.contains("/deep"));
+    assertThat(k.dmesg().messages())
+        .anyMatch(
+            l ->
+                l.startsWith("BUG: slabfs: unexpected")
+                    && l.contains("StackOverflowError")
+                    && l.contains("/deep"));
     assertThat(k.kernfs().activeRefCount()).isZero();
     assertThat(readAll(K64 + "/object_size")).isEqualTo("64\n");
     k.dmesg().clear();

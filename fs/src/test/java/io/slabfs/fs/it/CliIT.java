@@ -34,8 +34,16 @@ class CliIT {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"--bogus", "--cpus 0", "--kernel v9", "--nodes 3", "--boot nope",
-      "--extra-caches -1", "--extra-caches 100000"})
+  @ValueSource(
+      strings = {
+        "--bogus",
+        "--cpus 0",
+        "--kernel v9",
+        "--nodes 3",
+        "--boot nope",
+        "--extra-caches -1",
+        "--extra-caches 100000"
+      })
   void badOptionIsOneLineAndNothingMounted(String options) throws IOException {
     List<String> args = new ArrayList<>(List.of("mount", dir.toString()));
     args.addAll(List.of(options.split(" ")));

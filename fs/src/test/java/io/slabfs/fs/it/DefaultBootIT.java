@@ -15,8 +15,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The built-in default boot set against the capture it was recorded from ({@link
  * ReferenceSlabTree}), read through a real mount with real commands. The live host is not
- * consulted: its kernel build may differ from the capture's ({@link HostBootIT} compares the
- * host with {@code --boot host}, which is built from it).
+ * consulted: its kernel build may differ from the capture's ({@link HostBootIT} compares the host
+ * with {@code --boot host}, which is built from it).
  */
 class DefaultBootIT {
   @TempDir static Path tmp;
@@ -39,7 +39,8 @@ class DefaultBootIT {
 
   @Test
   void sameRealDirectories() {
-    List<String> want = ReferenceSlabTree.dirs().stream().map(ReferenceSlabTree.Dir::name).sorted().toList();
+    List<String> want =
+        ReferenceSlabTree.dirs().stream().map(ReferenceSlabTree.Dir::name).sorted().toList();
     assertThat(RealSlabTree.dirs(slab)).isEqualTo(want);
   }
 
@@ -133,7 +134,8 @@ class DefaultBootIT {
     assertThat(wrong).isEmpty();
   }
 
-  private static void expect(List<String> files, List<String> want, String dir, String f, String v) {
+  private static void expect(
+      List<String> files, List<String> want, String dir, String f, String v) {
     files.add(dir + "/" + f);
     want.add(v);
   }

@@ -28,9 +28,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Issue 12, sections 2-4 through a real mount: simulated memory runs out as the kernel's does
- * (ENOMEM, the kernel's warnings) in a daemon with a small Java heap, which keeps serving with
- * its resident memory steady; ten million objects are freed in one write; a killed writer's
- * request ends; a name created twice means the newest creation for every command.
+ * (ENOMEM, the kernel's warnings) in a daemon with a small Java heap, which keeps serving with its
+ * resident memory steady; ten million objects are freed in one write; a killed writer's request
+ * ends; a name created twice means the newest creation for every command.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class MemoryIT {
@@ -46,10 +46,15 @@ class MemoryIT {
   static void mount() throws Exception {
     mount = Mount.mountWithJvm(List.of("-Xmx160m"), Files.createDirectory(tmp.resolve("sys")));
     root = mount.dir();
-    daemon = ProcessHandle.allProcesses()
-        .filter(p -> p.info().commandLine().orElse("").contains(" " + root + " ")
-            && p.info().commandLine().orElse("").contains("--foreground"))
-        .mapToLong(ProcessHandle::pid).findFirst().orElseThrow();
+    daemon =
+        ProcessHandle.allProcesses()
+            .filter(
+                p ->
+                    p.info().commandLine().orElse("").contains(" " + root + " ")
+                        && p.info().commandLine().orElse("").contains("--foreground"))
+            .mapToLong(ProcessHandle::pid)
+            .findFirst()
+            .orElseThrow();
   }
 
   @AfterAll
@@ -107,18 +112,24 @@ class MemoryIT {
       failure = ctl("alloc memit 10000000");
       allocs++;
     }
-    assertThat(failure).as("after %d allocs of 10M objects", allocs)
+    assertThat(failure)
+        .as("after %d allocs of 10M objects", allocs)
         .isEqualTo("Cannot allocate memory");
     assertThat(stats().get("mem_free_pages")).isZero();
     String log = dmesg();
-    assertThat(log).contains(": page allocation failure: order:0, "
-        + "mode:0x40cc0(GFP_KERNEL|__GFP_COMP), nodemask=(null),cpuset=/,mems_allowed=0\n");
+    assertThat(log)
+        .contains(
+            ": page allocation failure: order:0, "
+                + "mode:0x40cc0(GFP_KERNEL|__GFP_COMP), nodemask=(null),cpuset=/,mems_allowed=0\n");
     assertThat(log).contains("Mem-Info:\n");
-    assertThat(log).containsPattern(
-        "SLUB: Unable to allocate memory on CPU \\d \\(of node 0\\) on node -1, "
-            + "gfp=0xcc0\\(GFP_KERNEL\\)\n");
-    assertThat(log).contains("  cache: memit, object size: 64, buffer size: 64, "
-        + "default order: 0, min order: 0\n");
+    assertThat(log)
+        .containsPattern(
+            "SLUB: Unable to allocate memory on CPU \\d \\(of node 0\\) on node -1, "
+                + "gfp=0xcc0\\(GFP_KERNEL\\)\n");
+    assertThat(log)
+        .contains(
+            "  cache: memit, object size: 64, buffer size: 64, "
+                + "default order: 0, min order: 0\n");
     assertThat(log).containsPattern("  node 0: slabs: \\d+, objs: \\d+, free: 0\n");
     Matcher m = ALLOCATED.matcher(log);
     assertThat(m.find()).as("the ENOMEM line says how much was allocated").isTrue();
@@ -134,7 +145,8 @@ class MemoryIT {
     }
     assertThat(Files.readString(root.resolve("sim/variant"))).contains("\nmem_pages ");
     long rssAfter = rssKb();
-    assertThat(rssAfter - rssBefore).as("daemon RSS growth in KiB (from %d KiB)", rssBefore)
+    assertThat(rssAfter - rssBefore)
+        .as("daemon RSS growth in KiB (from %d KiB)", rssBefore)
         .isLessThan(48 * 1024);
 
     // frees of ten million objects at a time, then shrink: the memory comes back
@@ -149,8 +161,8 @@ class MemoryIT {
 
   /**
    * A writer killed while its sim/ctl command waits gets its request ended (EINTR). A kill that
-   * lands before the daemon has read the request is answered by the kernel alone (no dmesg
-   * line): then the attempt proves nothing and is repeated.
+   * lands before the daemon has read the request is answered by the kernel alone (no dmesg line):
+   * then the attempt proves nothing and is repeated.
    */
   @Test
   @Order(2)
@@ -158,14 +170,20 @@ class MemoryIT {
     boolean daemonSawIt = false;
     for (int attempt = 0; attempt < 5 && !daemonSawIt; attempt++) {
       String text = "never-printed-by-anyone-" + attempt;
-      Process writer = new ProcessBuilder("sh", "-c",
-          "echo 'await_dmesg " + text + " timeout=600' > \"$1\"", "sh",
-          root.resolve("sim/ctl").toString()).redirectErrorStream(true).start();
+      Process writer =
+          new ProcessBuilder(
+                  "sh",
+                  "-c",
+                  "echo 'await_dmesg " + text + " timeout=600' > \"$1\"",
+                  "sh",
+                  root.resolve("sim/ctl").toString())
+              .redirectErrorStream(true)
+              .start();
       awaitBlockedInWrite(writer);
       writer.destroyForcibly(); // SIGKILL
       assertThat(writer.waitFor(30, TimeUnit.SECONDS)).as("the killed writer exits").isTrue();
-      daemonSawIt = dmesg().contains("EINTR: fatal signal pending while waiting for '" + text
-          + "'");
+      daemonSawIt =
+          dmesg().contains("EINTR: fatal signal pending while waiting for '" + text + "'");
     }
     assertThat(daemonSawIt).as("the daemon ended a killed writer's request with EINTR").isTrue();
     ok("alloc kmalloc-64 1"); // the mount serves on
@@ -173,8 +191,8 @@ class MemoryIT {
   }
 
   /**
-   * Until the writer has sim/ctl open (its open is done) and sleeps waiting for FUSE's answer:
-   * its write.
+   * Until the writer has sim/ctl open (its open is done) and sleeps waiting for FUSE's answer: its
+   * write.
    */
   private static void awaitBlockedInWrite(Process writer) throws IOException {
     Path proc = Path.of("/proc", Long.toString(writer.pid()));
@@ -194,13 +212,14 @@ class MemoryIT {
 
   private static boolean hasOpen(Path proc, Path file) throws IOException {
     try (Stream<Path> fds = Files.list(proc.resolve("fd"))) {
-      return fds.anyMatch(fd -> {
-        try {
-          return Files.readSymbolicLink(fd).equals(file);
-        } catch (IOException e) {
-          return false; // closed meanwhile
-        }
-      });
+      return fds.anyMatch(
+          fd -> {
+            try {
+              return Files.readSymbolicLink(fd).equals(file);
+            } catch (IOException e) {
+              return false; // closed meanwhile
+            }
+          });
     }
   }
 

@@ -16,11 +16,11 @@ import java.util.Map;
 import java.util.stream.Stream;
 
 /**
- * A real slabfs mount for one test class: {@link #mount} runs {@code java -jar slabfs.jar mount
- * DIR ARGS...} and expects exit 0; {@link #close} always runs {@code slabfs umount DIR} and checks
- * that {@code /proc/self/mountinfo} no longer lists the directory. If the umount command fails,
- * close still detaches the mount ({@code fusermount -u -z}) before failing, so that a broken test
- * never leaves a mount behind.
+ * A real slabfs mount for one test class: {@link #mount} runs {@code java -jar slabfs.jar mount DIR
+ * ARGS...} and expects exit 0; {@link #close} always runs {@code slabfs umount DIR} and checks that
+ * {@code /proc/self/mountinfo} no longer lists the directory. If the umount command fails, close
+ * still detaches the mount ({@code fusermount -u -z}) before failing, so that a broken test never
+ * leaves a mount behind.
  *
  * <p>The jar under test is the system property {@code slabfs.jar} (set by failsafe). It is copied
  * once per test JVM, so that a rebuild of {@code target/slabfs.jar} while the tests run cannot pull
@@ -75,8 +75,8 @@ final class Mount implements AutoCloseable {
 
   /**
    * Where the mounts of these tests keep their logs and pid files ({@code SLABFS_STATE_DIR}):
-   * beside the jar under {@code target/}, so that they stay for a post-mortem and do not pile up
-   * in {@code /tmp/slabfs}.
+   * beside the jar under {@code target/}, so that they stay for a post-mortem and do not pile up in
+   * {@code /tmp/slabfs}.
    */
   static Path stateDir() {
     Path built = Path.of(System.getProperty("slabfs.jar", "target/slabfs.jar")).toAbsolutePath();
@@ -115,12 +115,20 @@ final class Mount implements AutoCloseable {
     Path mp = dir.toAbsolutePath().normalize();
     List<String> argv = new ArrayList<>(List.of("mount", mp.toString()));
     argv.addAll(List.of(args));
-    Cmd.Result r = Cmd.run(null, Map.of("SLABFS_STATE_DIR", stateDir().toString()),
-        slabfs(jvmArgs, argv.toArray(String[]::new)));
+    Cmd.Result r =
+        Cmd.run(
+            null,
+            Map.of("SLABFS_STATE_DIR", stateDir().toString()),
+            slabfs(jvmArgs, argv.toArray(String[]::new)));
     Mount m = new Mount(mp);
     if (r.exit() != 0 || !isMounted(mp)) {
-      String why = "slabfs mount failed: " + r + "\nmountinfo lists it: " + isMounted(mp)
-          + "\nlogs in " + stateDir();
+      String why =
+          "slabfs mount failed: "
+              + r
+              + "\nmountinfo lists it: "
+              + isMounted(mp)
+              + "\nlogs in "
+              + stateDir();
       if (isMounted(mp)) {
         try {
           m.close();
@@ -173,9 +181,16 @@ final class Mount implements AutoCloseable {
       detach = Cmd.run(null, "fusermount", "-u", "-z", dir.toString()).toString();
     }
     if (stillMounted || r.exit() != 0) {
-      fail("slabfs umount " + dir + ": " + r + "\nstill mounted after it: " + stillMounted
-          + (detach.isEmpty() ? "" : "\nfusermount -u -z: " + detach)
-          + "\nmounted now: " + isMounted(dir));
+      fail(
+          "slabfs umount "
+              + dir
+              + ": "
+              + r
+              + "\nstill mounted after it: "
+              + stillMounted
+              + (detach.isEmpty() ? "" : "\nfusermount -u -z: " + detach)
+              + "\nmounted now: "
+              + isMounted(dir));
     }
   }
 }

@@ -62,9 +62,10 @@ class MountTreeIT {
   @Test
   void statOfFileDirectoryAndLinkIsWhatSysfsGives() {
     String link = firstLink();
-    assertThat(run("stat", "-c", "%a %s %h %F", K64 + "/object_size", K64, "kernel/slab/" + link)
-            .ok()
-            .lines())
+    assertThat(
+            run("stat", "-c", "%a %s %h %F", K64 + "/object_size", K64, "kernel/slab/" + link)
+                .ok()
+                .lines())
         .containsExactly("400 4096 1 regular file", "755 0 2 directory", "777 0 1 symbolic link");
   }
 
@@ -100,7 +101,8 @@ class MountTreeIT {
             .lines()) {
       String rel = line.substring("kernel/slab/".length());
       int slash = rel.indexOf('/');
-      byDir.computeIfAbsent("kernel/slab/" + rel.substring(0, slash), d -> new ArrayList<>())
+      byDir
+          .computeIfAbsent("kernel/slab/" + rel.substring(0, slash), d -> new ArrayList<>())
           .add(rel.substring(slash + 1));
     }
     assertThat(byDir.keySet()).containsExactlyInAnyOrderElementsOf(dirs);
@@ -166,8 +168,17 @@ class MountTreeIT {
     assertThat(links).isNotEmpty();
     Set<String> dirs =
         new TreeSet<>(
-            run("find", "kernel/slab", "-mindepth", "1", "-maxdepth", "1", "-type", "d",
-                    "-printf", "%f\\n")
+            run(
+                    "find",
+                    "kernel/slab",
+                    "-mindepth",
+                    "1",
+                    "-maxdepth",
+                    "1",
+                    "-type",
+                    "d",
+                    "-printf",
+                    "%f\\n")
                 .ok()
                 .lines());
     List<String> targets = Cmd.run(root, Cmd.concat(List.of("readlink"), links)).ok().lines();
@@ -194,8 +205,8 @@ class MountTreeIT {
   }
 
   /**
-   * Errors of {@code write()} are checked with bash: dash, Debian's {@code sh}, reports any
-   * failed write of its builtin echo as "I/O error", whatever the errno.
+   * Errors of {@code write()} are checked with bash: dash, Debian's {@code sh}, reports any failed
+   * write of its builtin echo as "I/O error", whatever the errno.
    */
   private static Cmd.Result bash(String script) {
     return Cmd.run(root, "bash", "-c", script);
@@ -224,7 +235,16 @@ class MountTreeIT {
 
   private static String firstLink() {
     List<String> links =
-        run("find", "kernel/slab", "-mindepth", "1", "-maxdepth", "1", "-type", "l", "-printf",
+        run(
+                "find",
+                "kernel/slab",
+                "-mindepth",
+                "1",
+                "-maxdepth",
+                "1",
+                "-type",
+                "l",
+                "-printf",
                 "%f\\n")
             .ok()
             .lines();

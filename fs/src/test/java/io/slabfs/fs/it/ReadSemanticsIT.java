@@ -63,8 +63,7 @@ class ReadSemanticsIT {
     Map<String, String> values = new LinkedHashMap<>();
     for (String line : r.lines()) {
       String[] kv = line.split(" ", -1);
-      values.put(
-          kv[0], new String(HexFormat.of().parseHex(kv[1]), StandardCharsets.UTF_8));
+      values.put(kv[0], new String(HexFormat.of().parseHex(kv[1]), StandardCharsets.UTF_8));
     }
     return values;
   }

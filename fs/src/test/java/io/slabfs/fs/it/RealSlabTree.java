@@ -20,7 +20,12 @@ final class RealSlabTree {
   /** The attributes that depend only on the cache's geometry and flags, not on its use. */
   static final List<String> GEOMETRY =
       List.of(
-          "object_size", "slab_size", "align", "order", "objs_per_slab", "min_partial",
+          "object_size",
+          "slab_size",
+          "align",
+          "order",
+          "objs_per_slab",
+          "min_partial",
           "cpu_partial");
 
   private RealSlabTree() {}
@@ -39,8 +44,8 @@ final class RealSlabTree {
   }
 
   static List<String> links(Path slab) {
-    return Cmd.run(slab, "find", ".", "-mindepth", "1", "-maxdepth", "1", "-type", "l", "-printf",
-            "%f\\n")
+    return Cmd.run(
+            slab, "find", ".", "-mindepth", "1", "-maxdepth", "1", "-type", "l", "-printf", "%f\\n")
         .ok()
         .lines()
         .stream()
@@ -49,8 +54,8 @@ final class RealSlabTree {
   }
 
   static List<String> dirs(Path slab) {
-    return Cmd.run(slab, "find", ".", "-mindepth", "1", "-maxdepth", "1", "-type", "d", "-printf",
-            "%f\\n")
+    return Cmd.run(
+            slab, "find", ".", "-mindepth", "1", "-maxdepth", "1", "-type", "d", "-printf", "%f\\n")
         .ok()
         .lines()
         .stream()
@@ -78,7 +83,8 @@ final class RealSlabTree {
     List<String> wrong = new ArrayList<>();
     for (int i = 0; i < real.size(); i++) {
       if (!realTargets.get(i).equals(simTargets.get(i))) {
-        wrong.add(real.get(i) + ": real -> " + realTargets.get(i) + ", mount -> " + simTargets.get(i));
+        wrong.add(
+            real.get(i) + ": real -> " + realTargets.get(i) + ", mount -> " + simTargets.get(i));
       }
     }
     assertThat(wrong).isEmpty();

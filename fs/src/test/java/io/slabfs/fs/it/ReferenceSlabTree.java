@@ -113,10 +113,14 @@ final class ReferenceSlabTree {
     return m;
   }
 
-  /** The capture's totals line: {@code entries}, {@code real_dirs} (with . and ..), {@code symlinks}. */
+  /**
+   * The capture's totals line: {@code entries}, {@code real_dirs} (with . and ..), {@code
+   * symlinks}.
+   */
   static Map<String, Integer> totals() {
     Matcher m =
-        Pattern.compile("totals: entries=(\\d+) real_dirs=(\\d+) \\(incl \\. and \\.\\.\\) symlinks=(\\d+)")
+        Pattern.compile(
+                "totals: entries=(\\d+) real_dirs=(\\d+) \\(incl \\. and \\.\\.\\) symlinks=(\\d+)")
             .matcher(text());
     if (!m.find()) {
       throw new IllegalStateException("no totals line in " + GOLDEN);

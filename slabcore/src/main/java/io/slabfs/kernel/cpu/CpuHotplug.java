@@ -15,13 +15,13 @@ import java.util.function.IntConsumer;
 /**
  * Models: kernel/cpu.c.
  *
- * <p>kernel/cpu.c: {@code cpu_hotplug_lock}, {@code cpu_add_remove_lock} and the down/up paths
- * with their {@code *_DEAD} teardown callbacks (e.g. {@code slub:dead}).
+ * <p>kernel/cpu.c: {@code cpu_hotplug_lock}, {@code cpu_add_remove_lock} and the down/up paths with
+ * their {@code *_DEAD} teardown callbacks (e.g. {@code slub:dead}).
  *
- * <p>Concurrency. {@code cpu_hotplug_lock} is a {@link PercpuRwSem}: a pending writer blocks
- * new readers, and read is not recursion safe. Lock order: {@code device_hotplug_lock} →
- * {@code cpu_add_remove_lock} → {@code cpu_hotplug_lock} (write) → the callbacks' locks (e.g.
- * {@code slab_mutex} in {@code slub_cpu_dead}).
+ * <p>Concurrency. {@code cpu_hotplug_lock} is a {@link PercpuRwSem}: a pending writer blocks new
+ * readers, and read is not recursion safe. Lock order: {@code device_hotplug_lock} → {@code
+ * cpu_add_remove_lock} → {@code cpu_hotplug_lock} (write) → the callbacks' locks (e.g. {@code
+ * slab_mutex} in {@code slub_cpu_dead}).
  */
 public final class CpuHotplug {
   private final Cpus cpus;
@@ -76,8 +76,8 @@ public final class CpuHotplug {
     if (cpu == 0) {
       // x86: cpu0 is not hotpluggable (no cpu0/online), so its device has offline_disabled
       // and device_offline() refuses before cpu_down() is reached
-      throw Errno.EPERM.with("cpu0 cannot be taken offline on x86 (device_offline: "
-          + "offline_disabled)");
+      throw Errno.EPERM.with(
+          "cpu0 cannot be taken offline on x86 (device_offline: " + "offline_disabled)");
     }
     try (Task.Frame a = Task.enter("cpu_down")) {
       cpuAddRemoveLock.lock();
@@ -129,8 +129,13 @@ public final class CpuHotplug {
       }
       // arch/x86/kernel/smpboot.c announce_cpu(): the APIC id of the simulated topology is
       // the CPU number
-      dmesg.printk("smpboot: Booting Node " + cpus.cpuToNode(cpu) + " Processor " + cpu
-          + " APIC 0x" + Integer.toHexString(cpu));
+      dmesg.printk(
+          "smpboot: Booting Node "
+              + cpus.cpuToNode(cpu)
+              + " Processor "
+              + cpu
+              + " APIC 0x"
+              + Integer.toHexString(cpu));
     } finally {
       cpuAddRemoveLock.unlock();
     }

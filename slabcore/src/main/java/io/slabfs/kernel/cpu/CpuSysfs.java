@@ -14,8 +14,8 @@ import java.util.List;
  * Models: drivers/base/cpu.c.
  *
  * <p>drivers/base/cpu.c: {@code /sys/devices/system/cpu} with the {@code online}, {@code offline},
- * {@code possible} and {@code present} masks, and one {@code cpuN/} device per possible CPU,
- * with an {@code online} file (0644) except on cpu0, which x86 cannot take down.
+ * {@code possible} and {@code present} masks, and one {@code cpuN/} device per possible CPU, with
+ * an {@code online} file (0644) except on cpu0, which x86 cannot take down.
  */
 public final class CpuSysfs {
   private static final KType<Object> PLAIN = kobj -> {};
@@ -26,7 +26,8 @@ public final class CpuSysfs {
   public static void init(Sysfs sysfs, KObject<?> devices, CpuHotplug hotplug)
       throws ErrnoException {
     Cpus cpus = hotplug.cpus();
-    KObject<Object> system = new KObject<>(new Object(), PLAIN).initAndAdd(sysfs, devices, null, "system");
+    KObject<Object> system =
+        new KObject<>(new Object(), PLAIN).initAndAdd(sysfs, devices, null, "system");
     KType<Cpus> subsysType =
         new KType<>() {
           @Override
@@ -47,7 +48,8 @@ public final class CpuSysfs {
     for (int cpu = 0; cpu < cpus.nrPossible(); cpu++) {
       CpuDevice dev = new CpuDevice(cpu, hotplug);
       KObject<CpuDevice> kobj =
-          new KObject<>(dev, (KType<CpuDevice>) k -> {}).initAndAdd(sysfs, cpuDir, null, "cpu" + cpu);
+          new KObject<>(dev, (KType<CpuDevice>) k -> {})
+              .initAndAdd(sysfs, cpuDir, null, "cpu" + cpu);
       if (cpu != 0) {
         sysfs.createFile(kobj.sd(), dev, online, "dev_attr");
       }

@@ -9,8 +9,8 @@ import java.util.BitSet;
  * and the CPU-to-node map. CPUs are spread over nodes in contiguous blocks, as firmware usually
  * numbers them.
  *
- * <p>Concurrency: the online mask is changed only by CPU hotplug, under {@code
- * cpus_write_lock}; readers take a consistent snapshot under this object's monitor.
+ * <p>Concurrency: the online mask is changed only by CPU hotplug, under {@code cpus_write_lock};
+ * readers take a consistent snapshot under this object's monitor.
  */
 public final class Cpus {
   private final int possible;

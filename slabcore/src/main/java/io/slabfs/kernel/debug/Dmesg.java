@@ -12,12 +12,12 @@ import org.slf4j.LoggerFactory;
 /**
  * Models: kernel/printk/printk.c.
  *
- * <p>The kernel log ring ({@code printk}). Each record is one line with the printk timestamp
- * prefix {@code [    12.345678] }. The ring keeps at most {@link #LOG_BUF_LEN} bytes of text,
- * dropping the oldest records first, as {@code log_buf_len} does.
+ * <p>The kernel log ring ({@code printk}). Each record is one line with the printk timestamp prefix
+ * {@code [ 12.345678] }. The ring keeps at most {@link #LOG_BUF_LEN} bytes of text, dropping the
+ * oldest records first, as {@code log_buf_len} does.
  *
- * <p>Concurrency: every method is synchronized on the ring; records are appended whole, so
- * lines of concurrent printk callers never interleave.
+ * <p>Concurrency: every method is synchronized on the ring; records are appended whole, so lines of
+ * concurrent printk callers never interleave.
  */
 public final class Dmesg {
   /** {@code CONFIG_LOG_BUF_SHIFT=17}. */
@@ -31,6 +31,7 @@ public final class Dmesg {
   private int bytes;
   private long sequence;
   private volatile Runnable listener;
+
   /** {@code init_utsname()->release}, for report headers; set at boot. */
   private volatile String release = "7.0.0-slabfs";
 
@@ -76,8 +77,8 @@ public final class Dmesg {
   }
 
   /**
-   * Several printk calls in a row, one record each, each with its own timestamp, none
-   * interleaved with another caller's: how a report made of many {@code pr_err()} calls lands.
+   * Several printk calls in a row, one record each, each with its own timestamp, none interleaved
+   * with another caller's: how a report made of many {@code pr_err()} calls lands.
    */
   public void printkRecords(java.util.List<String> records) {
     synchronized (this) {

@@ -3,8 +3,8 @@ package io.slabfs.kernel.debug;
 /**
  * Ours: simulator.
  *
- * <p>The simulated kernel's version, from its release string ({@code 6.18.0-slabfs}), so a
- * report can print the format that version printed.
+ * <p>The simulated kernel's version, from its release string ({@code 6.18.0-slabfs}), so a report
+ * can print the format that version printed.
  */
 public record KernelVersion(int major, int minor) {
   public static KernelVersion of(int major, int minor) {

@@ -6,12 +6,13 @@ package io.slabfs.kernel.debug;
  * <p>The kernel's taint flags ({@code tainted_mask}) and {@code print_tainted()}: {@code Not
  * tainted}, or {@code Tainted: } and one column for every flag in {@code taint_flags[]} order, the
  * flag's letter where set and a blank where not (so the string always has the full width, e.g.
- * {@code Tainted: G    B      O      }). From 6.12 {@code print_tainted_verbose()} gives the
- * {@code Tainted: [B]=BAD_PAGE, [O]=OOT_MODULE} line that {@code dump_stack()} prints.
+ * {@code Tainted: G B O }). From 6.12 {@code print_tainted_verbose()} gives the {@code Tainted:
+ * [B]=BAD_PAGE, [O]=OOT_MODULE} line that {@code dump_stack()} prints.
  */
 public final class Taint {
   /** Flags 1.. in {@code taint_flags[]} order (flag 0 is P/G); N (TAINT_TEST) came in 6.0. */
   private static final String ORDER = "FSRMBUDAWCIOELKXTN";
+
   /** {@code TAINT_FLAG(NAME, ...)} descriptions (6.12 kernel/panic.c), in {@link #ORDER}. */
   private static final String[] DESC = {
     "FORCED_MODULE", "CPU_OUT_OF_SPEC", "FORCED_RMMOD", "MACHINE_CHECK", "BAD_PAGE", "USER",

@@ -13,8 +13,8 @@ import java.util.List;
  * dump_stack} header, {@code RIP:}, the registers, the call trace) and the end marker; then the
  * {@code W} taint, so the report's own header does not show it yet.
  *
- * <p>The register values are the simulator's: the model runs no machine code, so they are
- * derived from the function name (stable from run to run, like {@link Kallsyms}'s offsets).
+ * <p>The register values are the simulator's: the model runs no machine code, so they are derived
+ * from the function name (stable from run to run, like {@link Kallsyms}'s offsets).
  */
 public final class Warn {
   private Warn() {}
@@ -23,11 +23,17 @@ public final class Warn {
   public record Context(String release, int uid, int pid, String comm, List<String> modules) {}
 
   /**
-   * {@code WARN(1, message)} fired in {@code function} at {@code file:line}; {@code callers}
-   * are the frames above {@code function}, innermost first.
+   * {@code WARN(1, message)} fired in {@code function} at {@code file:line}; {@code callers} are
+   * the frames above {@code function}, innermost first.
    */
-  public static void warn(Dmesg dmesg, Context ctx, String file, int line, String function,
-      String message, List<String> callers) {
+  public static void warn(
+      Dmesg dmesg,
+      Context ctx,
+      String file,
+      int line,
+      String function,
+      String message,
+      List<String> callers) {
     List<String> r = new ArrayList<>();
     r.add("------------[ cut here ]------------");
     if (message != null) {
@@ -35,16 +41,33 @@ public final class Warn {
     }
     if (KernelVersion.parse(ctx.release()).atLeast(6, 19)) {
       // 28ea295f941e (v6.19-rc1)
-      r.add("WARNING: " + file + ":" + line + " at " + Kallsyms.symbol(function) + ", CPU#0: "
-          + ctx.comm() + "/" + ctx.pid());
+      r.add(
+          "WARNING: "
+              + file
+              + ":"
+              + line
+              + " at "
+              + Kallsyms.symbol(function)
+              + ", CPU#0: "
+              + ctx.comm()
+              + "/"
+              + ctx.pid());
     } else {
-      r.add("WARNING: CPU: 0 PID: " + ctx.pid() + " at " + file + ":" + line + " "
-          + Kallsyms.symbol(function));
+      r.add(
+          "WARNING: CPU: 0 PID: "
+              + ctx.pid()
+              + " at "
+              + file
+              + ":"
+              + line
+              + " "
+              + Kallsyms.symbol(function));
     }
-    r.add("Modules linked in:" + (ctx.modules().isEmpty() ? "" : " " + String.join(" ",
-        ctx.modules())));
-    r.addAll(DumpStack.printInfo(ctx.release(), dmesg.taint(), 0, ctx.uid(), ctx.pid(),
-        ctx.comm()));
+    r.add(
+        "Modules linked in:"
+            + (ctx.modules().isEmpty() ? "" : " " + String.join(" ", ctx.modules())));
+    r.addAll(
+        DumpStack.printInfo(ctx.release(), dmesg.taint(), 0, ctx.uid(), ctx.pid(), ctx.comm()));
     r.addAll(registers(function));
     List<String> frames = new ArrayList<>();
     frames.addAll(callers);
@@ -60,8 +83,10 @@ public final class Warn {
     String sp = String.format("ffffc9000%03x%04x", h & 0xfff, (h >>> 12) & 0xfff0);
     List<String> r = new ArrayList<>();
     r.add("RIP: 0010:" + Kallsyms.symbol(function));
-    r.add("Code: 48 c7 c7 " + String.format("%02x %02x %02x", h & 0xff, (h >>> 8) & 0xff,
-        (h >>> 16) & 0xff) + " 82 e8 00 00 00 00 <0f> 0b eb 9d 0f 1f 44 00 00");
+    r.add(
+        "Code: 48 c7 c7 "
+            + String.format("%02x %02x %02x", h & 0xff, (h >>> 8) & 0xff, (h >>> 16) & 0xff)
+            + " 82 e8 00 00 00 00 <0f> 0b eb 9d 0f 1f 44 00 00");
     r.add("RSP: 0018:" + sp + " EFLAGS: 00010282");
     r.add("RAX: 0000000000000000 RBX: ffff888100000000 RCX: 0000000000000027");
     r.add("RDX: ffff88813bc1c6c8 RSI: 0000000000000001 RDI: ffff88813bc1c6c0");

@@ -8,9 +8,9 @@ import java.util.stream.Collectors;
 
 /**
  * Which kernel's behaviour is simulated (product.md section 5, kernel-model.md section 0). Ours:
- * simulator. An era is data: one named switch per behaviour that differs between kernels, each
- * its own enum whose constants say what that kernel does, read at the one place that differs.
- * {@code sim/variant} is generated from {@link #switches()}, so it always shows every switch.
+ * simulator. An era is data: one named switch per behaviour that differs between kernels, each its
+ * own enum whose constants say what that kernel does, read at the one place that differs. {@code
+ * sim/variant} is generated from {@link #switches()}, so it always shows every switch.
  */
 public enum KernelEra {
   V5_19(
@@ -217,7 +217,10 @@ public enum KernelEra {
 
   /** A switch's {@code sim/variant} key: its enum's name in snake case ({@code destroy_drain}). */
   public static String key(Enum<?> value) {
-    return value.getDeclaringClass().getSimpleName().replaceAll("([a-z])([A-Z])", "$1_$2")
+    return value
+        .getDeclaringClass()
+        .getSimpleName()
+        .replaceAll("([a-z])([A-Z])", "$1_$2")
         .toLowerCase(Locale.ROOT);
   }
 

@@ -4,8 +4,7 @@ package io.slabfs.kernel.errno;
  * Ours: simulator (the kernel returns {@code -errno}).
  *
  * <p>The one checked exception of the model: an expected failure that the kernel reports as a
- * negative errno. The reason is for the log and {@code sim/dmesg}; user space sees only the
- * errno.
+ * negative errno. The reason is for the log and {@code sim/dmesg}; user space sees only the errno.
  */
 public final class ErrnoException extends Exception {
   private final Errno errno;

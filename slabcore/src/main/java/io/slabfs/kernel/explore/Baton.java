@@ -20,13 +20,13 @@ import java.util.function.BooleanSupplier;
  * it ends; the controller then picks the next task and hands the baton on ({@link #grant}).
  *
  * <p>A task stopped at a point waits on this object's monitor; a task asleep in {@link
- * WaitQueueHead#waitEvent} waits on its queue's lock (so that the lock is free while it sleeps)
- * and is runnable only once a {@link #wakeUp} of that queue found its condition true.
+ * WaitQueueHead#waitEvent} waits on its queue's lock (so that the lock is free while it sleeps) and
+ * is runnable only once a {@link #wakeUp} of that queue found its condition true.
  *
  * <p>Concurrency. Lock order: a queue's lock, then this monitor (a sleeper and a waker hold the
- * queue's lock when they call in). The controller takes a queue's lock only when it does not
- * hold this monitor. Slot fields are written by the task holding the baton or by the controller
- * while every task is stopped; the monitor hand-over orders those writes.
+ * queue's lock when they call in). The controller takes a queue's lock only when it does not hold
+ * this monitor. Slot fields are written by the task holding the baton or by the controller while
+ * every task is stopped; the monitor hand-over orders those writes.
  */
 final class Baton implements Scheduler {
   /** Thrown out of every hook once the schedule is over, so the task threads unwind and end. */
@@ -36,7 +36,13 @@ final class Baton implements Scheduler {
     }
   }
 
-  enum State { NEW, AT_POINT, SLEEPING, RUNNING, DONE }
+  enum State {
+    NEW,
+    AT_POINT,
+    SLEEPING,
+    RUNNING,
+    DONE
+  }
 
   /** One task under the scheduler. */
   static final class Slot {
@@ -45,8 +51,10 @@ final class Baton implements Scheduler {
     final boolean kthread;
     Thread thread;
     State state = State.NEW;
+
     /** What it does next: the operation at the point where it stopped. */
     String label;
+
     WaitQueueHead queue;
     Object lock;
     BooleanSupplier condition;
@@ -73,10 +81,13 @@ final class Baton implements Scheduler {
   }
 
   private final List<Slot> slots = new ArrayList<>();
+
   @SuppressWarnings("ThreadLocalUsage") // one baton per schedule: each has its own threads' slots
   private final ThreadLocal<Slot> mine = new ThreadLocal<>();
+
   /** The slot that holds the baton, or null while the controller decides. */
   private Slot running;
+
   private volatile boolean aborting;
 
   /** Every slot so far, by index (the controller reads it while all tasks are stopped). */
@@ -88,30 +99,35 @@ final class Baton implements Scheduler {
   synchronized Slot spawn(Task task, boolean kthread, String label, Runnable body) {
     Slot slot = new Slot(slots.size(), task, kthread, label);
     slots.add(slot);
-    slot.thread = new Thread(() -> {
-      mine.set(slot);
-      try {
-        awaitGrant(slot);
-        Task.runAs(task, () -> {
-          body.run();
-          return null;
-        });
-      } catch (Abort e) {
-        // the schedule is over: unwound
-      } catch (Throwable e) {
-        if (!aborting) {
-          throw e;
-        }
-      } finally {
-        synchronized (this) {
-          slot.state = State.DONE;
-          if (running == slot) {
-            running = null;
-          }
-          notifyAll();
-        }
-      }
-    }, task.comm());
+    slot.thread =
+        new Thread(
+            () -> {
+              mine.set(slot);
+              try {
+                awaitGrant(slot);
+                Task.runAs(
+                    task,
+                    () -> {
+                      body.run();
+                      return null;
+                    });
+              } catch (Abort e) {
+                // the schedule is over: unwound
+              } catch (Throwable e) {
+                if (!aborting) {
+                  throw e;
+                }
+              } finally {
+                synchronized (this) {
+                  slot.state = State.DONE;
+                  if (running == slot) {
+                    running = null;
+                  }
+                  notifyAll();
+                }
+              }
+            },
+            task.comm());
     slot.thread.setDaemon(true);
     return slot;
   }
@@ -135,18 +151,24 @@ final class Baton implements Scheduler {
   }
 
   /**
-   * Wait points that come right before a scheduling point of their own (a lock the path takes
-   * next) or inside a lock: stopping there gives no order that stopping at that point does not.
-   * The others ({@code try_module_get}, {@code module_init}, {@code module_exit}) sit in windows
-   * no lock covers and stay scheduling points.
+   * Wait points that come right before a scheduling point of their own (a lock the path takes next)
+   * or inside a lock: stopping there gives no order that stopping at that point does not. The
+   * others ({@code try_module_get}, {@code module_init}, {@code module_exit}) sit in windows no
+   * lock covers and stay scheduling points.
    */
-  static final Set<String> WAIT_POINTS_BEFORE_A_POINT = Set.of("cpu_partial_store",
-      "shrink_store", "validate_store", "kmem_cache_destroy", "cpu_down", "param_attr_store");
+  static final Set<String> WAIT_POINTS_BEFORE_A_POINT =
+      Set.of(
+          "cpu_partial_store",
+          "shrink_store",
+          "validate_store",
+          "kmem_cache_destroy",
+          "cpu_down",
+          "param_attr_store");
 
   /**
-   * Whether a point gives no order of its own: a wait point of {@link
-   * #WAIT_POINTS_BEFORE_A_POINT}, or an open file's {@code &of->mutex}, which only the task that
-   * opened the file takes (a scenario's tasks never share an open file).
+   * Whether a point gives no order of its own: a wait point of {@link #WAIT_POINTS_BEFORE_A_POINT},
+   * or an open file's {@code &of->mutex}, which only the task that opened the file takes (a
+   * scenario's tasks never share an open file).
    */
   static boolean redundant(String op, Object object) {
     if (object instanceof Mutex m) {
@@ -220,7 +242,9 @@ final class Baton implements Scheduler {
         return;
       }
       for (Slot s : slots) {
-        if (s.state == State.SLEEPING && s.queue == queue && !s.woken
+        if (s.state == State.SLEEPING
+            && s.queue == queue
+            && !s.woken
             && s.condition.getAsBoolean()) {
           s.woken = true;
         }
@@ -348,8 +372,10 @@ final class Baton implements Scheduler {
       what = r.name();
     } else if (object instanceof KernfsNode kn) {
       // the attribute and its directory, e.g. seedx/cpu_partial
-      what = kn.parent() == null || kn.parent().name().isEmpty() ? kn.name()
-          : kn.parent().name() + "/" + kn.name();
+      what =
+          kn.parent() == null || kn.parent().name().isEmpty()
+              ? kn.name()
+              : kn.parent().name() + "/" + kn.name();
     } else {
       what = object.toString();
     }

@@ -36,8 +36,10 @@ final class Dfs implements Run.Chooser {
   private final int bound;
   private final boolean hashing;
   private final List<Node> stack = new ArrayList<>();
+
   /** States seen, as 64-bit hashes of {@link Run#stateKey}, to the fewest preemptions used. */
   final Map<Long, Integer> visited = new HashMap<>();
+
   private int used;
 
   Dfs(int bound, boolean hashing) {
@@ -55,8 +57,13 @@ final class Dfs implements Run.Chooser {
     if (step < stack.size()) {
       Node n = stack.get(step);
       if (!n.runnable.equals(ids)) {
-        throw new NotDeterministic("the model is not deterministic: at step " + (step + 1)
-            + " tasks " + ids + " can run, the first time " + n.runnable);
+        throw new NotDeterministic(
+            "the model is not deterministic: at step "
+                + (step + 1)
+                + " tasks "
+                + ids
+                + " can run, the first time "
+                + n.runnable);
       }
       Baton.Slot c = runnable.get(ids.indexOf(n.chosen));
       if (canGoOn && c != previous) {

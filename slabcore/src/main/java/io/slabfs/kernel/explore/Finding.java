@@ -48,25 +48,45 @@ record Finding(Kind kind, String key, String title, List<String> report, boolean
             classes.add(m.group(1));
           }
         }
-        out.add(new Finding(Kind.LOCKDEP, "lockdep|" + line + "|" + classes,
-            "lockdep: " + line.substring("WARNING: ".length()), text, deadlocked));
+        out.add(
+            new Finding(
+                Kind.LOCKDEP,
+                "lockdep|" + line + "|" + classes,
+                "lockdep: " + line.substring("WARNING: ".length()),
+                text,
+                deadlocked));
         i = end;
       } else if (line.startsWith("BUG: KASAN: ")) {
         int from = i > 0 && isRule(log.get(i - 1), '=') ? i - 1 : i;
         int end = until(log, i, l -> l.startsWith("Disabling lock debugging"));
-        out.add(new Finding(Kind.KASAN, "kasan|" + normalize(line), line,
-            new ArrayList<>(log.subList(from, end + 1)), deadlocked));
+        out.add(
+            new Finding(
+                Kind.KASAN,
+                "kasan|" + normalize(line),
+                line,
+                new ArrayList<>(log.subList(from, end + 1)),
+                deadlocked));
         i = end;
       } else if (line.equals("------------[ cut here ]------------") && i + 1 < log.size()) {
         int end = until(log, i, l -> l.startsWith("---[ end trace"));
         String message = log.get(i + 1);
-        out.add(new Finding(Kind.WARN, "warn|" + normalize(message), "WARN: " + message,
-            new ArrayList<>(log.subList(i, end + 1)), deadlocked));
+        out.add(
+            new Finding(
+                Kind.WARN,
+                "warn|" + normalize(message),
+                "WARN: " + message,
+                new ArrayList<>(log.subList(i, end + 1)),
+                deadlocked));
         i = end;
       } else if (line.startsWith("BUG: ")) {
         int end = until(log, i, l -> l.equals(" </TASK>"));
-        out.add(new Finding(Kind.BUG, "bug|" + normalize(line), line,
-            new ArrayList<>(log.subList(i, end + 1)), deadlocked));
+        out.add(
+            new Finding(
+                Kind.BUG,
+                "bug|" + normalize(line),
+                line,
+                new ArrayList<>(log.subList(i, end + 1)),
+                deadlocked));
         i = end;
       }
     }
@@ -91,8 +111,11 @@ record Finding(Kind kind, String key, String title, List<String> report, boolean
       sorted.sort(null);
       List<String> text = new ArrayList<>(run.hungReport());
       if (!cycle.isEmpty()) {
-        text.add("slabfs: wait-for cycle: " + String.join(" -> ", cycle) + " -> "
-            + cycle.get(0).substring(0, cycle.get(0).indexOf(' ')));
+        text.add(
+            "slabfs: wait-for cycle: "
+                + String.join(" -> ", cycle)
+                + " -> "
+                + cycle.get(0).substring(0, cycle.get(0).indexOf(' ')));
       } else {
         text.add("slabfs: no wait-for cycle: a wake-up that never comes");
       }
@@ -105,7 +128,8 @@ record Finding(Kind kind, String key, String title, List<String> report, boolean
     if (names.size() == 2) {
       return names.get(0) + " and " + names.get(1);
     }
-    return String.join(", ", names.subList(0, names.size() - 1)) + " and "
+    return String.join(", ", names.subList(0, names.size() - 1))
+        + " and "
         + names.get(names.size() - 1);
   }
 

@@ -6,9 +6,9 @@ import java.util.Map;
 import java.util.Random;
 
 /**
- * Ours: simulator. The {@code pct} strategy of {@link Explorer}: probabilistic concurrency
- * testing. Each task gets a random priority, the highest runnable runs, and at {@code depth - 1}
- * random steps the running task drops below all others.
+ * Ours: simulator. The {@code pct} strategy of {@link Explorer}: probabilistic concurrency testing.
+ * Each task gets a random priority, the highest runnable runs, and at {@code depth - 1} random
+ * steps the running task drops below all others.
  */
 final class Pct implements Run.Chooser {
   private final Random random;

@@ -18,19 +18,20 @@ import java.util.Map;
 /**
  * Ours: simulator.
  *
- * <p>One schedule of a scenario: a fresh kernel, the setup commands, then the tasks, one step at
- * a time, each step chosen by a {@link Chooser}, until no task can run. What happened is kept for
- * the findings: the steps, each task's results, the kernel log written after the setup, and, if
- * tasks remain that none can wake, the deadlock with its wait-for cycle.
+ * <p>One schedule of a scenario: a fresh kernel, the setup commands, then the tasks, one step at a
+ * time, each step chosen by a {@link Chooser}, until no task can run. What happened is kept for the
+ * findings: the steps, each task's results, the kernel log written after the setup, and, if tasks
+ * remain that none can wake, the deadlock with its wait-for cycle.
  *
  * <p>Why one class of about 450 lines: it is one schedule's state (the kernel, the tasks' slots,
  * the steps and results), written by the drive loop and the interpreter of the scenario's
- * operations and read by the findings through about 60 lines of accessors; split, each part
- * would hand the same fields across.
+ * operations and read by the findings through about 60 lines of accessors; split, each part would
+ * hand the same fields across.
  */
 final class Run {
   /** Steps after which a schedule is cut: a task that spins without end. */
   static final int MAX_STEPS = 5000;
+
   /** A task that neither stops nor ends in this long is stuck outside the scheduler: a bug. */
   static final long STUCK_MILLIS = 30_000;
 
@@ -60,7 +61,12 @@ final class Run {
   }
 
   /** One step: which task ran, from which point, and whether it went to sleep in it. */
-  record Step(int slot, String label, boolean resumed, boolean blocked, boolean preempted,
+  record Step(
+      int slot,
+      String label,
+      boolean resumed,
+      boolean blocked,
+      boolean preempted,
       boolean deviates) {}
 
   /** The default choice: the task that ran last if it can go on, else the first that can run. */
@@ -108,8 +114,8 @@ final class Run {
   }
 
   /**
-   * Boots a kernel and runs the setup commands under a baton of its own (any thread may do it:
-   * the explorer prepares the next schedule's kernel while the current one runs).
+   * Boots a kernel and runs the setup commands under a baton of its own (any thread may do it: the
+   * explorer prepares the next schedule's kernel while the current one runs).
    */
   static Prepared prepare(Scenario scenario, BootOptions options) throws Scenario.BadScenario {
     Kernel k;
@@ -148,8 +154,12 @@ final class Run {
       for (Scenario.TaskSpec spec : scenario.tasks()) {
         List<String> out = new ArrayList<>();
         results.put(spec.name(), out);
-        Baton.Slot slot = baton.spawn(new Task(pid++, spec.name()), false,
-            spec.ops().get(0).text(), () -> runOps(spec, out));
+        Baton.Slot slot =
+            baton.spawn(
+                new Task(pid++, spec.name()),
+                false,
+                spec.ops().get(0).text(),
+                () -> runOps(spec, out));
         scenarioSlots.add(slot);
       }
       for (Baton.Slot s : scenarioSlots) {
@@ -188,8 +198,11 @@ final class Run {
       if (m.find()) {
         current = new ArrayList<>();
         blocks.put(Integer.parseInt(m.group(1)), current);
-      } else if (!l.startsWith(" ") && !l.startsWith("INFO: task ") && !l.startsWith("task:")
-          && !l.startsWith("Call Trace:") && !l.startsWith("\"echo 0")) {
+      } else if (!l.startsWith(" ")
+          && !l.startsWith("INFO: task ")
+          && !l.startsWith("task:")
+          && !l.startsWith("Call Trace:")
+          && !l.startsWith("\"echo 0")) {
         current = rest;
       }
       current.add(l);
@@ -211,17 +224,30 @@ final class Run {
       return;
     }
     String[] error = new String[1];
-    Baton.Slot slot = baton.spawn(new Task(1000, "setup"), false, "setup", () -> {
-      for (Scenario.Setup s : scenario.setup()) {
-        try {
-          kernel.ctl(s.command());
-        } catch (ErrnoException e) {
-          error[0] = "line " + s.line() + ": setup " + s.command() + ": " + e.errno().name()
-              + " (" + e.why() + ")";
-          return;
-        }
-      }
-    });
+    Baton.Slot slot =
+        baton.spawn(
+            new Task(1000, "setup"),
+            false,
+            "setup",
+            () -> {
+              for (Scenario.Setup s : scenario.setup()) {
+                try {
+                  kernel.ctl(s.command());
+                } catch (ErrnoException e) {
+                  error[0] =
+                      "line "
+                          + s.line()
+                          + ": setup "
+                          + s.command()
+                          + ": "
+                          + e.errno().name()
+                          + " ("
+                          + e.why()
+                          + ")";
+                  return;
+                }
+              }
+            });
     slot.thread.start();
     End e = drive((run, step, runnable, previous) -> byDefault(runnable, previous), false);
     if (error[0] != null) {
@@ -270,8 +296,14 @@ final class Run {
           preemptions++;
         }
         choices.add(next.index);
-        steps.add(new Step(next.index, label, resumed,
-            next.state == Baton.State.SLEEPING && !next.idle, preempted, deviates));
+        steps.add(
+            new Step(
+                next.index,
+                label,
+                resumed,
+                next.state == Baton.State.SLEEPING && !next.idle,
+                preempted,
+                deviates));
       }
       previous = next;
       step++;
@@ -311,7 +343,8 @@ final class Run {
           long fh = vfs.open("/" + op.path(), Vfs.O_RDONLY);
           int total = 0;
           try {
-            for (byte[] b = vfs.read(fh, 0, 4096); b.length > 0 && total < (1 << 20);
+            for (byte[] b = vfs.read(fh, 0, 4096);
+                b.length > 0 && total < (1 << 20);
                 b = vfs.read(fh, total, 4096)) {
               total += b.length;
             }
@@ -348,8 +381,8 @@ final class Run {
         waits.put(s.task, w);
       }
     }
-    for (Task start : waits.keySet().stream()
-        .sorted((a, b) -> Integer.compare(a.pid(), b.pid())).toList()) {
+    for (Task start :
+        waits.keySet().stream().sorted((a, b) -> Integer.compare(a.pid(), b.pid())).toList()) {
       List<Task> path = new ArrayList<>();
       Task t = start;
       while (t != null && !path.contains(t)) {
@@ -380,25 +413,38 @@ final class Run {
 
   /**
    * The state the tasks are in, for state hashing: each task's progress (steps, where it stopped,
-   * whether it sleeps, the locks it holds), the task that ran last, and what the kernel shows
-   * (log records, lockdep's dependencies, active references, nodes, open files, KASAN reports).
-   * Two orders of the same steps that reach the same state need not both be continued.
+   * whether it sleeps, the locks it holds), the task that ran last, and what the kernel shows (log
+   * records, lockdep's dependencies, active references, nodes, open files, KASAN reports). Two
+   * orders of the same steps that reach the same state need not both be continued.
    */
   String stateKey(Baton.Slot previous) {
     StringBuilder sb = new StringBuilder(256);
     sb.append(previous == null ? -1 : previous.index).append('|');
     for (Baton.Slot s : baton.slots()) {
-      sb.append(s.index).append(':').append(s.state.name()).append(s.woken ? 'w' : '-')
-          .append(s.steps).append(':').append(s.label).append(':');
+      sb.append(s.index)
+          .append(':')
+          .append(s.state.name())
+          .append(s.woken ? 'w' : '-')
+          .append(s.steps)
+          .append(':')
+          .append(s.label)
+          .append(':');
       for (HeldLock h : s.task.held()) {
         sb.append(h.map().lockClass().displayName()).append('/').append(h.read()).append(',');
       }
       sb.append('|');
     }
-    sb.append(kernel.dmesg().sequence()).append(',').append(kernel.lockdep().dependencyCount())
-        .append(',').append(kernel.kernfs().activeRefCount()).append(',')
-        .append(kernel.kernfs().nodeCount()).append(',').append(kernel.kernfs().openFileCount())
-        .append(',').append(kernel.kasan().reportCount());
+    sb.append(kernel.dmesg().sequence())
+        .append(',')
+        .append(kernel.lockdep().dependencyCount())
+        .append(',')
+        .append(kernel.kernfs().activeRefCount())
+        .append(',')
+        .append(kernel.kernfs().nodeCount())
+        .append(',')
+        .append(kernel.kernfs().openFileCount())
+        .append(',')
+        .append(kernel.kasan().reportCount());
     return sb.toString();
   }
 

@@ -12,9 +12,9 @@ import java.util.regex.Pattern;
  * Ours: simulator.
  *
  * <p>A scenario file of {@code slabfs explore}: {@code setup COMMAND} lines (sim/ctl commands run
- * in order before the tasks start) and {@code NAME: OPERATION} lines, where an operation is
- * {@code echo VALUE > PATH}, {@code cat PATH} or {@code ctl COMMAND}, paths relative to the mount
- * root. A task runs its operations in the order of its lines. {@code #} starts a comment.
+ * in order before the tasks start) and {@code NAME: OPERATION} lines, where an operation is {@code
+ * echo VALUE > PATH}, {@code cat PATH} or {@code ctl COMMAND}, paths relative to the mount root. A
+ * task runs its operations in the order of its lines. {@code #} starts a comment.
  */
 public final class Scenario {
   /** A scenario line that cannot be run, with its line number. */
@@ -27,7 +27,11 @@ public final class Scenario {
   /** One operation of a task. */
   public record Op(Kind kind, String path, String value, String text, int line) {
     /** What the operation does. */
-    public enum Kind { ECHO, CAT, CTL }
+    public enum Kind {
+      ECHO,
+      CAT,
+      CTL
+    }
   }
 
   /** A task: its name (the comm of its reports) and its operations. */
@@ -156,8 +160,8 @@ public final class Scenario {
   }
 
   private static String unquote(String v) {
-    if (v.length() >= 2 && ((v.startsWith("\"") && v.endsWith("\""))
-        || (v.startsWith("'") && v.endsWith("'")))) {
+    if (v.length() >= 2
+        && ((v.startsWith("\"") && v.endsWith("\"")) || (v.startsWith("'") && v.endsWith("'")))) {
       return v.substring(1, v.length() - 1);
     }
     return v;

@@ -8,10 +8,10 @@ import java.util.TreeMap;
 /**
  * Ours: simulator.
  *
- * <p>A replay token: the kernel era, the CPU count, four hex digits of the scenario, and the
- * steps where the schedule did not take the default choice (go on with the task that ran last if
- * it can, else the first task that can run), as {@code STEP.TASK}:
- * {@code v5.19:2c:9f3a:4.1-11.2}. Everything else follows from the model being deterministic.
+ * <p>A replay token: the kernel era, the CPU count, four hex digits of the scenario, and the steps
+ * where the schedule did not take the default choice (go on with the task that ran last if it can,
+ * else the first task that can run), as {@code STEP.TASK}: {@code v5.19:2c:9f3a:4.1-11.2}.
+ * Everything else follows from the model being deterministic.
  *
  * @param choices step number to task (slot) index, for the steps that differ from the default
  */
@@ -51,8 +51,10 @@ record Token(KernelEra era, int cpus, String scenarioHash, Map<Integer, Integer>
     if (p.length != 4) {
       throw new IllegalArgumentException("a token looks like v5.19:2c:9f3a:4.1-11.2");
     }
-    KernelEra era = KernelEra.byId(p[0]).orElseThrow(
-        () -> new IllegalArgumentException("unknown era '" + p[0] + "' in the token"));
+    KernelEra era =
+        KernelEra.byId(p[0])
+            .orElseThrow(
+                () -> new IllegalArgumentException("unknown era '" + p[0] + "' in the token"));
     if (!p[1].matches("[1-9][0-9]{0,2}c")) {
       throw new IllegalArgumentException("bad CPU count '" + p[1] + "' in the token");
     }

@@ -19,8 +19,11 @@ public final class KernfsFile extends KernfsNode {
     this.ops = ops;
     this.size = size;
     // one kn->active class per attribute definition (its lock class key)
-    this.activeMap = new LockMap(
-        root.lockdep().classFor(ops.activeKey(), "kn->active", LockClass.Kind.RWSEM), this, false);
+    this.activeMap =
+        new LockMap(
+            root.lockdep().classFor(ops.activeKey(), "kn->active", LockClass.Kind.RWSEM),
+            this,
+            false);
   }
 
   /** The {@code kn->dep_map} of this file's active reference. */

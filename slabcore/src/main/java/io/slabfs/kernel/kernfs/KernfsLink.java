@@ -6,8 +6,8 @@ import java.util.Set;
 /**
  * Models: fs/kernfs/symlink.c.
  *
- * <p>A kernfs symlink. It keeps its target node (the kernel holds a reference on it), so after
- * the target is removed the link still reads the same text but no longer resolves: it dangles.
+ * <p>A kernfs symlink. It keeps its target node (the kernel holds a reference on it), so after the
+ * target is removed the link still reads the same text but no longer resolves: it dangles.
  */
 public final class KernfsLink extends KernfsNode {
   private final KernfsNode target;
@@ -22,8 +22,8 @@ public final class KernfsLink extends KernfsNode {
   }
 
   /**
-   * {@code kernfs_get_target_path()}: one {@code ../} per level from the link's directory up to
-   * the first common ancestor, then the target's path below it. A sibling is just its name.
+   * {@code kernfs_get_target_path()}: one {@code ../} per level from the link's directory up to the
+   * first common ancestor, then the target's path below it. A sibling is just its name.
    */
   public String targetPath() {
     Set<KernfsNode> targetAncestors = new HashSet<>();

@@ -15,12 +15,12 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * <p>A {@code struct kernfs_node}: a directory, an attribute file or a symlink.
  *
- * <p>Concurrency. Two counters, as in fs/kernfs/dir.c. The node stays in memory for as long as
- * Java references it (the kernel's {@code count}). {@link #active} counts callers that are
- * running one of its operations right now: it starts at {@link #DEACTIVATED_BIAS}, {@link
- * #activate()} makes it usable, {@link #getActive()} fails once {@link #deactivate()} has
- * added the bias back, and {@link KernfsRoot#drain} waits until it is back at the bias exactly.
- * The parent link and the name never change after creation.
+ * <p>Concurrency. Two counters, as in fs/kernfs/dir.c. The node stays in memory for as long as Java
+ * references it (the kernel's {@code count}). {@link #active} counts callers that are running one
+ * of its operations right now: it starts at {@link #DEACTIVATED_BIAS}, {@link #activate()} makes it
+ * usable, {@link #getActive()} fails once {@link #deactivate()} has added the bias back, and {@link
+ * KernfsRoot#drain} waits until it is back at the bias exactly. The parent link and the name never
+ * change after creation.
  */
 public abstract sealed class KernfsNode permits KernfsDir, KernfsFile, KernfsLink {
   /** {@code KN_DEACTIVATED_BIAS}. */
@@ -34,6 +34,7 @@ public abstract sealed class KernfsNode permits KernfsDir, KernfsFile, KernfsLin
   private final long ctimeMillis;
   private final AtomicInteger active = new AtomicInteger(DEACTIVATED_BIAS);
   private volatile boolean removed;
+
   /** Tasks inside an operation on this node now: whom a drain waits for. */
   private final Map<Task, Integer> holders = new ConcurrentHashMap<>();
 
@@ -102,8 +103,8 @@ public abstract sealed class KernfsNode permits KernfsDir, KernfsFile, KernfsLin
   }
 
   /**
-   * {@code kernfs_get_active()}, failing as the callers of a removed node do: {@code ENODEV}.
-   * Use it in try-with-resources; closing it is {@code kernfs_put_active()}.
+   * {@code kernfs_get_active()}, failing as the callers of a removed node do: {@code ENODEV}. Use
+   * it in try-with-resources; closing it is {@code kernfs_put_active()}.
    */
   public Active getActive() throws ErrnoException {
     Scheduler s = root.lockdep().taskList().scheduler();

@@ -3,8 +3,8 @@ package io.slabfs.kernel.kernfs;
 import io.slabfs.kernel.errno.Errno;
 import io.slabfs.kernel.errno.ErrnoException;
 import io.slabfs.kernel.locking.LockClass;
-import io.slabfs.kernel.locking.Lockdep;
 import io.slabfs.kernel.locking.LockMap;
+import io.slabfs.kernel.locking.Lockdep;
 import io.slabfs.kernel.locking.Mutex;
 import io.slabfs.kernel.locking.Task;
 import java.util.Arrays;
@@ -17,10 +17,10 @@ import java.util.Arrays;
  *
  * <p>Reads follow {@code seq_read_iter} (kernel-model 4.4): a read at position 0 resets the
  * iterator and calls {@code show()} again; a read at a position other than the remembered one
- * regenerates and skips ({@code traverse}); sequential reads are served from the buffer; once
- * the record is consumed the next read calls {@code start} again, which takes an active
- * reference, so a removed file answers {@code ENODEV} even after EOF. Writes follow {@code
- * kernfs_fop_write_iter} (1.4): at most {@code PAGE_SIZE} bytes per call, one store per call.
+ * regenerates and skips ({@code traverse}); sequential reads are served from the buffer; once the
+ * record is consumed the next read calls {@code start} again, which takes an active reference, so a
+ * removed file answers {@code ENODEV} even after EOF. Writes follow {@code kernfs_fop_write_iter}
+ * (1.4): at most {@code PAGE_SIZE} bytes per call, one store per call.
  *
  * <p>Concurrency: {@link #mutex} ({@code of->mutex}) serialises the operations of this one open
  * file; the file holds an active reference only inside a read or write, never in between.
@@ -48,14 +48,16 @@ public final class KernfsOpenFile {
     this.writable = writable;
     KernfsRoot root = kn.root();
     this.mutex = new Mutex(root.lockdep(), root.ofMutexKey, "&of->mutex");
-    this.sbWriters = new LockMap(
-        root.lockdep().classFor(root.sbWritersKey, "sb_writers", LockClass.Kind.PERCPU_READ),
-        root.sbWritersKey, false);
+    this.sbWriters =
+        new LockMap(
+            root.lockdep().classFor(root.sbWritersKey, "sb_writers", LockClass.Kind.PERCPU_READ),
+            root.sbWritersKey,
+            false);
   }
 
   /**
-   * {@code kernfs_fop_open()}: the extra permission check of sysfs roots (refuse a mode bit or
-   * an operation that is missing, even for root), then a brief active reference.
+   * {@code kernfs_fop_open()}: the extra permission check of sysfs roots (refuse a mode bit or an
+   * operation that is missing, even for root), then a brief active reference.
    */
   public static KernfsOpenFile open(KernfsFile kn, boolean read, boolean write)
       throws ErrnoException {
@@ -178,8 +180,8 @@ public final class KernfsOpenFile {
   }
 
   /**
-   * {@code write(2)}: the first {@code min(len, PAGE_SIZE)} bytes go to one {@code store()}
-   * with a NUL after them; an empty write returns 0 without a store.
+   * {@code write(2)}: the first {@code min(len, PAGE_SIZE)} bytes go to one {@code store()} with a
+   * NUL after them; an empty write returns 0 without a store.
    */
   public int write(byte[] data, int len) throws ErrnoException {
     if (!writable) {

@@ -28,15 +28,15 @@ public interface KernfsOps {
   int write(byte[] buf, int len) throws ErrnoException;
 
   /**
-   * The lock class key of this file's {@code kn->active} (the attribute definition), so that
-   * every cache's {@code cpu_partial} shares one class.
+   * The lock class key of this file's {@code kn->active} (the attribute definition), so that every
+   * cache's {@code cpu_partial} shares one class.
    */
   Object activeKey();
 
   /**
    * True for a file whose write stands for a system call of its own rather than a sysfs store
-   * ({@code sim/ctl}): the command runs as the writing task without the file's {@code
-   * of->mutex} or active reference, as {@code delete_module} or a module's init would.
+   * ({@code sim/ctl}): the command runs as the writing task without the file's {@code of->mutex} or
+   * active reference, as {@code delete_module} or a module's init would.
    */
   default boolean isSyscall() {
     return false;

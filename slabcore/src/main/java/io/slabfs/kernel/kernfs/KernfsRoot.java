@@ -20,12 +20,12 @@ import java.util.function.LongSupplier;
  * <p>A {@code struct kernfs_root}: the tree, its {@code kernfs_rwsem}, and the {@code
  * deactivate_waitq} on which removers drain (fs/kernfs/dir.c).
  *
- * <p>Concurrency. The rwsem guards every directory's children. Lookups take it for read;
- * creation and unlinking for write. {@link #remove} deactivates the whole subtree under the
- * write lock, then drains node by node with the lock dropped, exactly as {@code
- * __kernfs_remove} does, so a remover never holds the rwsem while it waits for a {@code show()}
- * or {@code store()} to return. The drain is a real wait on {@link #deactivateWaitq}, woken by
- * the close of the last {@link KernfsNode.Active} reference.
+ * <p>Concurrency. The rwsem guards every directory's children. Lookups take it for read; creation
+ * and unlinking for write. {@link #remove} deactivates the whole subtree under the write lock, then
+ * drains node by node with the lock dropped, exactly as {@code __kernfs_remove} does, so a remover
+ * never holds the rwsem while it waits for a {@code show()} or {@code store()} to return. The drain
+ * is a real wait on {@link #deactivateWaitq}, woken by the close of the last {@link
+ * KernfsNode.Active} reference.
  */
 public final class KernfsRoot {
   private final ReentrantReadWriteLock rwsem = new ReentrantReadWriteLock();
@@ -37,8 +37,10 @@ public final class KernfsRoot {
   private final LongSupplier wallClockMillis;
   private final KernfsDir rootDir;
   private final Lockdep lockdep;
+
   /** The key of every open file's {@code &of->mutex} ({@code mutex_init} in kernfs_fop_open). */
   final Object ofMutexKey = new Object();
+
   /** The key of {@code sb_writers} of this filesystem type. */
   final Object sbWritersKey = new Object();
 
@@ -104,8 +106,8 @@ public final class KernfsRoot {
   }
 
   /**
-   * {@code kernfs_add_one()}: links the node under its parent and activates it. The name is
-   * taken as long as a node of that name is linked, even one being removed.
+   * {@code kernfs_add_one()}: links the node under its parent and activates it. The name is taken
+   * as long as a node of that name is linked, even one being removed.
    */
   private <N extends KernfsNode> N add(KernfsDir parent, N kn) throws ErrnoException {
     rwsem.writeLock().lock();
@@ -207,7 +209,10 @@ public final class KernfsRoot {
       deactivateWaitq.waitEvent(
           kn::drained,
           new WaitQueueHead.Sleep(
-              "drain of " + kn.path(), kn::activeHolders, false, "kernfs_drain",
+              "drain of " + kn.path(),
+              kn::activeHolders,
+              false,
+              "kernfs_drain",
               "__kernfs_remove"));
     } finally {
       lockdep.release(file.activeMap());

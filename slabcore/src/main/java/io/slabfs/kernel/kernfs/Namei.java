@@ -23,15 +23,15 @@ final class Namei {
 
   /**
    * Path walk as the VFS does it: every component must be active; symlinks in the middle of the
-   * path are followed by name, the last component is not followed. {@code path} is relative to
-   * the root, with or without a leading '/'.
+   * path are followed by name, the last component is not followed. {@code path} is relative to the
+   * root, with or without a leading '/'.
    */
   static Optional<KernfsNode> lookup(KernfsRoot root, String path) throws ErrnoException {
     return walk(root, root.rootDir(), path, 0);
   }
 
-  private static Optional<KernfsNode> walk(
-      KernfsRoot root, KernfsDir start, String path, int depth) throws ErrnoException {
+  private static Optional<KernfsNode> walk(KernfsRoot root, KernfsDir start, String path, int depth)
+      throws ErrnoException {
     KernfsNode cur = start;
     String[] parts = path.split("/");
     root.rwsem().readLock().lock();

@@ -14,15 +14,16 @@ import java.util.concurrent.atomic.AtomicLong;
  * Ours: simulator (the system calls of fs/open.c, fs/read_write.c and fs/stat.c as one face).
  *
  * <p>The VFS-shaped face of the model: path-based {@code stat}, {@code readdir}, {@code readlink},
- * {@code truncate}, and handle-based {@code open}/{@code read}/{@code write}/{@code release},
- * each answering with a value or an {@link ErrnoException}. Paths are as FUSE passes them
- * (absolute from the mount root); the last component is never followed.
+ * {@code truncate}, and handle-based {@code open}/{@code read}/{@code write}/{@code release}, each
+ * answering with a value or an {@link ErrnoException}. Paths are as FUSE passes them (absolute from
+ * the mount root); the last component is never followed.
  *
  * <p>Concurrency: open files live in a concurrent map; everything else is delegated to kernfs.
  */
 public final class Vfs {
   /** {@code O_ACCMODE} values. */
   public static final int O_RDONLY = 0;
+
   public static final int O_WRONLY = 1;
   public static final int O_RDWR = 2;
 
@@ -55,10 +56,10 @@ public final class Vfs {
   }
 
   /**
-   * {@code lstat(2)}, and also {@code fstat(2)}: FUSE sends an fstat as a GETATTR by path. When
-   * a file's whole directory was removed, no lookup can reach its path any more, so a GETATTR
-   * for that path comes from a process holding the file open; sysfs answers that from the
-   * cached inode, and so does this.
+   * {@code lstat(2)}, and also {@code fstat(2)}: FUSE sends an fstat as a GETATTR by path. When a
+   * file's whole directory was removed, no lookup can reach its path any more, so a GETATTR for
+   * that path comes from a process holding the file open; sysfs answers that from the cached inode,
+   * and so does this.
    */
   public Stat stat(String path) throws ErrnoException {
     try {
@@ -82,8 +83,7 @@ public final class Vfs {
       return new Stat(
           Stat.Type.DIRECTORY, dir.mode(), 0, root.nlink(dir), dir.ctimeMillis(), dir.ino());
     } else if (kn instanceof KernfsFile file) {
-      return new Stat(
-          Stat.Type.FILE, file.mode(), file.size(), 1, file.ctimeMillis(), file.ino());
+      return new Stat(Stat.Type.FILE, file.mode(), file.size(), 1, file.ctimeMillis(), file.ino());
     }
     return new Stat(Stat.Type.SYMLINK, 0777, 0, 1, kn.ctimeMillis(), kn.ino());
   }
@@ -124,8 +124,8 @@ public final class Vfs {
   }
 
   /**
-   * {@code getdents(2)} on an open directory: its active children now; none once the
-   * directory has been removed.
+   * {@code getdents(2)} on an open directory: its active children now; none once the directory has
+   * been removed.
    */
   public List<Dirent> readdir(long fh) throws ErrnoException {
     requests.incrementAndGet();
@@ -158,8 +158,8 @@ public final class Vfs {
   }
 
   /**
-   * {@code open(2)} of an attribute: {@code EISDIR} for a directory, the kernfs permission
-   * check (1.4), and a handle for the other calls.
+   * {@code open(2)} of an attribute: {@code EISDIR} for a directory, the kernfs permission check
+   * (1.4), and a handle for the other calls.
    */
   public long open(String path, int flags) throws ErrnoException {
     KernfsNode kn = resolve(path);
@@ -176,7 +176,8 @@ public final class Vfs {
     }
     KernfsFile file = (KernfsFile) kn;
     KernfsOpenFile of =
-        KernfsOpenFile.open(file, acc == O_RDONLY || acc == O_RDWR, acc == O_WRONLY || acc == O_RDWR);
+        KernfsOpenFile.open(
+            file, acc == O_RDONLY || acc == O_RDWR, acc == O_WRONLY || acc == O_RDWR);
     long fh = nextHandle.getAndIncrement();
     files.put(fh, of);
     return fh;
@@ -201,8 +202,8 @@ public final class Vfs {
   }
 
   /**
-   * {@code pwrite(2)}: the offset is ignored, as sysfs does. A write whose task was chosen to
-   * break a deadlock fails with {@code EDEADLK}.
+   * {@code pwrite(2)}: the offset is ignored, as sysfs does. A write whose task was chosen to break
+   * a deadlock fails with {@code EDEADLK}.
    */
   public int write(long fh, byte[] data, int len) throws ErrnoException {
     try {
@@ -221,8 +222,8 @@ public final class Vfs {
   }
 
   /**
-   * {@code truncate(2)} / the {@code O_TRUNC} of {@code echo >}: kernfs accepts and ignores it
-   * on attributes; directories answer {@code EISDIR}.
+   * {@code truncate(2)} / the {@code O_TRUNC} of {@code echo >}: kernfs accepts and ignores it on
+   * attributes; directories answer {@code EISDIR}.
    */
   public void truncate(String path) throws ErrnoException {
     KernfsNode kn = resolve(path);

@@ -13,15 +13,15 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <p>A {@code struct kobject} (lib/kobject.c), embedded in its container {@code C} (the kernel's
  * {@code container_of}): a name, a parent, a reference count and a sysfs directory.
  *
- * <p>Lifetime. {@link #init} sets the count to 1; {@link #add} takes a reference on the parent
- * and creates the directory with the type's default attributes; {@link #del} removes the
- * directory (draining in-flight show/store) and drops the parent; the last {@link #put} runs
- * {@code kobject_cleanup}: a {@code kobject_del} if still in sysfs, then the type's release,
- * then the parent reference. A release can therefore happen long after the owner thought it
- * destroyed the object, whenever someone else still held a reference.
+ * <p>Lifetime. {@link #init} sets the count to 1; {@link #add} takes a reference on the parent and
+ * creates the directory with the type's default attributes; {@link #del} removes the directory
+ * (draining in-flight show/store) and drops the parent; the last {@link #put} runs {@code
+ * kobject_cleanup}: a {@code kobject_del} if still in sysfs, then the type's release, then the
+ * parent reference. A release can therefore happen long after the owner thought it destroyed the
+ * object, whenever someone else still held a reference.
  *
- * <p>Concurrency: the count is atomic; add/del are called by the owner, serialised by the
- * owner's lock (e.g. {@code slab_mutex}) or by being on the release path.
+ * <p>Concurrency: the count is atomic; add/del are called by the owner, serialised by the owner's
+ * lock (e.g. {@code slab_mutex}) or by being on the release path.
  */
 public final class KObject<C> {
   private final C container;
@@ -35,8 +35,10 @@ public final class KObject<C> {
   private volatile boolean released;
   private volatile boolean counted;
   private Sysfs sysfs;
+
   /** Seed 000: the memory this kobject is embedded in, when that can be freed under it. */
   private volatile io.slabfs.kernel.debug.Kasan.Region residence;
+
   private volatile String residenceVariable;
   private volatile int residenceOffset;
   private volatile int residenceSize;
@@ -46,12 +48,16 @@ public final class KObject<C> {
   private static final int KREF_OFFSET = 0x38;
 
   /**
-   * Marks the kobject as embedded at {@code kobjOffset} in the container {@code variable} of
-   * {@code variableSize} bytes, placed at {@code variableOffset} inside {@code region} (a static
-   * {@code struct kmem_cache} in module data), so every get and put checks that memory.
+   * Marks the kobject as embedded at {@code kobjOffset} in the container {@code variable} of {@code
+   * variableSize} bytes, placed at {@code variableOffset} inside {@code region} (a static {@code
+   * struct kmem_cache} in module data), so every get and put checks that memory.
    */
-  public void setResidence(io.slabfs.kernel.debug.Kasan.Region region, String variable,
-      int variableOffset, int variableSize, int kobjOffset) {
+  public void setResidence(
+      io.slabfs.kernel.debug.Kasan.Region region,
+      String variable,
+      int variableOffset,
+      int variableSize,
+      int kobjOffset) {
     this.residenceVariable = variable;
     this.residenceOffset = variableOffset;
     this.residenceSize = variableSize;
@@ -65,8 +71,17 @@ public final class KObject<C> {
       Task t = Task.current();
       // kref_get/kref_put: an atomic read-modify-write of the refcount_t at kobj->kref,
       // which instrumented atomics check as a write of 4 bytes
-      r.touch(residenceVariable, residenceOffset, residenceSize,
-          residenceKobjOffset + KREF_OFFSET, 4, true, t.isKthread(), function, t.comm(), t.pid(),
+      r.touch(
+          residenceVariable,
+          residenceOffset,
+          residenceSize,
+          residenceKobjOffset + KREF_OFFSET,
+          4,
+          true,
+          t.isKthread(),
+          function,
+          t.comm(),
+          t.pid(),
           t.frames());
     }
   }
@@ -116,14 +131,32 @@ public final class KObject<C> {
       // kobject_add_internal()
       if (e.errno() == io.slabfs.kernel.errno.Errno.EEXIST) {
         // lib/kobject.c has pr_fmt "kobject: " in 6.12 (not in 6.1)
-        String prefix = io.slabfs.kernel.debug.KernelVersion.parse(sysfs.dmesg().release())
-            .atLeast(6, 12) ? "kobject: " : "";
-        sysfs.dmesg().printk(prefix + "kobject_add_internal failed for " + name + " with -EEXIST, don't "
-            + "try to register things with the same name in the same directory.");
+        String prefix =
+            io.slabfs.kernel.debug.KernelVersion.parse(sysfs.dmesg().release()).atLeast(6, 12)
+                ? "kobject: "
+                : "";
+        sysfs
+            .dmesg()
+            .printk(
+                prefix
+                    + "kobject_add_internal failed for "
+                    + name
+                    + " with -EEXIST, don't "
+                    + "try to register things with the same name in the same directory.");
       } else {
-        sysfs.dmesg().printk((io.slabfs.kernel.debug.KernelVersion.parse(sysfs.dmesg().release())
-            .atLeast(6, 12) ? "kobject: " : "") + "kobject_add_internal failed for " + name + " (error: -"
-            + e.errno().number() + " parent: " + (p != null ? p.name : "<NULL>") + ")");
+        sysfs
+            .dmesg()
+            .printk(
+                (io.slabfs.kernel.debug.KernelVersion.parse(sysfs.dmesg().release()).atLeast(6, 12)
+                        ? "kobject: "
+                        : "")
+                    + "kobject_add_internal failed for "
+                    + name
+                    + " (error: -"
+                    + e.errno().number()
+                    + " parent: "
+                    + (p != null ? p.name : "<NULL>")
+                    + ")");
       }
       throw e;
     }
@@ -173,7 +206,8 @@ public final class KObject<C> {
   /** {@code kobject_del()}: unlink from sysfs now; the memory stays until the last put. */
   public void del() {
     KObject<?> p = parent;
-    try (Task.Frame a = Task.enter("kobject_del"); Task.Frame b = Task.enter("__kobject_del")) {
+    try (Task.Frame a = Task.enter("kobject_del");
+        Task.Frame b = Task.enter("__kobject_del")) {
       delInternal();
     }
     parent = null;

@@ -5,20 +5,19 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * Models: the kernel's call paths as compiled (arch/x86/kernel/dumpstack.c prints return
- * addresses, and a function that was inlined or that tail-called on has none).
+ * Models: the kernel's call paths as compiled (arch/x86/kernel/dumpstack.c prints return addresses,
+ * and a function that was inlined or that tail-called on has none).
  *
- * <p>The model enters a frame for every function of the source, so that {@code sim/held_locks}
- * and the wait points can name them; a stack trace, an {@code at:} and a saved lockdep trace
- * show only the frames the compiled kernel has. The two functions of seed 001's report that the
- * real report lacks (Hyeonggon Yoo's 6.0-rc1 report, mm/slub.c of that tree):
+ * <p>The model enters a frame for every function of the source, so that {@code sim/held_locks} and
+ * the wait points can name them; a stack trace, an {@code at:} and a saved lockdep trace show only
+ * the frames the compiled kernel has. The two functions of seed 001's report that the real report
+ * lacks (Hyeonggon Yoo's 6.0-rc1 report, mm/slub.c of that tree):
  *
  * <ul>
- *   <li>{@code flush_all}: a static function with one caller in {@code cpu_partial_store}'s
- *       path, inlined; the report says {@code at: cpu_partial_store+0x56/0xa0}.
- *   <li>{@code sysfs_slab_unlink}: its body is {@code kobject_del(&s->kobj)} as its last
- *       statement, a tail call; the {@code -> #2} entry goes {@code kobject_del} → {@code
- *       kmem_cache_destroy}.
+ *   <li>{@code flush_all}: a static function with one caller in {@code cpu_partial_store}'s path,
+ *       inlined; the report says {@code at: cpu_partial_store+0x56/0xa0}.
+ *   <li>{@code sysfs_slab_unlink}: its body is {@code kobject_del(&s->kobj)} as its last statement,
+ *       a tail call; the {@code -> #2} entry goes {@code kobject_del} → {@code kmem_cache_destroy}.
  * </ul>
  */
 public final class CompiledFrames {

@@ -18,27 +18,25 @@ import java.util.function.LongSupplier;
 /**
  * Models: kernel/hung_task.c (and {@code sched_show_task()} of kernel/sched/core.c).
  *
- * <p>{@code khungtaskd}: it wakes every {@code hung_task_check_interval_secs}, which defaults
- * to the timeout, and looks at every task in uninterruptible sleep. A task that has not run
- * since the previous check and has been blocked for at least the timeout is reported, and
- * reported again at every later check while it stays blocked (the seconds growing), until
- * {@code hung_task_warnings} (10) runs out: the last report is followed by {@code Future hung
- * task reports are suppressed, see sysctl kernel.hung_task_warnings}. After a check that
- * reported, {@code debug_show_all_locks()}.
+ * <p>{@code khungtaskd}: it wakes every {@code hung_task_check_interval_secs}, which defaults to
+ * the timeout, and looks at every task in uninterruptible sleep. A task that has not run since the
+ * previous check and has been blocked for at least the timeout is reported, and reported again at
+ * every later check while it stays blocked (the seconds growing), until {@code hung_task_warnings}
+ * (10) runs out: the last report is followed by {@code Future hung task reports are suppressed, see
+ * sysctl kernel.hung_task_warnings}. After a check that reported, {@code debug_show_all_locks()}.
  *
  * <p>Each report is the era's: the {@code task:} line of {@code sched_show_task()} per version
  * (right-aligned numbers up to 5.19, left-aligned from 6.1, {@code tgid:} from 6.12, {@code
  * task_flags:} from 6.15), the blocked task's stack. Only 6.15 on ({@code
  * CONFIG_DETECT_HUNG_TASK_BLOCKER}) names a blocker, and only for a mutex (and semaphores and
- * rw-semaphores, which the model has none of): never for a percpu rw-semaphore or a kernfs
- * drain. What the simulator knows of who blocks whom, where the kernel prints nothing, goes on
- * a {@code slabfs:} line after the report.
+ * rw-semaphores, which the model has none of): never for a percpu rw-semaphore or a kernfs drain.
+ * What the simulator knows of who blocks whom, where the kernel prints nothing, goes on a {@code
+ * slabfs:} line after the report.
  *
- * <p>With {@code --deadlock break} it then looks for a real cycle in the wait-for graph among
- * the reported tasks and breaks it: the most recently blocked task of the cycle whose wait can
- * be abandoned without corrupting the model is woken with {@link DeadlockBroken}, so its
- * system call fails with {@code EDEADLK}. With {@code hang}, tasks stay blocked, as in the
- * kernel.
+ * <p>With {@code --deadlock break} it then looks for a real cycle in the wait-for graph among the
+ * reported tasks and breaks it: the most recently blocked task of the cycle whose wait can be
+ * abandoned without corrupting the model is woken with {@link DeadlockBroken}, so its system call
+ * fails with {@code EDEADLK}. With {@code hang}, tasks stay blocked, as in the kernel.
  */
 public final class HungTaskDetector implements AutoCloseable {
   /** {@code hung_task_warnings} default. */
@@ -51,21 +49,23 @@ public final class HungTaskDetector implements AutoCloseable {
   private final long timeoutNanos;
   private final boolean breakDeadlocks;
   private final LongSupplier nanoTime;
+
   /** One khungtaskd thread serves every simulated kernel in this JVM. */
   private static final ScheduledExecutorService KHUNGTASKD =
-      Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread th = new Thread(r, "khungtaskd");
-        th.setDaemon(true);
-        return th;
-      });
+      Executors.newSingleThreadScheduledExecutor(
+          r -> {
+            Thread th = new Thread(r, "khungtaskd");
+            th.setDaemon(true);
+            return th;
+          });
 
   private final java.util.concurrent.ScheduledFuture<?> scan;
   private int warnings = WARNINGS;
   private int deadlocksBroken;
   private int hungReports;
 
-  public HungTaskDetector(Lockdep lockdep, String release, int timeoutSecs,
-      boolean breakDeadlocks) {
+  public HungTaskDetector(
+      Lockdep lockdep, String release, int timeoutSecs, boolean breakDeadlocks) {
     this.lockdep = lockdep;
     this.dmesg = lockdep.dmesg();
     this.release = release;
@@ -74,10 +74,11 @@ public final class HungTaskDetector implements AutoCloseable {
     this.breakDeadlocks = breakDeadlocks;
     this.nanoTime = System::nanoTime;
     // hung_task_check_interval_secs = 0: khungtaskd wakes every timeout seconds
-    this.scan = timeoutSecs > 0
-        ? KHUNGTASKD.scheduleWithFixedDelay(this::checkSafely, timeoutSecs, timeoutSecs,
-            TimeUnit.SECONDS)
-        : null;
+    this.scan =
+        timeoutSecs > 0
+            ? KHUNGTASKD.scheduleWithFixedDelay(
+                this::checkSafely, timeoutSecs, timeoutSecs, TimeUnit.SECONDS)
+            : null;
   }
 
   public synchronized int deadlocksBroken() {
@@ -140,8 +141,8 @@ public final class HungTaskDetector implements AutoCloseable {
   private List<String> report(Task t, Wait w, long now) {
     long secs = (now - w.sinceNanos()) / 1_000_000_000L;
     List<String> r = new ArrayList<>();
-    r.add("INFO: task " + t.comm() + ":" + t.pid() + " blocked for more than " + secs
-        + " seconds.");
+    r.add(
+        "INFO: task " + t.comm() + ":" + t.pid() + " blocked for more than " + secs + " seconds.");
     r.add("      " + dmesg.taint().print(version) + " " + release + " #1");
     r.add("\"echo 0 > /proc/sys/kernel/hung_task_timeout_secs\" disables this message.");
     r.addAll(schedShowTask(t, 'D'));
@@ -164,16 +165,18 @@ public final class HungTaskDetector implements AutoCloseable {
   }
 
   /** The {@code task:} line of {@code sched_show_task()} of kernel {@code v}. */
-  static String taskLine(KernelVersion v, String comm, char state, int pid, int tgid, int ppid,
-      boolean kthread) {
+  static String taskLine(
+      KernelVersion v, String comm, char state, int pid, int tgid, int ppid, boolean kthread) {
     String c = comm.length() > 15 ? comm.substring(0, 15) : comm;
     long flags = kthread ? 0x00004000L : 0x00000000L;
     if (!v.atLeast(6, 1)) {
-      return String.format("task:%-15.15s state:%c stack:%5d pid:%5d ppid:%6d flags:0x%08x",
+      return String.format(
+          "task:%-15.15s state:%c stack:%5d pid:%5d ppid:%6d flags:0x%08x",
           c, state, 0, pid, ppid, flags);
     }
-    StringBuilder sb = new StringBuilder(String.format("task:%-15.15s state:%c stack:%-5d "
-        + "pid:%-5d ", c, state, 0, pid));
+    StringBuilder sb =
+        new StringBuilder(
+            String.format("task:%-15.15s state:%c stack:%-5d " + "pid:%-5d ", c, state, 0, pid));
     if (v.atLeast(6, 12)) {
       sb.append(String.format("tgid:%-5d ", tgid));
     }
@@ -187,8 +190,8 @@ public final class HungTaskDetector implements AutoCloseable {
   }
 
   /**
-   * {@code debug_show_blocker()} (6.15 on) for a mutex wait: the owner's line and its stack,
-   * unless the owner is hung too. Elsewhere, a {@code slabfs:} line naming what slabfs knows.
+   * {@code debug_show_blocker()} (6.15 on) for a mutex wait: the owner's line and its stack, unless
+   * the owner is hung too. Elsewhere, a {@code slabfs:} line naming what slabfs knows.
    */
   private List<String> blocker(Task t, Wait w, List<Task> hung) {
     List<String> r = new ArrayList<>();
@@ -196,21 +199,35 @@ public final class HungTaskDetector implements AutoCloseable {
     boolean mutex = List.of(w.sleepFrames()).contains("__mutex_lock");
     if (mutex && version.atLeast(6, 15)) {
       if (owners.isEmpty()) {
-        r.add("INFO: task " + t.comm() + ":" + t.pid()
-            + " is blocked on a mutex, but the owner is not found.");
+        r.add(
+            "INFO: task "
+                + t.comm()
+                + ":"
+                + t.pid()
+                + " is blocked on a mutex, but the owner is not found.");
         return r;
       }
       Task o = owners.iterator().next();
-      r.add("INFO: task " + t.comm() + ":" + t.pid() + " is blocked on a mutex likely owned by "
-          + "task " + o.comm() + ":" + o.pid() + ".");
+      r.add(
+          "INFO: task "
+              + t.comm()
+              + ":"
+              + t.pid()
+              + " is blocked on a mutex likely owned by "
+              + "task "
+              + o.comm()
+              + ":"
+              + o.pid()
+              + ".");
       if (!hung.contains(o)) {
         r.addAll(schedShowTask(o, o.blocked() != null ? 'D' : 'S'));
       }
       return r;
     }
     if (!owners.isEmpty()) {
-      StringBuilder sb = new StringBuilder("slabfs: task " + t.comm() + ":" + t.pid()
-          + " waits for " + w.what() + ", which ");
+      StringBuilder sb =
+          new StringBuilder(
+              "slabfs: task " + t.comm() + ":" + t.pid() + " waits for " + w.what() + ", which ");
       String sep = "";
       for (Task o : owners) {
         sb.append(sep).append(o.comm()).append(':').append(o.pid());
@@ -234,7 +251,8 @@ public final class HungTaskDetector implements AutoCloseable {
       Task victim = null;
       for (Task t : cycle) {
         Wait w = t.blocked();
-        if (w != null && w.abortable()
+        if (w != null
+            && w.abortable()
             && (victim == null || w.sinceNanos() > victim.blocked().sinceNanos())) {
           victim = t;
         }
@@ -245,13 +263,20 @@ public final class HungTaskDetector implements AutoCloseable {
       }
       names.append(cycle.get(0));
       if (victim == null) {
-        dmesg.printk("slabfs: deadlock " + names + ": no waiter can be failed safely; left hanging");
+        dmesg.printk(
+            "slabfs: deadlock " + names + ": no waiter can be failed safely; left hanging");
         return;
       }
       Wait w = victim.blocked();
       deadlocksBroken++;
-      dmesg.printk("slabfs: deadlock " + names + ": breaking it by failing the system call of "
-          + victim + " (waiting for " + w.what() + ") with -EDEADLK");
+      dmesg.printk(
+          "slabfs: deadlock "
+              + names
+              + ": breaking it by failing the system call of "
+              + victim
+              + " (waiting for "
+              + w.what()
+              + ") with -EDEADLK");
       victim.markVictim("deadlock broken: " + names);
       w.queue().wakeUpAll();
       return;
@@ -259,8 +284,8 @@ public final class HungTaskDetector implements AutoCloseable {
   }
 
   /** Depth-first search; state: 1 on the current path, 2 finished. */
-  private static List<Task> findCycle(Task t, Set<Task> hung, Map<Task, Integer> state,
-      List<Task> path) {
+  private static List<Task> findCycle(
+      Task t, Set<Task> hung, Map<Task, Integer> state, List<Task> path) {
     Integer s = state.get(t);
     if (s != null) {
       if (s == 1) {

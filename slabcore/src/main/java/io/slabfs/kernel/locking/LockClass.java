@@ -10,13 +10,15 @@ package io.slabfs.kernel.locking;
 public final class LockClass {
   /**
    * What kind of lock it is, for the usage string lockdep prints after the name: the usage
-   * characters ({@code get_usage_chars()}: fixed for the model's own locks, or from how the
-   * class was used) and the wait types ({@code -{outer:inner}}).
+   * characters ({@code get_usage_chars()}: fixed for the model's own locks, or from how the class
+   * was used) and the wait types ({@code -{outer:inner}}).
    */
   public enum Kind {
     /** A mutex: {@code {+.+.}-{3:3}}. */
     MUTEX("{+.+.}-{3:3}"),
-    /** An rwsem-like lock taken for read and write ({@code cpu_hotplug_lock}, {@code kn->active}). */
+    /**
+     * An rwsem-like lock taken for read and write ({@code cpu_hotplug_lock}, {@code kn->active}).
+     */
     RWSEM("{++++}-{0:0}"),
     /** {@code sb_writers}: read side only. */
     PERCPU_READ("{.+.+}-{0:0}"),
@@ -48,8 +50,10 @@ public final class LockClass {
 
   static final int USED_WRITE = 1;
   static final int USED_READ = 2;
+
   /** {@code LOCKF_USED}: acquired at all, checked or not. */
   static final int USED = 4;
+
   private volatile int usageMask;
 
   private final String name;
@@ -65,8 +69,8 @@ public final class LockClass {
   }
 
   /**
-   * The name as lockdep prints it: {@code name}, {@code name#N} from the second class of that
-   * name on, and a subclass after a slash: {@code &of->mutex/1}.
+   * The name as lockdep prints it: {@code name}, {@code name#N} from the second class of that name
+   * on, and a subclass after a slash: {@code &of->mutex/1}.
    */
   public String displayName() {
     int slash = name.lastIndexOf('/');
@@ -82,8 +86,8 @@ public final class LockClass {
   }
 
   /**
-   * The name a {@code lockdep_map} of this class carries ({@code print_lockdep_cache()}): the
-   * name given at init, without the name version or subclass.
+   * The name a {@code lockdep_map} of this class carries ({@code print_lockdep_cache()}): the name
+   * given at init, without the name version or subclass.
    */
   public String mapName() {
     int slash = name.lastIndexOf('/');
@@ -103,9 +107,9 @@ public final class LockClass {
   }
 
   /**
-   * {@code {usage}-{outer:inner}}: in process context with interrupts on, a write marks
-   * {@code ENABLED_HARDIRQ} and {@code ENABLED_SOFTIRQ} ({@code +.+.}), a read their {@code
-   * _READ} twins ({@code .+.+}).
+   * {@code {usage}-{outer:inner}}: in process context with interrupts on, a write marks {@code
+   * ENABLED_HARDIRQ} and {@code ENABLED_SOFTIRQ} ({@code +.+.}), a read their {@code _READ} twins
+   * ({@code .+.+}).
    */
   String usage() {
     if (kind.usage != null) {

@@ -5,8 +5,8 @@ import io.slabfs.kernel.debug.Kallsyms;
 /**
  * Models: include/linux/lockdep_types.h.
  *
- * <p>A lock instance as lockdep sees it ({@code struct lockdep_map}): its class and an address
- * to print.
+ * <p>A lock instance as lockdep sees it ({@code struct lockdep_map}): its class and an address to
+ * print.
  */
 public final class LockMap {
   private final LockClass lockClass;

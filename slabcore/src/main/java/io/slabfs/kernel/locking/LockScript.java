@@ -13,8 +13,8 @@ import java.util.Map;
  *
  * <p>A script of lock declarations and lock events, fed in order to a fresh {@link Lockdep}, the
  * class the mount uses, each event attributed to its task. Like the kernel's {@code
- * lib/locking-selftest.c}, it is a validation of dependencies: nothing blocks, a task that
- * "waits" for a lock another task holds simply takes it.
+ * lib/locking-selftest.c}, it is a validation of dependencies: nothing blocks, a task that "waits"
+ * for a lock another task holds simply takes it.
  *
  * <pre>
  * lock A mutex                  # declare instance A of type mutex, its own lock class
@@ -24,10 +24,10 @@ import java.util.Map;
  * </pre>
  *
  * <p>The operations are the kernel API's, annotated as the kernel annotates them (read = 0
- * exclusive, 1 non-recursive reader, 2 recursive reader): {@code down_read} 1; {@code
- * read_lock} 2 (the selftests' {@code force_read_lock_recursive}); {@code percpu_down_read} 1;
- * {@code kernfs_get_active} a read trylock; {@code kernfs_drain} a write acquire and release;
- * {@code rcu_read_lock} a recursive read lockdep does not check. The {@code *_init} operations
+ * exclusive, 1 non-recursive reader, 2 recursive reader): {@code down_read} 1; {@code read_lock} 2
+ * (the selftests' {@code force_read_lock_recursive}); {@code percpu_down_read} 1; {@code
+ * kernfs_get_active} a read trylock; {@code kernfs_drain} a write acquire and release; {@code
+ * rcu_read_lock} a recursive read lockdep does not check. The {@code *_init} operations
  * re-initialise a lock ({@code debug_check_no_locks_freed()}).
  */
 public final class LockScript {
@@ -74,7 +74,12 @@ public final class LockScript {
     }
   }
 
-  private enum Action { ACQUIRE, RELEASE, ACQUIRE_RELEASE, INIT }
+  private enum Action {
+    ACQUIRE,
+    RELEASE,
+    ACQUIRE_RELEASE,
+    INIT
+  }
 
   /** One operation: its type, what lockdep sees, and the lock function's frames. */
   private enum Op {
@@ -111,6 +116,7 @@ public final class LockScript {
     final Action action;
     final int read;
     final boolean trylock;
+
     @SuppressWarnings("ImmutableEnumChecker") // never written after construction
     final String[] frames;
 
@@ -181,8 +187,11 @@ public final class LockScript {
         }
         Type type = Type.of(w[2]);
         if (type == null) {
-          throw new ScriptError(n, "unknown lock type '" + w[2]
-              + "' (mutex, rwsem, percpu_rwsem, spinlock, rwlock, kn_active)");
+          throw new ScriptError(
+              n,
+              "unknown lock type '"
+                  + w[2]
+                  + "' (mutex, rwsem, percpu_rwsem, spinlock, rwlock, kn_active)");
         }
         if (locks.containsKey(w[1])) {
           throw new ScriptError(n, "lock '" + w[1] + "' declared twice");
@@ -196,8 +205,8 @@ public final class LockScript {
         }
         Type known = classTypes.putIfAbsent(cls, type);
         if (known != null && known != type) {
-          throw new ScriptError(n, "class '" + cls + "' is a " + known.word + ", not a "
-              + type.word);
+          throw new ScriptError(
+              n, "class '" + cls + "' is a " + known.word + ", not a " + type.word);
         }
         locks.put(w[1], new Decl(w[1], type, cls));
         continue;
@@ -224,8 +233,8 @@ public final class LockScript {
         throw new ScriptError(n, "lock '" + w[2] + "' is not declared");
       }
       if (d.type != op.type) {
-        throw new ScriptError(n, w[1] + " needs a " + op.type.word + "; " + w[2] + " is a "
-            + d.type.word);
+        throw new ScriptError(
+            n, w[1] + " needs a " + op.type.word + "; " + w[2] + " is a " + d.type.word);
       }
       events.add(new Event(n, w[0], op, w[2]));
     }
@@ -252,20 +261,22 @@ public final class LockScript {
       Object key = classKeys.computeIfAbsent(d.className, k -> new Object());
       Object instance = new Object();
       instances.put(d.name, instance);
-      maps.put(d.name, new LockMap(lockdep.classFor(key, d.className, d.type.kind), instance,
-          true));
+      maps.put(
+          d.name, new LockMap(lockdep.classFor(key, d.className, d.type.kind), instance, true));
     }
     LockMap rcu = null;
     Map<String, Task> tasks = new LinkedHashMap<>();
     for (Event e : events) {
-      Task t = tasks.computeIfAbsent(e.task,
-          name -> new Task(1000 + tasks.size(), name.length() > 15 ? name.substring(0, 15) : name));
+      Task t =
+          tasks.computeIfAbsent(
+              e.task,
+              name ->
+                  new Task(1000 + tasks.size(), name.length() > 15 ? name.substring(0, 15) : name));
       LockMap map;
       if (e.op.type == null) {
         if (rcu == null) {
           Object key = new Object();
-          rcu = new LockMap(lockdep.classFor(key, "rcu_read_lock", LockClass.Kind.RCU), key,
-              true);
+          rcu = new LockMap(lockdep.classFor(key, "rcu_read_lock", LockClass.Kind.RCU), key, true);
         }
         map = rcu;
       } else {
@@ -273,21 +284,23 @@ public final class LockScript {
       }
       Object instance = e.lock == null ? null : instances.get(e.lock);
       int size = e.op.type == null ? 0 : e.op.type.size;
-      Task.runAs(t, () -> {
-        try (Task.Frame f = t.frame(e.task)) {
-          switch (e.op.action) {
-            case ACQUIRE -> lockdep.acquire(map, e.op.read, e.op.trylock, e.op.type != null,
-                e.op.frames);
-            case RELEASE -> lockdep.release(map);
-            case ACQUIRE_RELEASE -> {
-              lockdep.acquire(map, e.op.read, e.op.trylock, e.op.frames);
-              lockdep.release(map);
+      Task.runAs(
+          t,
+          () -> {
+            try (Task.Frame f = t.frame(e.task)) {
+              switch (e.op.action) {
+                case ACQUIRE ->
+                    lockdep.acquire(map, e.op.read, e.op.trylock, e.op.type != null, e.op.frames);
+                case RELEASE -> lockdep.release(map);
+                case ACQUIRE_RELEASE -> {
+                  lockdep.acquire(map, e.op.read, e.op.trylock, e.op.frames);
+                  lockdep.release(map);
+                }
+                case INIT -> lockdep.checkNoLocksFreed(instance, size);
+              }
             }
-            case INIT -> lockdep.checkNoLocksFreed(instance, size);
-          }
-        }
-        return null;
-      });
+            return null;
+          });
     }
   }
 }

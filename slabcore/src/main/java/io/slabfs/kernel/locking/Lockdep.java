@@ -1,11 +1,10 @@
 package io.slabfs.kernel.locking;
 
-import io.slabfs.kernel.debug.Kallsyms;
 import io.slabfs.kernel.debug.Dmesg;
+import io.slabfs.kernel.debug.Kallsyms;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -13,42 +12,41 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Models: kernel/locking/lockdep.c. Its report printing is in {@link LockdepReport}, its
- * {@code /proc} views (kernel/locking/lockdep_proc.c) in {@link LockdepProc}. What is left,
- * about 520 lines, is the class table, the dependency graph with its chains and the checks
- * that walk it, all under this object's monitor; it stays one class for that.
+ * Models: kernel/locking/lockdep.c. Its report printing is in {@link LockdepReport}, its {@code
+ * /proc} views (kernel/locking/lockdep_proc.c) in {@link LockdepProc}. What is left, about 520
+ * lines, is the class table, the dependency graph with its chains and the checks that walk it, all
+ * under this object's monitor; it stays one class for that.
  *
  * <p>The lock validator, for the locks of one simulated kernel.
  *
- * <p>Every acquisition goes through {@link #acquire} before the task blocks: the lock is
- * pushed on the task's held locks and, unless it is a trylock or recursive read, a dependency
- * is recorded from the nearest held lock (and from every trylock above it) to the new one,
- * with the current call path. If the new lock already reaches the held one, the cycle is
- * reported in the kernel's words ({@code WARNING: possible circular locking dependency
- * detected}) and lockdep turns itself off until {@link #reset}, as {@code
- * debug_locks_off()} does. Read acquisitions of rwsems are non-recursive reads and count like
- * writes for cycles, as they can block behind a waiting writer.
+ * <p>Every acquisition goes through {@link #acquire} before the task blocks: the lock is pushed on
+ * the task's held locks and, unless it is a trylock or recursive read, a dependency is recorded
+ * from the nearest held lock (and from every trylock above it) to the new one, with the current
+ * call path. If the new lock already reaches the held one, the cycle is reported in the kernel's
+ * words ({@code WARNING: possible circular locking dependency detected}) and lockdep turns itself
+ * off until {@link #reset}, as {@code debug_locks_off()} does. Read acquisitions of rwsems are
+ * non-recursive reads and count like writes for cycles, as they can block behind a waiting writer.
  *
- * <p>Concurrency: the class table and the graph are guarded by this object's monitor; a
- * check runs entirely under it, so two tasks closing a cycle together produce one report.
- * Tasks that hold or wait for a lock are kept in the {@link TaskList}, which {@code held_locks}
- * and the hung-task detector walk.
+ * <p>Concurrency: the class table and the graph are guarded by this object's monitor; a check runs
+ * entirely under it, so two tasks closing a cycle together produce one report. Tasks that hold or
+ * wait for a lock are kept in the {@link TaskList}, which {@code held_locks} and the hung-task
+ * detector walk.
  */
 public final class Lockdep {
-  private static final String EQ54 = "=".repeat(54);
-  private static final String DASH54 = "-".repeat(54);
 
   private final Dmesg dmesg;
   private final String release;
-  final Map<Object, LockClass> classes = new IdentityHashMap<>();
+  final IdentityHashMap<Object, LockClass> classes = new IdentityHashMap<>();
   private int nextClassId;
   long zappedClasses;
   long zappedChains;
   int maxDepth;
   int maxBfsQueueDepth;
   final Map<LockClass, Map<LockClass, Dep>> forward = new LinkedHashMap<>();
+
   /** {@code lock_chains}: every chain of held locks validated, in the order first seen. */
   final Map<Long, List<LockClass>> chains = new LinkedHashMap<>();
+
   private final LockdepReport report;
   private final TaskList tasks = new TaskList();
   volatile boolean enabled = true;
@@ -61,9 +59,12 @@ public final class Lockdep {
     this.report = new LockdepReport(this, dmesg, release);
   }
 
-  /** Whether {@code release} ("5.19.0-slabfs") is {@code major.minor} or later; true if unparsable. */
+  /**
+   * Whether {@code release} ("5.19.0-slabfs") is {@code major.minor} or later; true if unparsable.
+   */
   static boolean releaseAtLeast(String release, int major, int minor) {
-    java.util.regex.Matcher m = java.util.regex.Pattern.compile("^(\\d+)\\.(\\d+)").matcher(release);
+    java.util.regex.Matcher m =
+        java.util.regex.Pattern.compile("^(\\d+)\\.(\\d+)").matcher(release);
     if (!m.find()) {
       return true;
     }
@@ -75,13 +76,14 @@ public final class Lockdep {
   private static final long INITIAL_CHAIN_KEY = -1L;
 
   /**
-   * {@code iterate_chain_key()}: the 64-bit hash of the {@code hlock_id()}s of a chain (the
-   * kernel mixes with {@code __jhash_mix}; a collision, as there, would skip a check).
+   * {@code iterate_chain_key()}: the 64-bit hash of the {@code hlock_id()}s of a chain (the kernel
+   * mixes with {@code __jhash_mix}; a collision, as there, would skip a check).
    */
   static long iterateChainKey(long key, int id) {
     long h = (key ^ id) * 0x9E3779B97F4A7C15L;
     return h ^ (h >>> 29);
   }
+
   public Dmesg dmesg() {
     return dmesg;
   }
@@ -100,11 +102,11 @@ public final class Lockdep {
   public static final int MAX_LOCKDEP_KEYS = 1 << 13;
 
   /**
-   * {@code lockdep_init_map} / {@code register_lock_class}: the class of {@code key},
-   * registered on first use. Its name version is one more than the highest of the live
-   * classes of that name ({@code count_matching_names()}). When the table is full lockdep
-   * prints {@code BUG: MAX_LOCKDEP_KEYS too low!} and turns itself off; the lock then gets a
-   * class outside the table, as lockdep no longer looks at it.
+   * {@code lockdep_init_map} / {@code register_lock_class}: the class of {@code key}, registered on
+   * first use. Its name version is one more than the highest of the live classes of that name
+   * ({@code count_matching_names()}). When the table is full lockdep prints {@code BUG:
+   * MAX_LOCKDEP_KEYS too low!} and turns itself off; the lock then gets a class outside the table,
+   * as lockdep no longer looks at it.
    */
   public synchronized LockClass classFor(Object key, String name, LockClass.Kind kind) {
     LockClass c = classes.get(key);
@@ -120,13 +122,21 @@ public final class Lockdep {
         if (enabled) {
           enabled = false;
           Task t = Task.current();
-          StringBuilder sb = new StringBuilder(
-              "BUG: MAX_LOCKDEP_KEYS too low!\nturning off the locking correctness validator.\n");
-          sb.append("CPU: 0 UID: 0 PID: ").append(t.pid()).append(" Comm: ").append(t.comm())
-              .append(' ').append(dmesg.taint()).append(' ').append(release).append(" #1\n");
+          StringBuilder sb =
+              new StringBuilder(
+                  "BUG: MAX_LOCKDEP_KEYS too low!\nturning off the locking correctness validator.\n");
+          sb.append("CPU: 0 UID: 0 PID: ")
+              .append(t.pid())
+              .append(" Comm: ")
+              .append(t.comm())
+              .append(' ')
+              .append(dmesg.taint())
+              .append(' ')
+              .append(release)
+              .append(" #1\n");
           sb.append("Hardware name: slabfs simulated machine\nCall Trace:\n <TASK>\n");
-          for (String f : List.of("dump_stack_lvl", "register_lock_class", "__lock_acquire",
-              "lock_acquire")) {
+          for (String f :
+              List.of("dump_stack_lvl", "register_lock_class", "__lock_acquire", "lock_acquire")) {
             sb.append(' ').append(Kallsyms.symbol(f)).append('\n');
           }
           for (String f : trace(t, new String[0])) {
@@ -144,20 +154,23 @@ public final class Lockdep {
 
   /**
    * {@code lockdep_free_key_range()}: zaps every class whose key {@code inRange} accepts (a
-   * module's static keys, when its memory is freed), with its dependencies and the chains
-   * through it ({@code zap_class()}).
+   * module's static keys, when its memory is freed), with its dependencies and the chains through
+   * it ({@code zap_class()}).
    *
    * @return the number of classes freed
    */
   public synchronized int freeKeyRange(java.util.function.Predicate<Object> inRange) {
     Set<LockClass> zap = Collections.newSetFromMap(new IdentityHashMap<>());
-    classes.entrySet().removeIf(e -> {
-      if (inRange.test(e.getKey())) {
-        zap.add(e.getValue());
-        return true;
-      }
-      return false;
-    });
+    classes
+        .entrySet()
+        .removeIf(
+            e -> {
+              if (inRange.test(e.getKey())) {
+                zap.add(e.getValue());
+                return true;
+              }
+              return false;
+            });
     if (zap.isEmpty()) {
       return 0;
     }
@@ -207,8 +220,8 @@ public final class Lockdep {
   }
 
   /**
-   * Waits until at least {@code n} tasks are blocked; false on timeout. Kept for {@code
-   * sim/ctl}'s {@code await blocked} until it asks {@link #taskList} itself.
+   * Waits until at least {@code n} tasks are blocked; false on timeout. Kept for {@code sim/ctl}'s
+   * {@code await blocked} until it asks {@link #taskList} itself.
    */
   public boolean awaitBlocked(int n, long timeoutMillis) {
     return tasks.awaitBlocked(n, timeoutMillis);
@@ -218,23 +231,28 @@ public final class Lockdep {
    * {@code lock_acquire()} for the current task.
    *
    * @param read 0 write, 1 non-recursive read, 2 recursive read
-   * @param lockFrames the lock function's own frames, innermost first (e.g. {@code
-   *     __mutex_lock}), for the saved stack trace
+   * @param lockFrames the lock function's own frames, innermost first (e.g. {@code __mutex_lock}),
+   *     for the saved stack trace
    */
   public void acquire(LockMap map, int read, boolean trylock, String... lockFrames) {
     acquire(map, read, trylock, true, lockFrames);
   }
 
   /**
-   * {@code lock_acquire()} with {@code check}: false for an acquisition lockdep only tracks
-   * ({@code rcu_read_lock}), never validates.
+   * {@code lock_acquire()} with {@code check}: false for an acquisition lockdep only tracks ({@code
+   * rcu_read_lock}), never validates.
    */
-  public void acquire(LockMap map, int read, boolean trylock, boolean check,
-      String... lockFrames) {
+  public void acquire(LockMap map, int read, boolean trylock, boolean check, String... lockFrames) {
     Task t = Task.current();
     String top = t.caller();
-    HeldLock next = new HeldLock(map, read, trylock, check, Kallsyms.symbol(
-        CompiledFrames.hasFrame(top) ? top : CompiledFrames.caller(t.frames())));
+    HeldLock next =
+        new HeldLock(
+            map,
+            read,
+            trylock,
+            check,
+            Kallsyms.symbol(
+                CompiledFrames.hasFrame(top) ? top : CompiledFrames.caller(t.frames())));
     map.lockClass().markUsed(read, check);
     if (enabled && !trylock && check) {
       synchronized (this) {
@@ -272,8 +290,8 @@ public final class Lockdep {
   // ---------------------------------------------------------------------------- checking
 
   /**
-   * {@code validate_chain()}: only a chain of held locks (classes and read states) not seen
-   * before is checked, as {@code lookup_chain_cache_add()} does.
+   * {@code validate_chain()}: only a chain of held locks (classes and read states) not seen before
+   * is checked, as {@code lookup_chain_cache_add()} does.
    */
   private void validateChain(Task t, HeldLock next, String[] lockFrames) {
     List<HeldLock> held = t.held();
@@ -359,10 +377,11 @@ public final class Lockdep {
   }
 
   /**
-   * Dependency types, {@code lock_list::dep} (lockdep.c): bit 0 is "prev is exclusive", bit 1
-   * "next is not a recursive reader".
+   * Dependency types, {@code lock_list::dep} (lockdep.c): bit 0 is "prev is exclusive", bit 1 "next
+   * is not a recursive reader".
    */
   static final int DEP_SR = 1;
+
   static final int DEP_ER = 2;
   static final int DEP_SN = 4;
   static final int DEP_EN = 8;
@@ -401,9 +420,9 @@ public final class Lockdep {
 
   /**
    * {@code check_noncircular()} with {@code __bfs()} and {@code hlock_conflict()}: from {@code
-   * next}, forwards, along strong paths only (no {@code -(*R)->} followed by {@code -(S*)->});
-   * a class is visited once, marked when taken from the queue, as the kernel does. Returns the
-   * node of {@code prev}'s class if adding prev → next closes a strong cycle.
+   * next}, forwards, along strong paths only (no {@code -(*R)->} followed by {@code -(S*)->}); a
+   * class is visited once, marked when taken from the queue, as the kernel does. Returns the node
+   * of {@code prev}'s class if adding prev → next closes a strong cycle.
    */
   private Node checkNoncircular(HeldLock next, HeldLock prev) {
     LockClass target = prev.map().lockClass();
@@ -450,10 +469,10 @@ public final class Lockdep {
   }
 
   /**
-   * {@code debug_check_no_locks_freed()}: the memory of {@code freed} (a lock instance being
-   * freed or initialised again: {@code mutex_init()}, {@code init_rwsem()}, {@code
-   * spin_lock_init()}) must not hold a lock the current task holds. Reports {@code held lock
-   * freed!} once, as the kernel does.
+   * {@code debug_check_no_locks_freed()}: the memory of {@code freed} (a lock instance being freed
+   * or initialised again: {@code mutex_init()}, {@code init_rwsem()}, {@code spin_lock_init()})
+   * must not hold a lock the current task holds. Reports {@code held lock freed!} once, as the
+   * kernel does.
    *
    * @param size {@code sizeof} the freed object, for the printed range
    */

@@ -15,8 +15,8 @@ import java.util.Set;
  * lockdep_stats_show()}), read from {@link Lockdep}'s class table, graph and chains; and the
  * simulator's own Graphviz view of the graph.
  *
- * <p>Concurrency: each method is called with {@code l}'s monitor held, as {@code
- * lockdep_proc.c} reads under the graph lock.
+ * <p>Concurrency: each method is called with {@code l}'s monitor held, as {@code lockdep_proc.c}
+ * reads under the graph lock.
  */
 final class LockdepProc {
   private LockdepProc() {}
@@ -28,15 +28,23 @@ final class LockdepProc {
     l.forward.values().forEach(m -> m.keySet().forEach(c -> backward.merge(c, 1, Integer::sum)));
     for (LockClass c : l.classes.values()) {
       Map<LockClass, Dep> out = l.forward.getOrDefault(c, Map.of());
-      sb.append(String.format("%016x FD:%5d BD:%5d %s: %s%n", 0xffffffff83000000L + c.id() * 0x10L,
-          out.size(), backward.getOrDefault(c, 0), c.usage(), c.displayName()));
+      sb.append(
+          String.format(
+              "%016x FD:%5d BD:%5d %s: %s%n",
+              0xffffffff83000000L + c.id() * 0x10L,
+              out.size(),
+              backward.getOrDefault(c, 0),
+              c.usage(),
+              c.displayName()));
       for (LockClass d : out.keySet()) {
-        sb.append(String.format(" -> [%016x] %s%n", 0xffffffff83000000L + d.id() * 0x10L,
-            d.displayName()));
+        sb.append(
+            String.format(
+                " -> [%016x] %s%n", 0xffffffff83000000L + d.id() * 0x10L, d.displayName()));
       }
       sb.append('\n');
     }
-    sb.append("lockdep ").append(l.enabled ? "on" : "off (after a report; lockdep_reset re-arms it)")
+    sb.append("lockdep ")
+        .append(l.enabled ? "on" : "off (after a report; lockdep_reset re-arms it)")
         .append('\n');
     return sb.toString();
   }
@@ -60,10 +68,9 @@ final class LockdepProc {
 
   /**
    * {@code /proc/lockdep_stats} ({@code lockdep_stats_show()}), for a kernel with {@code
-   * CONFIG_PROVE_LOCKING} and the default {@code CONFIG_LOCKDEP_BITS} (15), {@code
-   * _CHAINS_BITS} (16) and {@code _STACK_TRACE_BITS} (19). Nothing runs in interrupt context:
-   * the irq-safe counts are 0, every write class is hardirq- and softirq-unsafe, every read
-   * class read-unsafe.
+   * CONFIG_PROVE_LOCKING} and the default {@code CONFIG_LOCKDEP_BITS} (15), {@code _CHAINS_BITS}
+   * (16) and {@code _STACK_TRACE_BITS} (19). Nothing runs in interrupt context: the irq-safe counts
+   * are 0, every write class is hardirq- and softirq-unsafe, every read class read-unsafe.
    */
   static String procLockdepStats(Lockdep l) {
     long unused = 0;
@@ -143,7 +150,7 @@ final class LockdepProc {
     return sb.toString();
   }
 
-  /** {@code " name:    %11lu [max: %lu]"}: the name and colon padded to 31 columns. */
+  /** {@code " name: %11lu [max: %lu]"}: the name and colon padded to 31 columns. */
   private static void stat(StringBuilder sb, String name, long value, long max) {
     sb.append(' ').append(String.format("%-31s", name + ":")).append(String.format("%11d", value));
     if (max >= 0) {
@@ -170,7 +177,9 @@ final class LockdepProc {
 
   /** The dependency graph in Graphviz DOT; the edges of the reported cycle in red. */
   static String dot(Lockdep l) {
-    StringBuilder sb = new StringBuilder("digraph lockdep {\n  rankdir=LR;\n  node [shape=box, fontname=\"monospace\"];\n");
+    StringBuilder sb =
+        new StringBuilder(
+            "digraph lockdep {\n  rankdir=LR;\n  node [shape=box, fontname=\"monospace\"];\n");
     Set<String> cycleEdges = new java.util.HashSet<>();
     for (int i = 0; i < l.lastCycle.size(); i++) {
       LockClass a = l.lastCycle.get(i);
@@ -180,15 +189,21 @@ final class LockdepProc {
     for (Map.Entry<LockClass, Map<LockClass, Dep>> e : l.forward.entrySet()) {
       for (LockClass d : e.getValue().keySet()) {
         String key = e.getKey().displayName() + "->" + d.displayName();
-        sb.append("  \"").append(e.getKey().displayName()).append("\" -> \"")
-            .append(d.displayName()).append('"')
-            .append(cycleEdges.contains(key) ? " [color=red, penwidth=2.5]" : "").append(";\n");
+        sb.append("  \"")
+            .append(e.getKey().displayName())
+            .append("\" -> \"")
+            .append(d.displayName())
+            .append('"')
+            .append(cycleEdges.contains(key) ? " [color=red, penwidth=2.5]" : "")
+            .append(";\n");
       }
     }
     if (l.lastCycle.size() > 1) {
       // the closing edge was refused, so draw it too
       LockClass last = l.lastCycle.get(l.lastCycle.size() - 1);
-      sb.append("  \"").append(last.displayName()).append("\" -> \"")
+      sb.append("  \"")
+          .append(last.displayName())
+          .append("\" -> \"")
           .append(l.lastCycle.get(0).displayName())
           .append("\" [color=red, penwidth=2.5, style=dashed, label=\"closes the cycle\"];\n");
     }

@@ -8,17 +8,18 @@ import java.util.List;
 
 /**
  * Models: the report printing of kernel/locking/lockdep.c: {@code print_circular_bug()}, {@code
- * print_deadlock_bug()}, {@code print_unlock_imbalance_bug()}, {@code print_freed_lock_bug()},
- * the report of {@code lockdep_sys_exit()}, {@code lockdep_print_held_locks()} and
- * {@code debug_show_all_locks()}. The checks that decide to report are in {@link Lockdep}.
+ * print_deadlock_bug()}, {@code print_unlock_imbalance_bug()}, {@code print_freed_lock_bug()}, the
+ * report of {@code lockdep_sys_exit()}, {@code lockdep_print_held_locks()} and {@code
+ * debug_show_all_locks()}. The checks that decide to report are in {@link Lockdep}.
  *
- * <p>Concurrency: every report is printed with {@link Lockdep}'s monitor held, so two tasks
- * closing a cycle together produce one report.
+ * <p>Concurrency: every report is printed with {@link Lockdep}'s monitor held, so two tasks closing
+ * a cycle together produce one report.
  */
 final class LockdepReport {
   private final Lockdep lockdep;
   private final Dmesg dmesg;
   private final String release;
+
   /** Since 6.4 the scenario prints {@code rlock(} for a read held or taken. */
   private final boolean scenarioReadForms;
 
@@ -30,13 +31,21 @@ final class LockdepReport {
   }
 
   private String header(String title) {
-    return "=".repeat(title.length()) + "\n" + title + "\n" + release + " #1 " + dmesg.taint()
-        + "\n" + "-".repeat(title.length()) + "\n";
+    return "=".repeat(title.length())
+        + "\n"
+        + title
+        + "\n"
+        + release
+        + " #1 "
+        + dmesg.taint()
+        + "\n"
+        + "-".repeat(title.length())
+        + "\n";
   }
 
   /** {@code print_circular_bug()}: the report of seed 001, in the kernel's layout. */
-  void reportCircular(Task t, HeldLock prev, HeldLock next, Lockdep.Node match,
-      String[] lockFrames) {
+  void reportCircular(
+      Task t, HeldLock prev, HeldLock next, Lockdep.Node match, String[] lockFrames) {
     // the path next(p0) -> ... -> prev(pn), with the edge into each node
     List<Lockdep.Node> nodes = new ArrayList<>();
     for (Lockdep.Node x = match; x != null; x = x.parent) {
@@ -70,8 +79,12 @@ final class LockdepReport {
     LockClass target = path.get(path.size() - 1);
     LockClass parent = path.get(path.size() - 2);
     if (parent != source) {
-      sb.append("Chain exists of:\n  ").append(source.displayName()).append(" --> ")
-          .append(parent.displayName()).append(" --> ").append(target.displayName())
+      sb.append("Chain exists of:\n  ")
+          .append(source.displayName())
+          .append(" --> ")
+          .append(parent.displayName())
+          .append(" --> ")
+          .append(target.displayName())
           .append("\n\n");
     }
     sb.append(" Possible unsafe locking scenario:\n\n");
@@ -89,9 +102,9 @@ final class LockdepReport {
   }
 
   /**
-   * CPU0's lines of {@code print_circular_lock_scenario()}: {@code lock(} before 6.4 ("Improve
-   * the deadlock scenario print for sync and read lock", 0471db447cb7), {@code rlock(} for a
-   * read from then on.
+   * CPU0's lines of {@code print_circular_lock_scenario()}: {@code lock(} before 6.4 ("Improve the
+   * deadlock scenario print for sync and read lock", 0471db447cb7), {@code rlock(} for a read from
+   * then on.
    */
   private String scenarioVerb(HeldLock h) {
     return scenarioReadForms && h.read() != 0 ? "  rlock(" : "  lock(";
@@ -123,10 +136,11 @@ final class LockdepReport {
     String ip = CompiledFrames.caller(t.frames());
     StringBuilder sb = new StringBuilder("\n");
     sb.append(header("WARNING: bad unlock balance detected!"));
-    sb.append(t).append(" is trying to release lock (").append(map.lockClass().mapName())
+    sb.append(t)
+        .append(" is trying to release lock (")
+        .append(map.lockClass().mapName())
         .append(") at:\n");
-    sb.append("[<").append(textAddress(ip)).append(">] ").append(Kallsyms.symbol(ip))
-        .append('\n');
+    sb.append("[<").append(textAddress(ip)).append(">] ").append(Kallsyms.symbol(ip)).append('\n');
     sb.append("but there are no more locks to release!\n");
     sb.append("\nother info that might help us debug this:\n");
     appendHeld(sb, t);
@@ -144,7 +158,10 @@ final class LockdepReport {
     long from = Long.parseUnsignedLong(h.map().address(), 16);
     StringBuilder sb = new StringBuilder("\n");
     sb.append(header("WARNING: held lock freed!"));
-    sb.append(t).append(" is freeing memory ").append(h.map().address()).append('-')
+    sb.append(t)
+        .append(" is freeing memory ")
+        .append(h.map().address())
+        .append('-')
         .append(String.format("%016x", from + size - 1))
         .append(", with a lock still held there!\n");
     sb.append(h.describe()).append('\n');
@@ -168,8 +185,11 @@ final class LockdepReport {
       sb.append("no locks held by ").append(t).append(".\n");
       return;
     }
-    sb.append(held.size()).append(held.size() == 1 ? " lock" : " locks").append(" held by ")
-        .append(t).append(":\n");
+    sb.append(held.size())
+        .append(held.size() == 1 ? " lock" : " locks")
+        .append(" held by ")
+        .append(t)
+        .append(":\n");
     for (int i = 0; i < held.size(); i++) {
       sb.append(" #").append(i).append(": ").append(held.get(i).describe()).append('\n');
     }
@@ -177,16 +197,20 @@ final class LockdepReport {
 
   private void appendBacktrace(StringBuilder sb, Task t, String check, String[] lockFrames) {
     sb.append("\nstack backtrace:\n");
-    List<String> frames = new java.util.ArrayList<>(
-        List.of("dump_stack_lvl", check, "__lock_acquire", "lock_acquire"));
+    List<String> frames =
+        new java.util.ArrayList<>(
+            List.of("dump_stack_lvl", check, "__lock_acquire", "lock_acquire"));
     frames.addAll(Lockdep.trace(t, lockFrames));
-    sb.append(String.join("\n", io.slabfs.kernel.debug.DumpStack.dumpStack(release,
-        dmesg.taint(), 0, t.pid(), t.comm(), frames)));
+    sb.append(
+        String.join(
+            "\n",
+            io.slabfs.kernel.debug.DumpStack.dumpStack(
+                release, dmesg.taint(), 0, t.pid(), t.comm(), frames)));
   }
 
   /**
-   * {@code debug_show_all_locks()}: every task holding or waiting for a lock, waiters marked
-   * with what they wait for and for how long.
+   * {@code debug_show_all_locks()}: every task holding or waiting for a lock, waiters marked with
+   * what they wait for and for how long.
    */
   String showAllLocks(long nowNanos) {
     StringBuilder sb = new StringBuilder("\nShowing all locks held in the system:\n");
@@ -199,8 +223,12 @@ final class LockdepReport {
       appendHeld(sb, t);
       Wait w = t.blocked();
       if (w != null) {
-        sb.append("   ^ waiting in ").append(w.sleepFrames()[0]).append(" for ").append(w.what())
-            .append(" (blocked ").append((nowNanos - w.sinceNanos()) / 1_000_000_000L)
+        sb.append("   ^ waiting in ")
+            .append(w.sleepFrames()[0])
+            .append(" for ")
+            .append(w.what())
+            .append(" (blocked ")
+            .append((nowNanos - w.sinceNanos()) / 1_000_000_000L)
             .append(" s)\n");
       }
     }

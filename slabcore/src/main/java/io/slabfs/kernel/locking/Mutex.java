@@ -5,12 +5,12 @@ import java.util.List;
 /**
  * Models: kernel/locking/mutex.c.
  *
- * <p>A kernel {@code struct mutex}: sleeping, owned by one task, not recursive. Lockdep sees
- * every acquisition before the task sleeps; a task that takes a mutex it already holds is
- * reported and really deadlocks, as in the kernel.
+ * <p>A kernel {@code struct mutex}: sleeping, owned by one task, not recursive. Lockdep sees every
+ * acquisition before the task sleeps; a task that takes a mutex it already holds is reported and
+ * really deadlocks, as in the kernel.
  *
- * <p>Concurrency: {@link #owner} is guarded by this object's monitor, which is also the lock of
- * the wait queue that waiters sleep on (so the deadlock breaker can wake one).
+ * <p>Concurrency: {@link #owner} is guarded by this object's monitor, which is also the lock of the
+ * wait queue that waiters sleep on (so the deadlock breaker can wake one).
  */
 public final class Mutex {
   private final Lockdep lockdep;
@@ -19,12 +19,13 @@ public final class Mutex {
   private final WaitQueueHead wait;
   private final WaitQueueHead.Sleep sleep;
   private Task owner;
+
   /** The lockdep map the owner took it with (the subclass one after lockNested). */
   private LockMap heldMap;
 
   /**
-   * @param key the lock class key: the mutex itself for a {@code DEFINE_MUTEX}, a shared key
-   *     for every mutex initialised at one {@code mutex_init} site (e.g. {@code &of->mutex})
+   * @param key the lock class key: the mutex itself for a {@code DEFINE_MUTEX}, a shared key for
+   *     every mutex initialised at one {@code mutex_init} site (e.g. {@code &of->mutex})
    */
   public Mutex(Lockdep lockdep, Object key, String name) {
     this.lockdep = lockdep;
@@ -53,8 +54,8 @@ public final class Mutex {
   }
 
   /**
-   * {@code mutex_lock_nested(lock, subclass)}: the same mutex, seen by lockdep as another
-   * class, for the rare code that legitimately nests two locks of one class.
+   * {@code mutex_lock_nested(lock, subclass)}: the same mutex, seen by lockdep as another class,
+   * for the rare code that legitimately nests two locks of one class.
    */
   public void lockNested(int subclass) {
     LockClass c = lockdep.subclassFor(map.lockClass(), classKey, subclass);
@@ -102,8 +103,8 @@ public final class Mutex {
     LockMap m;
     synchronized (this) {
       if (owner != Task.current()) {
-        throw new IllegalStateException("mutex_unlock(" + name() + ") by " + Task.current()
-            + ", owner " + owner);
+        throw new IllegalStateException(
+            "mutex_unlock(" + name() + ") by " + Task.current() + ", owner " + owner);
       }
       owner = null;
       m = heldMap;

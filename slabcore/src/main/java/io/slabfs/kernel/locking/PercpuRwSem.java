@@ -11,12 +11,12 @@ import java.util.Map;
  *
  * <p>A {@code struct percpu_rw_semaphore} (kernel/locking/percpu-rwsem.c), e.g. {@code
  * cpu_hotplug_lock}. Readers never block each other. A writer first takes {@code sem->block}
- * (writer-writer exclusion): from that moment every new reader sleeps, even while old readers
- * still hold the lock; then it waits for the readers to leave. So reads are not recursion
- * safe: a task that takes the read lock again while a writer is pending deadlocks.
+ * (writer-writer exclusion): from that moment every new reader sleeps, even while old readers still
+ * hold the lock; then it waits for the readers to leave. So reads are not recursion safe: a task
+ * that takes the read lock again while a writer is pending deadlocks.
  *
- * <p>Concurrency: {@link #readers} and {@link #block} are guarded by this object's monitor,
- * the lock of the wait queue that readers and writers sleep on.
+ * <p>Concurrency: {@link #readers} and {@link #block} are guarded by this object's monitor, the
+ * lock of the wait queue that readers and writers sleep on.
  */
 public final class PercpuRwSem {
   private final Lockdep lockdep;
@@ -48,8 +48,13 @@ public final class PercpuRwSem {
       try {
         wait.waitEvent(
             () -> block == null,
-            new WaitQueueHead.Sleep(name() + " (read)", this::blockOwner, true,
-                "percpu_rwsem_wait", "__percpu_down_read", lockFrame));
+            new WaitQueueHead.Sleep(
+                name() + " (read)",
+                this::blockOwner,
+                true,
+                "percpu_rwsem_wait",
+                "__percpu_down_read",
+                lockFrame));
       } catch (DeadlockBroken e) {
         lockdep.release(map);
         throw e;
@@ -92,15 +97,24 @@ public final class PercpuRwSem {
       try {
         wait.waitEvent(
             () -> block == null,
-            new WaitQueueHead.Sleep(name() + " (write)", this::blockOwner, true,
-                "percpu_rwsem_wait", "percpu_down_write", lockFrame));
+            new WaitQueueHead.Sleep(
+                name() + " (write)",
+                this::blockOwner,
+                true,
+                "percpu_rwsem_wait",
+                "percpu_down_write",
+                lockFrame));
         block = t;
         wait.waitEvent(
             readers::isEmpty,
             // rcuwait_wait_event(&sem->writer, readers_active_check(sem), ...): a macro, so
             // the task sleeps in percpu_down_write itself
-            new WaitQueueHead.Sleep(name() + " (write, waiting for readers)", this::readerTasks,
-                true, "percpu_down_write", lockFrame));
+            new WaitQueueHead.Sleep(
+                name() + " (write, waiting for readers)",
+                this::readerTasks,
+                true,
+                "percpu_down_write",
+                lockFrame));
         writerActive = true;
       } catch (DeadlockBroken e) {
         if (block == t) {

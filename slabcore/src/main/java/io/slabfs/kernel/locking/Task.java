@@ -10,23 +10,23 @@ import java.util.function.Supplier;
 /**
  * Models: include/linux/sched.h.
  *
- * <p>A task ({@code struct task_struct}, reduced to what lockdep and the hung-task detector
- * need): the process that made a system call, or a kernel thread. It carries its held locks,
- * its call frames (the model's function names, for stack traces), and what it is blocked on.
+ * <p>A task ({@code struct task_struct}, reduced to what lockdep and the hung-task detector need):
+ * the process that made a system call, or a kernel thread. It carries its held locks, its call
+ * frames (the model's function names, for stack traces), and what it is blocked on.
  *
  * <p>The current task is per Java thread ({@link #current()}); the FUSE edge sets it from the
- * calling process for the duration of each request ({@link #runAs}). A thread that never ran
- * as a task is a kernel thread of its own.
+ * calling process for the duration of each request ({@link #runAs}). A thread that never ran as a
+ * task is a kernel thread of its own.
  *
- * <p>Concurrency: held locks and frames are changed only by the task's own thread, under the
- * task's monitor, so reports from other threads ({@code sim/held_locks}, khungtaskd) read a
- * consistent copy.
+ * <p>Concurrency: held locks and frames are changed only by the task's own thread, under the task's
+ * monitor, so reports from other threads ({@code sim/held_locks}, khungtaskd) read a consistent
+ * copy.
  */
 public final class Task {
   private static final AtomicInteger KTHREAD_PIDS = new AtomicInteger(100000);
   private static final ThreadLocal<Task> CURRENT =
-      ThreadLocal.withInitial(() -> new Task(KTHREAD_PIDS.incrementAndGet(), kthreadName())
-          .markKthread());
+      ThreadLocal.withInitial(
+          () -> new Task(KTHREAD_PIDS.incrementAndGet(), kthreadName()).markKthread());
 
   private final int pid;
   private final Supplier<String> commSource;
@@ -37,8 +37,10 @@ public final class Task {
   private volatile Wait blocked;
   private volatile String victim;
   private volatile java.util.function.BooleanSupplier signals;
+
   /** {@code real_parent}'s pid and the thread group id, looked up when a report needs them. */
   private volatile java.util.function.IntSupplier ppidSource;
+
   private volatile java.util.function.IntSupplier tgidSource;
 
   public Task(int pid, String comm) {
@@ -206,9 +208,9 @@ public final class Task {
   }
 
   /**
-   * {@code fatal_signal_pending(current)}: whether the process behind this task has been
-   * killed (for a FUSE request: the kernel sent {@code FUSE_INTERRUPT} for it). A long
-   * operation checks it between steps and stops at a consistent point with {@code EINTR}.
+   * {@code fatal_signal_pending(current)}: whether the process behind this task has been killed
+   * (for a FUSE request: the kernel sent {@code FUSE_INTERRUPT} for it). A long operation checks it
+   * between steps and stops at a consistent point with {@code EINTR}.
    */
   public boolean fatalSignalPending() {
     java.util.function.BooleanSupplier s = signals;

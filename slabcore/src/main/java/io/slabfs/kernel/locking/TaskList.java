@@ -16,9 +16,9 @@ import java.util.function.Predicate;
  * __set_current_state(TASK_RUNNING)} after). The awaits ({@link #awaitTasks}, {@link
  * #awaitBlocked}) and {@link #abortAllWaits} are ours: simulator.
  *
- * <p>Only tasks that hold or wait for a modeled lock are listed: {@link Lockdep#acquire} and
- * {@link #block} add the current task, and it is dropped once it holds nothing and waits for
- * nothing. {@code debug_show_all_locks()} ({@link Lockdep#showAllLocks}) and {@code
+ * <p>Only tasks that hold or wait for a modeled lock are listed: {@link Lockdep#acquire} and {@link
+ * #block} add the current task, and it is dropped once it holds nothing and waits for nothing.
+ * {@code debug_show_all_locks()} ({@link Lockdep#showAllLocks}) and {@code
  * check_hung_uninterruptible_tasks()} ({@link HungTaskDetector}) walk this list.
  *
  * <p>Concurrency: the set is concurrent; {@link #blockedChanged} is woken whenever a task starts
@@ -26,10 +26,13 @@ import java.util.function.Predicate;
  */
 public final class TaskList {
   private final Set<Task> tasks = ConcurrentHashMap.newKeySet();
+
   /** Woken whenever a task starts waiting, for {@link #awaitTasks}. */
   private final WaitQueueHead blockedChanged = new WaitQueueHead(this);
+
   /** The scheduler of {@code slabfs explore}; {@code null} in a normal boot. */
   private volatile Scheduler scheduler;
+
   /** Pids of this kernel's kworkers, so that reports are the same from boot to boot. */
   private final AtomicInteger kworkerPids = new AtomicInteger(200);
 
@@ -90,13 +93,13 @@ public final class TaskList {
 
   /** Waits until at least {@code n} tasks are blocked; false on timeout. */
   public boolean awaitBlocked(int n, long timeoutMillis) {
-    return awaitTasks(all -> all.stream().filter(t -> t.blocked() != null).count() >= n,
-        timeoutMillis);
+    return awaitTasks(
+        all -> all.stream().filter(t -> t.blocked() != null).count() >= n, timeoutMillis);
   }
 
   /**
-   * Waits until {@code condition} holds for the tasks that hold or wait for locks, re-checked
-   * each time a task starts waiting; false on timeout.
+   * Waits until {@code condition} holds for the tasks that hold or wait for locks, re-checked each
+   * time a task starts waiting; false on timeout.
    */
   public boolean awaitTasks(Predicate<List<Task>> condition, long timeoutMillis) {
     return blockedChanged.waitEventInterruptibleTimeout(
@@ -118,8 +121,8 @@ public final class TaskList {
   }
 
   /**
-   * Fails every abortable wait with {@link DeadlockBroken}, so blocked system calls return and
-   * the filesystem can be unmounted; used when slabfs shuts down.
+   * Fails every abortable wait with {@link DeadlockBroken}, so blocked system calls return and the
+   * filesystem can be unmounted; used when slabfs shuts down.
    */
   public void abortAllWaits(String why) {
     for (Task t : tasks()) {

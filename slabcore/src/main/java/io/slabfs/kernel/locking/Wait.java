@@ -12,9 +12,10 @@ import java.util.function.Supplier;
  *
  * @param sleepFrames innermost first, e.g. {@code percpu_rwsem_wait, __percpu_down_read}
  * @param queue the wait queue the task sleeps on
- * @param abortable whether failing this wait leaves the model consistent (a lock not yet
- *     taken: yes; a drain half-way through a removal: no)
+ * @param abortable whether failing this wait leaves the model consistent (a lock not yet taken:
+ *     yes; a drain half-way through a removal: no)
  */
+@SuppressWarnings("ArrayRecordComponent") // built once per wait and never written
 public record Wait(
     String[] sleepFrames,
     WaitQueueHead queue,

@@ -7,19 +7,27 @@ import java.util.Set;
 /**
  * Ours: simulator.
  *
- * <p>Named points in kernel paths where a task can be made to wait, so an interleaving that is
- * a narrow race in the kernel can be set up on purpose (the idea of the kernel's proposed
- * {@code kernfs_debug_should_wait()} hooks). A point does nothing until it is armed ({@code
- * pause}); then every task that reaches it sleeps, visibly blocked, until it is resumed.
+ * <p>Named points in kernel paths where a task can be made to wait, so an interleaving that is a
+ * narrow race in the kernel can be set up on purpose (the idea of the kernel's proposed {@code
+ * kernfs_debug_should_wait()} hooks). A point does nothing until it is armed ({@code pause}); then
+ * every task that reaches it sleeps, visibly blocked, until it is resumed.
  *
- * <p>Concurrency: all state is guarded by this object's monitor, the lock of the wait queue
- * that parked tasks and awaiters sleep on.
+ * <p>Concurrency: all state is guarded by this object's monitor, the lock of the wait queue that
+ * parked tasks and awaiters sleep on.
  */
 public final class WaitPoints {
   /** Every point the kernel code passes, in path order. */
-  public static final Set<String> NAMES = Set.of(
-      "cpu_partial_store", "shrink_store", "validate_store", "kmem_cache_destroy", "cpu_down",
-      "module_init", "module_exit", "try_module_get", "param_attr_store");
+  public static final Set<String> NAMES =
+      Set.of(
+          "cpu_partial_store",
+          "shrink_store",
+          "validate_store",
+          "kmem_cache_destroy",
+          "cpu_down",
+          "module_init",
+          "module_exit",
+          "try_module_get",
+          "param_attr_store");
 
   private final WaitQueueHead wait;
   private final Map<String, int[]> armed = new LinkedHashMap<>();
@@ -45,8 +53,10 @@ public final class WaitPoints {
         wait.waitEvent(
             () -> armed.get(name) != parked,
             WaitQueueHead.Sleep.on(
-                "wait point " + name + " (sim/ctl resume " + name + ")", true,
-                "slabfs_wait_point", name));
+                "wait point " + name + " (sim/ctl resume " + name + ")",
+                true,
+                "slabfs_wait_point",
+                name));
       } finally {
         parked[0]--;
       }

@@ -10,14 +10,14 @@ import java.util.function.Supplier;
  *
  * <p>A wait queue head (include/linux/wait.h, kernel/sched/wait.c): the one way a task of the model
  * sleeps. Every modeled wait (a mutex, a percpu rw-semaphore, a kernfs drain, a completion, a
- * workqueue flush, a wait point) is a {@link #waitEvent} on one of these, so the task list,
- * {@code sim/held_locks}, khungtaskd and the deadlock breaker see every wait the same way, and a
- * scheduler that wants to take control of the model's interleavings has one place to do it.
+ * workqueue flush, a wait point) is a {@link #waitEvent} on one of these, so the task list, {@code
+ * sim/held_locks}, khungtaskd and the deadlock breaker see every wait the same way, and a scheduler
+ * that wants to take control of the model's interleavings has one place to do it.
  *
  * <p>The condition is evaluated under the queue's lock, and wakers call {@link #wakeUpAll} after
  * changing what the condition reads, so no wake-up is lost. The lock is the queue itself, or (as in
- * {@code wait_event_lock_irq(wq, condition, lock)}) the monitor that already guards the
- * condition's state, which the waiter holds when it calls and which is dropped while it sleeps.
+ * {@code wait_event_lock_irq(wq, condition, lock)}) the monitor that already guards the condition's
+ * state, which the waiter holds when it calls and which is dropped while it sleeps.
  *
  * <p>Concurrency: sleepers wait on {@link #lock}'s monitor; {@link #wakeUpAll} notifies it.
  */
@@ -55,6 +55,7 @@ public final class WaitQueueHead {
    * @param abortable whether failing the wait with {@link DeadlockBroken} leaves the model
    *     consistent (a lock not yet taken: yes; a drain half-way through a removal: no)
    */
+  @SuppressWarnings("ArrayRecordComponent") // varargs frames, never written after construction
   public record Sleep(
       String what, Supplier<Collection<Task>> waitsFor, boolean abortable, String... frames) {
     /** A sleep that no task in particular must end (a wait point, a completion). */
@@ -65,9 +66,9 @@ public final class WaitQueueHead {
 
   /**
    * {@code wait_event(wq, condition)}: sleeps in {@code TASK_UNINTERRUPTIBLE} until {@code
-   * condition} holds, visibly blocked on {@code sleep} to the task list and khungtaskd.
-   * Returns at once, without blocking, if it holds already. Throws {@link DeadlockBroken} if the
-   * sleep is abortable and the deadlock breaker (or unmount) chose this task.
+   * condition} holds, visibly blocked on {@code sleep} to the task list and khungtaskd. Returns at
+   * once, without blocking, if it holds already. Throws {@link DeadlockBroken} if the sleep is
+   * abortable and the deadlock breaker (or unmount) chose this task.
    */
   public void waitEvent(BooleanSupplier condition, Sleep sleep) {
     synchronized (lock) {
@@ -76,7 +77,12 @@ public final class WaitQueueHead {
       }
       Task t = Task.current();
       tasks.block(
-          new Wait(sleep.frames(), this, sleep.waitsFor(), sleep.abortable(), System.nanoTime(),
+          new Wait(
+              sleep.frames(),
+              this,
+              sleep.waitsFor(),
+              sleep.abortable(),
+              System.nanoTime(),
               sleep.what()));
       try {
         while (!condition.getAsBoolean()) {
@@ -101,11 +107,11 @@ public final class WaitQueueHead {
 
   /**
    * {@code wait_event_interruptible_timeout(wq, condition, timeout)}: sleeps in {@code
-   * TASK_INTERRUPTIBLE}, which khungtaskd does not watch and which the task list does not
-   * count as blocked, until {@code condition} holds (true), {@code timeoutMillis} pass or the
-   * thread is interrupted (false). A negative timeout waits without a time limit ({@code
-   * MAX_SCHEDULE_TIMEOUT}); 0 only checks. Used by the
-   * {@code sim/ctl await} commands and by idle kernel threads waiting for work.
+   * TASK_INTERRUPTIBLE}, which khungtaskd does not watch and which the task list does not count as
+   * blocked, until {@code condition} holds (true), {@code timeoutMillis} pass or the thread is
+   * interrupted (false). A negative timeout waits without a time limit ({@code
+   * MAX_SCHEDULE_TIMEOUT}); 0 only checks. Used by the {@code sim/ctl await} commands and by idle
+   * kernel threads waiting for work.
    */
   public boolean waitEventInterruptibleTimeout(BooleanSupplier condition, long timeoutMillis) {
     synchronized (lock) {
@@ -139,7 +145,9 @@ public final class WaitQueueHead {
     }
   }
 
-  /** The scheduler of {@code slabfs explore}, or {@code null}: for the callers' scheduling points. */
+  /**
+   * The scheduler of {@code slabfs explore}, or {@code null}: for the callers' scheduling points.
+   */
   public Scheduler scheduler() {
     return tasks.scheduler();
   }

@@ -24,6 +24,7 @@ public final class Workqueue implements AutoCloseable {
   private final AtomicLong sequence = new AtomicLong();
   private final PriorityQueue<Work> pending = new PriorityQueue<>();
   private boolean stopped;
+
   /** The worker's thread, started by the first item queued. */
   private Thread thread;
 
@@ -76,7 +77,10 @@ public final class Workqueue implements AutoCloseable {
       delayMillis = 0; // under the scheduler, time passes as fast as it chooses
     }
     Work w =
-        new Work(work, System.nanoTime() + delayMillis * 1_000_000L, sequence.incrementAndGet(),
+        new Work(
+            work,
+            System.nanoTime() + delayMillis * 1_000_000L,
+            sequence.incrementAndGet(),
             new Completion(lockdep));
     synchronized (this) {
       if (!stopped) {

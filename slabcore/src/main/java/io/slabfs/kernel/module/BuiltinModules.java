@@ -23,8 +23,8 @@ import java.util.Map;
  * Models: kernel/params.c.
  *
  * <p>{@code /sys/module} and the built-in modules in it ({@code param_sysfs_builtin}, {@code
- * version_sysfs_builtin}): each gets a directory with {@code parameters/} and {@code version}
- * where it has them, and nothing else.
+ * version_sysfs_builtin}): each gets a directory with {@code parameters/} and {@code version} where
+ * it has them, and nothing else.
  */
 public final class BuiltinModules {
   /** The built-in modules of a real 6.18 boot: {@code MODULE version V} / {@code param} lines. */
@@ -34,6 +34,7 @@ public final class BuiltinModules {
 
   private final KSet moduleKset;
   private final Map<String, Builtin> modules = new LinkedHashMap<>();
+
   /** Built-in parameters share the global {@code param_lock}. */
   private final Mutex paramLock;
 
@@ -44,8 +45,10 @@ public final class BuiltinModules {
 
   /** {@code param_sysfs_init()}: creates {@code /sys/module} and every built-in module. */
   public static BuiltinModules init(Sysfs sysfs) throws ErrnoException {
-    BuiltinModules m = new BuiltinModules(KSet.createAndAdd(sysfs, "module", null),
-        new Mutex(sysfs.kernfs().lockdep(), "param_lock"));
+    BuiltinModules m =
+        new BuiltinModules(
+            KSet.createAndAdd(sysfs, "module", null),
+            new Mutex(sysfs.kernfs().lockdep(), "param_lock"));
     try (InputStream in = BuiltinModules.class.getResourceAsStream(RESOURCE)) {
       if (in == null) {
         throw new IllegalStateException("missing resource " + RESOURCE);
@@ -95,8 +98,8 @@ public final class BuiltinModules {
         }
       }
       if (b.version != null) {
-        sysfs.createFile(b.kobj.sd(), b, Attribute.ro("version", 0444, x -> x.version + "\n"),
-            "module_attr");
+        sysfs.createFile(
+            b.kobj.sd(), b, Attribute.ro("version", 0444, x -> x.version + "\n"), "module_attr");
       }
       modules.put(b.name, b);
     }

@@ -10,8 +10,8 @@ import java.nio.charset.StandardCharsets;
  * Models: kernel/params.c.
  *
  * <p>One {@code struct kernel_param} of a module, and its {@code /sys/module/M/parameters/NAME}
- * attribute ({@code param_attr_show} / {@code param_attr_store}, both under the module's
- * {@code kernel_param_lock}).
+ * attribute ({@code param_attr_show} / {@code param_attr_store}, both under the module's {@code
+ * kernel_param_lock}).
  */
 final class KernelParam {
   private final String name;
@@ -84,5 +84,4 @@ final class KernelParam {
       paramLock.unlock();
     }
   }
-
 }

@@ -3,9 +3,9 @@ package io.slabfs.kernel.module;
 import io.slabfs.kernel.debug.Kasan;
 import io.slabfs.kernel.kobject.KObject;
 import io.slabfs.kernel.kobject.KType;
-import io.slabfs.kernel.slab.KmemCache;
 import io.slabfs.kernel.locking.Completion;
 import io.slabfs.kernel.locking.Lockdep;
+import io.slabfs.kernel.slab.KmemCache;
 import io.slabfs.kernel.slab.StaticOwner;
 import java.util.ArrayList;
 import java.util.List;
@@ -18,8 +18,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * mkobj.kobj}, whose release completes {@code kobj_completion}), its memory, and the caches its
  * {@code init()} created.
  *
- * <p>Concurrency: the state and lists are changed under {@code module_mutex} or by the one
- * task loading or unloading the module; the reference count is atomic.
+ * <p>Concurrency: the state and lists are changed under {@code module_mutex} or by the one task
+ * loading or unloading the module; the reference count is atomic.
  */
 public final class Module implements StaticOwner {
   /** {@code MODULE_REF_BASE}. */
@@ -51,6 +51,7 @@ public final class Module implements StaticOwner {
   final int coresize;
   volatile int initsize;
   volatile State state = State.UNFORMED;
+
   /** {@code mkobj.kobj_completion}: completed by the kobject's release. */
   final Completion kobjCompletion;
 
@@ -60,23 +61,25 @@ public final class Module implements StaticOwner {
     this.memory = memory;
     this.coresize = coresize;
     this.initsize = initsize;
-    this.srcversion = String.format("%023X", Math.abs((long) name.hashCode() * 0x9E3779B97F4A7C15L))
-        .substring(0, 23);
+    this.srcversion =
+        String.format("%023X", Math.abs((long) name.hashCode() * 0x9E3779B97F4A7C15L))
+            .substring(0, 23);
     this.kobj = new KObject<>(this, MODULE_KTYPE);
   }
 
   /** {@code module_ktype}'s release: {@code module_kobj_release} completes the waiter. */
-  private static final KType<Module> MODULE_KTYPE = new KType<>() {
-    @Override
-    public void release(KObject<Module> k) {
-      k.container().kobjCompletion.complete();
-    }
+  private static final KType<Module> MODULE_KTYPE =
+      new KType<>() {
+        @Override
+        public void release(KObject<Module> k) {
+          k.container().kobjCompletion.complete();
+        }
 
-    @Override
-    public String sysfsOps() {
-      return "module_attr";
-    }
-  };
+        @Override
+        public String sysfsOps() {
+          return "module_attr";
+        }
+      };
 
   public String name() {
     return name;

@@ -33,8 +33,18 @@ final class ModuleSysfs {
   private final Object paramAttrKey = new Object();
 
   /** The sections a loaded module lists in {@code sections/}. */
-  private static final List<String> SECTIONS = List.of(".text", ".init.text", ".exit.text", ".rodata",
-      ".data", ".bss", ".gnu.linkonce.this_module", ".note.gnu.build-id", ".strtab", ".symtab");
+  private static final List<String> SECTIONS =
+      List.of(
+          ".text",
+          ".init.text",
+          ".exit.text",
+          ".rodata",
+          ".data",
+          ".bss",
+          ".gnu.linkonce.this_module",
+          ".note.gnu.build-id",
+          ".strtab",
+          ".symtab");
 
   /** {@code MODULE_SECT_READ_SIZE}: {@code "0x%px\n"}. */
   private static final int SECT_SIZE = 19;
@@ -47,7 +57,10 @@ final class ModuleSysfs {
     this.moduleKset = moduleKset;
   }
 
-  /** {@code mod_sysfs_setup()}: the directory, holders/, parameters, modinfo, links, sections, notes. */
+  /**
+   * {@code mod_sysfs_setup()}: the directory, holders/, parameters, modinfo, links, sections,
+   * notes.
+   */
   void setup(Module m) throws ErrnoException {
     m.kobj.initAndAdd(sysfs, null, moduleKset, m.name);
     KernfsRoot kernfs = sysfs.kernfs();
@@ -66,38 +79,45 @@ final class ModuleSysfs {
     }
     KernfsDir sections = kernfs.createDir(dir, "sections", 0755);
     for (String s : SECTIONS) {
-      kernfs.createFile(sections, s, 0400, KernfsOps.readOnly(SECTION_KEY, () -> "0x0000000000000000\n"
-          .getBytes(StandardCharsets.US_ASCII)), SECT_SIZE);
+      kernfs.createFile(
+          sections,
+          s,
+          0400,
+          KernfsOps.readOnly(
+              SECTION_KEY, () -> "0x0000000000000000\n".getBytes(StandardCharsets.US_ASCII)),
+          SECT_SIZE);
     }
     KernfsDir notes = kernfs.createDir(dir, "notes", 0755);
     byte[] note = buildIdNote(m.name);
-    kernfs.createFile(notes, ".note.gnu.build-id", 0444, KernfsOps.readOnly(NOTE_KEY, () -> note),
-        note.length);
+    kernfs.createFile(
+        notes, ".note.gnu.build-id", 0444, KernfsOps.readOnly(NOTE_KEY, () -> note), note.length);
   }
 
   private static final Object SECTION_KEY = new Object();
   private static final Object NOTE_KEY = new Object();
 
   /** {@code modinfo_attrs[]}. */
-  private static final List<Attribute<Module>> MODINFO_ATTRS = List.of(
-      Attribute.wo("uevent", ModuleSysfs::ueventStore),
-      Attribute.ro("srcversion", 0444, m -> m.srcversion + "\n"),
-      Attribute.ro("initstate", 0444, m -> m.state.shown + "\n"),
-      Attribute.ro("coresize", 0444, m -> m.coresize + "\n"),
-      Attribute.ro("initsize", 0444, m -> m.initsize + "\n"),
-      Attribute.ro("taint", 0444, m -> "O\n"),
-      Attribute.ro("refcnt", 0444, m -> m.refcount() + "\n"));
+  private static final List<Attribute<Module>> MODINFO_ATTRS =
+      List.of(
+          Attribute.wo("uevent", ModuleSysfs::ueventStore),
+          Attribute.ro("srcversion", 0444, m -> m.srcversion + "\n"),
+          Attribute.ro("initstate", 0444, m -> m.state.shown + "\n"),
+          Attribute.ro("coresize", 0444, m -> m.coresize + "\n"),
+          Attribute.ro("initsize", 0444, m -> m.initsize + "\n"),
+          Attribute.ro("taint", 0444, m -> "O\n"),
+          Attribute.ro("refcnt", 0444, m -> m.refcount() + "\n"));
 
   /** {@code kobject_synth_uevent()}: an action, optionally a UUID and KEY=VALUE pairs. */
   private static int ueventStore(Module m, byte[] buf, int len) throws ErrnoException {
-    String[] w = new String(buf, 0, Kstrtox.length(buf), StandardCharsets.UTF_8).strip()
-        .split("\\s+");
+    String[] w =
+        new String(buf, 0, Kstrtox.length(buf), StandardCharsets.UTF_8).strip().split("\\s+");
     if (!List.of("add", "remove", "change", "move", "online", "offline", "bind", "unbind")
         .contains(w[0])) {
       throw Errno.EINVAL.with("unknown uevent action '" + w[0] + "'");
     }
-    if (w.length > 1 && !w[1].matches("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-"
-        + "[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")) {
+    if (w.length > 1
+        && !w[1].matches(
+            "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-" + "[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")) {
       throw Errno.EINVAL.with("invalid uevent UUID '" + w[1] + "'");
     }
     return len; // no uevent listener here: the event goes nowhere, as without udev
@@ -126,14 +146,15 @@ final class ModuleSysfs {
   void delUsageLinks(Module m) {
     KernfsRoot kernfs = sysfs.kernfs();
     for (Module d : m.uses) {
-      kernfs.child(d.kobj.sd(), "holders").ifPresent(h -> kernfs.removeByName((KernfsDir) h,
-          m.name));
+      kernfs
+          .child(d.kobj.sd(), "holders")
+          .ifPresent(h -> kernfs.removeByName((KernfsDir) h, m.name));
     }
   }
 
   /**
-   * {@code mod_sysfs_teardown()}: the usage links, the attributes and subdirectories, then
-   * {@code mod_kobject_put()}, which waits, uninterruptibly, for the module kobject's release.
+   * {@code mod_sysfs_teardown()}: the usage links, the attributes and subdirectories, then {@code
+   * mod_kobject_put()}, which waits, uninterruptibly, for the module kobject's release.
    */
   void teardown(Module m) {
     KernfsRoot kernfs = sysfs.kernfs();
@@ -149,9 +170,7 @@ final class ModuleSysfs {
     try (Task.Frame g = Task.enter("mod_kobject_put")) {
       m.kobj.put();
       m.kobjCompletion.waitForCompletion(
-          "mod_kobject_put",
-          "module " + m.name + "'s kobject release (kobj_completion)",
-          List::of);
+          "mod_kobject_put", "module " + m.name + "'s kobject release (kobj_completion)", List::of);
     }
   }
 

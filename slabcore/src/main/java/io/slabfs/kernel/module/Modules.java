@@ -24,10 +24,10 @@ import java.util.Map;
  * <p>{@code load_module} / {@code delete_module} for the simulated modules; their {@code
  * /sys/module/NAME} directories are {@link ModuleSysfs} (kernel/module/sysfs.c).
  *
- * <p>Concurrency: {@link #modules} is guarded by {@code module_mutex}, which is held only for
- * the list changes, never across a module's {@code init()} or {@code exit()}, as in the kernel.
- * The final wait of an unload ({@code mod_kobject_put}) is an uninterruptible wait for the
- * module kobject's release, visible to the hung-task detector.
+ * <p>Concurrency: {@link #modules} is guarded by {@code module_mutex}, which is held only for the
+ * list changes, never across a module's {@code init()} or {@code exit()}, as in the kernel. The
+ * final wait of an unload ({@code mod_kobject_put}) is an uninterruptible wait for the module
+ * kobject's release, visible to the hung-task detector.
  */
 public final class Modules {
   private final ModuleSysfs moduleSysfs;
@@ -38,10 +38,13 @@ public final class Modules {
   private final Dmesg dmesg;
   private final KernelEra era;
   private final Mutex moduleMutex;
+
   /** The static key of {@code mutex_init()} in {@code init_param_lock()}. */
   private final Object paramLockKey;
+
   private final Map<String, Module> modules = new LinkedHashMap<>();
   private boolean tainted;
+
   /** {@code print_modules()}'s list, newest first; readable without module_mutex (a WARN). */
   private final java.util.concurrent.CopyOnWriteArrayList<String> linkedIn =
       new java.util.concurrent.CopyOnWriteArrayList<>();
@@ -85,7 +88,8 @@ public final class Modules {
 
   /** {@code init_module(2)} → {@code load_module()} → {@code do_init_module()}. */
   public Module insmod(Spec spec) throws ErrnoException {
-    try (Task.Frame a = Task.enter("__do_sys_finit_module"); Task.Frame b = Task.enter("load_module")) {
+    try (Task.Frame a = Task.enter("__do_sys_finit_module");
+        Task.Frame b = Task.enter("load_module")) {
       return load(spec);
     }
   }
@@ -97,11 +101,15 @@ public final class Modules {
     }
     if (!spec.staticCaches().isEmpty() && era.staticCaches() == KernelEra.StaticCaches.REFUSED) {
       // before the series, a static struct kmem_cache in a module does not even build
-      throw Errno.ENOEXEC.with(name + ": static kmem_cache '" + spec.staticCaches().get(0).name()
-          + "' needs the static-cache series (--kernel v7+static-cache)");
+      throw Errno.ENOEXEC.with(
+          name
+              + ": static kmem_cache '"
+              + spec.staticCaches().get(0).name()
+              + "' needs the static-cache series (--kernel v7+static-cache)");
     }
-    Module m = new Module(name, kasan.region(name, 0x4000), 16384 + 4096 * spec.caches().size(),
-        4096, lockdep);
+    Module m =
+        new Module(
+            name, kasan.region(name, 0x4000), 16384 + 4096 * spec.caches().size(), 4096, lockdep);
     // add_unformed_module(), under module_mutex
     moduleMutex.lock();
     try {
@@ -142,10 +150,17 @@ public final class Modules {
           // parse_args(): the value goes through the type's ->set first
           type.set(p.getValue().getBytes(StandardCharsets.ISO_8859_1));
         } catch (ErrnoException e) {
-          dmesg.printk(name + ": `" + (p.getValue().length() > 40
-              ? p.getValue().substring(0, 40) + "..." : p.getValue()) + "' "
-              + (e.errno() == Errno.ENOSPC ? "too large" : "invalid") + " for parameter `"
-              + p.getKey() + "'");
+          dmesg.printk(
+              name
+                  + ": `"
+                  + (p.getValue().length() > 40
+                      ? p.getValue().substring(0, 40) + "..."
+                      : p.getValue())
+                  + "' "
+                  + (e.errno() == Errno.ENOSPC ? "too large" : "invalid")
+                  + " for parameter `"
+                  + p.getKey()
+                  + "'");
           throw e;
         }
         KernelParam kp = new KernelParam(p.getKey(), type, 0644, p.getValue(), paramLock);
@@ -163,7 +178,8 @@ public final class Modules {
       dmesg.printk(name + ": loading out-of-tree module taints kernel.");
     }
     dmesg.taint().add('O');
-    try (Task.Frame f = Task.enter("do_init_module"); Task.Frame g = Task.enter(name + "_init")) {
+    try (Task.Frame f = Task.enter("do_init_module");
+        Task.Frame g = Task.enter(name + "_init")) {
       slab.waitPoints().pass("module_init");
       for (KmemCacheArgs c : spec.caches()) {
         m.caches.add(slab.create(c, name));
@@ -213,8 +229,8 @@ public final class Modules {
       }
       synchronized (m) {
         if (!m.holders.isEmpty()) {
-          throw Errno.EWOULDBLOCK.with("module " + name + " is in use by "
-              + m.holders.stream().map(Module::name).toList());
+          throw Errno.EWOULDBLOCK.with(
+              "module " + name + " is in use by " + m.holders.stream().map(Module::name).toList());
         }
       }
       if (m.state != Module.State.LIVE) {
@@ -249,8 +265,8 @@ public final class Modules {
 
   /**
    * {@code free_module()}: {@code mod_sysfs_teardown()}, then {@code mod_kobject_put()}, which
-   * waits, uninterruptibly, for the module kobject's release; only then is the module's
-   * memory freed.
+   * waits, uninterruptibly, for the module kobject's release; only then is the module's memory
+   * freed.
    */
   private void freeModule(Module m) {
     try (Task.Frame f = Task.enter("free_module")) {
@@ -297,10 +313,10 @@ public final class Modules {
   // ------------------------------------------------------------------------- references
 
   /**
-   * {@code try_module_get()}: {@code module_is_live(mod) && atomic_inc_not_zero(&mod->refcnt)}.
-   * The increment must not resurrect a count that {@code try_stop_module()} has just taken to
-   * 0: a get that read LIVE before an rmmod's compare-and-set would otherwise succeed on a
-   * module that is being unloaded.
+   * {@code try_module_get()}: {@code module_is_live(mod) && atomic_inc_not_zero(&mod->refcnt)}. The
+   * increment must not resurrect a count that {@code try_stop_module()} has just taken to 0: a get
+   * that read LIVE before an rmmod's compare-and-set would otherwise succeed on a module that is
+   * being unloaded.
    */
   public void moduleGet(String name) throws ErrnoException {
     Module m = find(name);
@@ -309,8 +325,8 @@ public final class Modules {
       v = m.refcnt.get();
       if (m.state != Module.State.LIVE || v == 0) {
         // v == 0: try_stop_module() has won, state GOING follows under module_mutex
-        throw Errno.ENODEV.with("module " + name + " is "
-            + (v == 0 ? Module.State.GOING : m.state).shown);
+        throw Errno.ENODEV.with(
+            "module " + name + " is " + (v == 0 ? Module.State.GOING : m.state).shown);
       }
       // seen live, not yet counted: an rmmod can run to completion here, and the
       // compare-and-set below then fails and sees the 0

@@ -9,8 +9,8 @@ import java.nio.charset.StandardCharsets;
  * Models: kernel/params.c.
  *
  * <p>A {@code struct kernel_param_ops} of kernel/params.c: how a module parameter's value is set
- * from text ({@code ->set}) and printed ({@code ->get}). Values are kept as their canonical
- * text between the two, so {@code get(set(x))} is what the kernel would print.
+ * from text ({@code ->set}) and printed ({@code ->get}). Values are kept as their canonical text
+ * between the two, so {@code get(set(x))} is what the kernel would print.
  */
 sealed interface ParamType {
   /** {@code ->set}: parses {@code val} (the store buffer, up to its NUL) to the stored value. */
@@ -67,8 +67,8 @@ sealed interface ParamType {
   }
 
   /**
-   * The integer ops: {@code kstrto*(val, 0, ...)}, so {@code 0x} and octal prefixes work, at
-   * most one trailing newline, {@code ERANGE} for the type's bounds.
+   * The integer ops: {@code kstrto*(val, 0, ...)}, so {@code 0x} and octal prefixes work, at most
+   * one trailing newline, {@code ERANGE} for the type's bounds.
    */
   record Num(long min, long max, boolean signed, boolean hex) implements Scalar {
     @Override
@@ -132,8 +132,8 @@ sealed interface ParamType {
 
   /**
    * {@code param_array_ops}: comma-separated elements of a scalar type, at most the array's
-   * capacity; elements not given keep their values, and all of them are shown (arrays
-   * declared without a count, such as {@code vt.default_red}).
+   * capacity; elements not given keep their values, and all of them are shown (arrays declared
+   * without a count, such as {@code vt.default_red}).
    */
   record ArrayType(Scalar element) implements ParamType {
     @Override

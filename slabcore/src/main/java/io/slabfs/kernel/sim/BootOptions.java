@@ -6,15 +6,14 @@ import java.nio.file.Path;
 import java.util.function.LongSupplier;
 
 /**
- * Everything a boot is parameterised by: the command line of {@code slabfs mount} minus the
- * FUSE parts.
+ * Everything a boot is parameterised by: the command line of {@code slabfs mount} minus the FUSE
+ * parts.
  *
- * @param hostSlab where {@code --boot host} reads the real tree (normally {@code
- *     /sys/kernel/slab})
- * @param extraCaches {@code --extra-caches}: unmergeable caches created after the boot set,
- *     for scale tests
- * @param memBytes {@code --mem}: the machine's memory in bytes, or 0 for the default of
- *     {@link #DEFAULT_MEM_PER_CPU} per possible CPU
+ * @param hostSlab where {@code --boot host} reads the real tree (normally {@code /sys/kernel/slab})
+ * @param extraCaches {@code --extra-caches}: unmergeable caches created after the boot set, for
+ *     scale tests
+ * @param memBytes {@code --mem}: the machine's memory in bytes, or 0 for the default of {@link
+ *     #DEFAULT_MEM_PER_CPU} per possible CPU
  */
 public record BootOptions(
     KernelEra era,
@@ -41,8 +40,20 @@ public record BootOptions(
   }
 
   public BootOptions withMem(long bytes) {
-    return new BootOptions(era, cpus, nodes, bootSet, seed, hungTaskTimeoutSecs, deadlockMode,
-        debugKobjectRelease, hostSlab, extraCaches, clock, wallClockMillis, bytes);
+    return new BootOptions(
+        era,
+        cpus,
+        nodes,
+        bootSet,
+        seed,
+        hungTaskTimeoutSecs,
+        deadlockMode,
+        debugKobjectRelease,
+        hostSlab,
+        extraCaches,
+        clock,
+        wallClockMillis,
+        bytes);
   }
 
   /** {@code --deadlock}. */
@@ -70,37 +81,121 @@ public record BootOptions(
   }
 
   public BootOptions withEra(KernelEra e) {
-    return new BootOptions(e, cpus, nodes, bootSet, seed, hungTaskTimeoutSecs, deadlockMode,
-        debugKobjectRelease, hostSlab, extraCaches, clock, wallClockMillis, memBytes);
+    return new BootOptions(
+        e,
+        cpus,
+        nodes,
+        bootSet,
+        seed,
+        hungTaskTimeoutSecs,
+        deadlockMode,
+        debugKobjectRelease,
+        hostSlab,
+        extraCaches,
+        clock,
+        wallClockMillis,
+        memBytes);
   }
 
   public BootOptions withCpus(int n, int numaNodes) {
-    return new BootOptions(era, n, numaNodes, bootSet, seed, hungTaskTimeoutSecs, deadlockMode,
-        debugKobjectRelease, hostSlab, extraCaches, clock, wallClockMillis, memBytes);
+    return new BootOptions(
+        era,
+        n,
+        numaNodes,
+        bootSet,
+        seed,
+        hungTaskTimeoutSecs,
+        deadlockMode,
+        debugKobjectRelease,
+        hostSlab,
+        extraCaches,
+        clock,
+        wallClockMillis,
+        memBytes);
   }
 
   public BootOptions withBootSet(BootSet set) {
-    return new BootOptions(era, cpus, nodes, set, seed, hungTaskTimeoutSecs, deadlockMode,
-        debugKobjectRelease, hostSlab, extraCaches, clock, wallClockMillis, memBytes);
+    return new BootOptions(
+        era,
+        cpus,
+        nodes,
+        set,
+        seed,
+        hungTaskTimeoutSecs,
+        deadlockMode,
+        debugKobjectRelease,
+        hostSlab,
+        extraCaches,
+        clock,
+        wallClockMillis,
+        memBytes);
   }
 
   public BootOptions withHostSlab(Path path) {
-    return new BootOptions(era, cpus, nodes, bootSet, seed, hungTaskTimeoutSecs, deadlockMode,
-        debugKobjectRelease, path, extraCaches, clock, wallClockMillis, memBytes);
+    return new BootOptions(
+        era,
+        cpus,
+        nodes,
+        bootSet,
+        seed,
+        hungTaskTimeoutSecs,
+        deadlockMode,
+        debugKobjectRelease,
+        path,
+        extraCaches,
+        clock,
+        wallClockMillis,
+        memBytes);
   }
 
   public BootOptions withSeed(long s) {
-    return new BootOptions(era, cpus, nodes, bootSet, s, hungTaskTimeoutSecs, deadlockMode,
-        debugKobjectRelease, hostSlab, extraCaches, clock, wallClockMillis, memBytes);
+    return new BootOptions(
+        era,
+        cpus,
+        nodes,
+        bootSet,
+        s,
+        hungTaskTimeoutSecs,
+        deadlockMode,
+        debugKobjectRelease,
+        hostSlab,
+        extraCaches,
+        clock,
+        wallClockMillis,
+        memBytes);
   }
 
   public BootOptions withHungTask(int secs, DeadlockMode mode, boolean kobjectRelease) {
-    return new BootOptions(era, cpus, nodes, bootSet, seed, secs, mode, kobjectRelease, hostSlab,
-        extraCaches, clock, wallClockMillis, memBytes);
+    return new BootOptions(
+        era,
+        cpus,
+        nodes,
+        bootSet,
+        seed,
+        secs,
+        mode,
+        kobjectRelease,
+        hostSlab,
+        extraCaches,
+        clock,
+        wallClockMillis,
+        memBytes);
   }
 
   public BootOptions withExtraCaches(int n) {
-    return new BootOptions(era, cpus, nodes, bootSet, seed, hungTaskTimeoutSecs, deadlockMode,
-        debugKobjectRelease, hostSlab, n, clock, wallClockMillis, memBytes);
+    return new BootOptions(
+        era,
+        cpus,
+        nodes,
+        bootSet,
+        seed,
+        hungTaskTimeoutSecs,
+        deadlockMode,
+        debugKobjectRelease,
+        hostSlab,
+        n,
+        clock,
+        wallClockMillis,
+        memBytes);
   }
 }

@@ -24,26 +24,28 @@ import org.slf4j.LoggerFactory;
  *
  * <p>{@code --boot host}: reads a real {@code /sys/kernel/slab} and turns it back into the {@code
  * kmem_cache_create()} calls that would rebuild it, so the model's own create and merge paths
- * produce the same directories, links and geometry. Caches the slab code creates itself
- * (bootstrap, kmalloc) are skipped. Boot order comes from {@code /proc/slabinfo} when it can be
- * read (newest first there), else names are taken in sorted order.
+ * produce the same directories, links and geometry. Caches the slab code creates itself (bootstrap,
+ * kmalloc) are skipped. Boot order comes from {@code /proc/slabinfo} when it can be read (newest
+ * first there), else names are taken in sorted order.
  */
 final class HostSlab {
   private static final Logger log = LoggerFactory.getLogger(HostSlab.class);
   private static final Pattern CODE_CREATED =
-      Pattern.compile("kmem_cache|kmem_cache_node|kmalloc_buckets|(dma-)?kmalloc(-cg|-rcl)?-\\d+k?");
+      Pattern.compile(
+          "kmem_cache|kmem_cache_node|kmalloc_buckets|(dma-)?kmalloc(-cg|-rcl)?-\\d+k?");
 
   /** The 0/1 attribute files that show one flag each. */
-  private static final Map<String, Long> FLAG_FILES = Map.of(
-      "hwcache_align", SlabFlags.SLAB_HWCACHE_ALIGN,
-      "destroy_by_rcu", SlabFlags.SLAB_TYPESAFE_BY_RCU,
-      "reclaim_account", SlabFlags.SLAB_RECLAIM_ACCOUNT,
-      "cache_dma", SlabFlags.SLAB_CACHE_DMA,
-      "sanity_checks", SlabFlags.SLAB_CONSISTENCY_CHECKS,
-      "trace", SlabFlags.SLAB_TRACE,
-      "red_zone", SlabFlags.SLAB_RED_ZONE,
-      "poison", SlabFlags.SLAB_POISON,
-      "store_user", SlabFlags.SLAB_STORE_USER);
+  private static final Map<String, Long> FLAG_FILES =
+      Map.of(
+          "hwcache_align", SlabFlags.SLAB_HWCACHE_ALIGN,
+          "destroy_by_rcu", SlabFlags.SLAB_TYPESAFE_BY_RCU,
+          "reclaim_account", SlabFlags.SLAB_RECLAIM_ACCOUNT,
+          "cache_dma", SlabFlags.SLAB_CACHE_DMA,
+          "sanity_checks", SlabFlags.SLAB_CONSISTENCY_CHECKS,
+          "trace", SlabFlags.SLAB_TRACE,
+          "red_zone", SlabFlags.SLAB_RED_ZONE,
+          "poison", SlabFlags.SLAB_POISON,
+          "store_user", SlabFlags.SLAB_STORE_USER);
 
   private HostSlab() {}
 
@@ -71,19 +73,31 @@ final class HostSlab {
       }
       Path d = slabDir.resolve(dir);
       List<String> names =
-          dir.startsWith(":") ? new ArrayList<>(linksByTarget.getOrDefault(dir, List.of()))
+          dir.startsWith(":")
+              ? new ArrayList<>(linksByTarget.getOrDefault(dir, List.of()))
               : new ArrayList<>(List.of(dir));
       if (names.isEmpty()) {
         log.warn("host boot: {} has no alias links; skipped", dir);
         continue;
       }
-      names.sort((a, b) -> Integer.compare(age.getOrDefault(a, Integer.MAX_VALUE),
-          age.getOrDefault(b, Integer.MAX_VALUE)));
+      names.sort(
+          (a, b) ->
+              Integer.compare(
+                  age.getOrDefault(a, Integer.MAX_VALUE), age.getOrDefault(b, Integer.MAX_VALUE)));
       KmemCacheArgs base = args(d, dir, names.get(0));
       List<KmemCacheArgs> group = new ArrayList<>();
       for (String n : names) {
-        group.add(new KmemCacheArgs(n, base.size(), base.align(), base.flags(), base.ctor(),
-            base.useroffset(), base.usersize(), base.freeptrOffset(), base.sheafCapacity()));
+        group.add(
+            new KmemCacheArgs(
+                n,
+                base.size(),
+                base.align(),
+                base.flags(),
+                base.ctor(),
+                base.useroffset(),
+                base.usersize(),
+                base.freeptrOffset(),
+                base.sheafCapacity()));
       }
       long key = age.containsKey(names.get(0)) ? age.get(names.get(0)) : unknown++;
       ordered.put(key, group);
@@ -132,14 +146,15 @@ final class HostSlab {
     if (dirName.startsWith(":")) {
       String letters = dirName.contains("-") ? dirName.substring(1, dirName.indexOf('-')) : "";
       for (char c : letters.toCharArray()) {
-        flags |= switch (c) {
-          case 'd' -> SlabFlags.SLAB_CACHE_DMA;
-          case 'D' -> SlabFlags.SLAB_CACHE_DMA32;
-          case 'a' -> SlabFlags.SLAB_RECLAIM_ACCOUNT;
-          case 'F' -> SlabFlags.SLAB_CONSISTENCY_CHECKS;
-          case 'A' -> SlabFlags.SLAB_ACCOUNT;
-          default -> 0L;
-        };
+        flags |=
+            switch (c) {
+              case 'd' -> SlabFlags.SLAB_CACHE_DMA;
+              case 'D' -> SlabFlags.SLAB_CACHE_DMA32;
+              case 'a' -> SlabFlags.SLAB_RECLAIM_ACCOUNT;
+              case 'F' -> SlabFlags.SLAB_CONSISTENCY_CHECKS;
+              case 'A' -> SlabFlags.SLAB_ACCOUNT;
+              default -> 0L;
+            };
       }
     }
     String ctor = readString(d, "ctor").strip();
@@ -152,7 +167,10 @@ final class HostSlab {
     int sheaf = Files.exists(d.resolve("sheaf_capacity")) ? readInt(d, "sheaf_capacity") : 0;
     boolean rcu = (flags & SlabFlags.SLAB_TYPESAFE_BY_RCU) != 0;
     boolean visiblyUnmergeable =
-        ctor != null || rcu || usersize != 0 || sheaf != 0
+        ctor != null
+            || rcu
+            || usersize != 0
+            || sheaf != 0
             || (flags & SlabFlags.SLAB_NEVER_MERGE) != 0;
     if (!dirName.startsWith(":") && !visiblyUnmergeable) {
       flags |= SlabFlags.SLAB_NO_MERGE;
@@ -170,8 +188,8 @@ final class HostSlab {
         }
       }
     }
-    return new KmemCacheArgs(name, objectSize, requestedAlign, flags, ctor, 0, usersize, freeptr,
-        sheaf);
+    return new KmemCacheArgs(
+        name, objectSize, requestedAlign, flags, ctor, 0, usersize, freeptr, sheaf);
   }
 
   private static int readInt(Path d, String attr) throws IOException {

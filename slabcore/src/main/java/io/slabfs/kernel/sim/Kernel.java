@@ -4,6 +4,8 @@ import io.slabfs.kernel.cpu.CpuHotplug;
 import io.slabfs.kernel.cpu.CpuSysfs;
 import io.slabfs.kernel.cpu.Cpus;
 import io.slabfs.kernel.debug.Dmesg;
+import io.slabfs.kernel.debug.Kallsyms;
+import io.slabfs.kernel.debug.Kasan;
 import io.slabfs.kernel.errno.ErrnoException;
 import io.slabfs.kernel.kernfs.KernfsRoot;
 import io.slabfs.kernel.kernfs.Vfs;
@@ -16,8 +18,6 @@ import io.slabfs.kernel.locking.Lockdep;
 import io.slabfs.kernel.locking.Task;
 import io.slabfs.kernel.locking.WaitPoints;
 import io.slabfs.kernel.locking.Workqueue;
-import io.slabfs.kernel.debug.Kallsyms;
-import io.slabfs.kernel.debug.Kasan;
 import io.slabfs.kernel.module.BuiltinModules;
 import io.slabfs.kernel.module.Modules;
 import io.slabfs.kernel.slab.KmemCacheArgs;
@@ -84,13 +84,21 @@ public final class Kernel implements AutoCloseable {
     this.cpus = new Cpus(options.cpus(), options.nodes());
     this.waitPoints = new WaitPoints(lockdep);
     this.hotplug = new CpuHotplug(cpus, dmesg, lockdep, waitPoints);
-    KObject<Object> kernelKobj = new KObject<>(new Object(), PLAIN).initAndAdd(sysfs, null, null,
-        "kernel");
+    KObject<Object> kernelKobj =
+        new KObject<>(new Object(), PLAIN).initAndAdd(sysfs, null, null, "kernel");
     KSet devices = KSet.createAndAdd(sysfs, "devices", null);
-    this.pages = new PageAlloc(options.memPages(), dmesg, options.clock(),
-        options.era().release() + "-slabfs");
-    this.slab = new SlabCommon(sysfs, kernelKobj, hotplug, options.era(),
-        new Random(options.seed()), waitPoints, pages);
+    this.pages =
+        new PageAlloc(
+            options.memPages(), dmesg, options.clock(), options.era().release() + "-slabfs");
+    this.slab =
+        new SlabCommon(
+            sysfs,
+            kernelKobj,
+            hotplug,
+            options.era(),
+            new Random(options.seed()),
+            waitPoints,
+            pages);
     dmesg.printk(
         "SLUB: HWalign=64, Order=0-3, MinObjects=0, CPUs="
             + cpus.nrPossible()
@@ -121,8 +129,12 @@ public final class Kernel implements AutoCloseable {
       enableDelayedKobjectRelease(new Random(options.seed() ^ 0xdeb));
     }
     SimFiles.create(kernfs, this);
-    this.hungTask = new HungTaskDetector(lockdep, options.era().release() + "-slabfs",
-        options.hungTaskTimeoutSecs(), options.deadlockMode() == BootOptions.DeadlockMode.BREAK);
+    this.hungTask =
+        new HungTaskDetector(
+            lockdep,
+            options.era().release() + "-slabfs",
+            options.hungTaskTimeoutSecs(),
+            options.deadlockMode() == BootOptions.DeadlockMode.BREAK);
     dmesg.printk(
         "slabfs: boot set '"
             + options.bootSet().id()
@@ -134,15 +146,16 @@ public final class Kernel implements AutoCloseable {
   }
 
   /**
-   * {@code --extra-caches N}: {@code scale_00001}... with a constructor each, so that none
-   * merges and every one gets its own directory, in the object sizes of the kmalloc range.
+   * {@code --extra-caches N}: {@code scale_00001}... with a constructor each, so that none merges
+   * and every one gets its own directory, in the object sizes of the kmalloc range.
    */
   static List<KmemCacheArgs> extraCaches(int n) {
     List<KmemCacheArgs> out = new ArrayList<>(n);
     for (int i = 1; i <= n; i++) {
       int size = 16 << (i % 9);
-      out.add(new KmemCacheArgs(String.format("scale_%05d", i), size - 8 * (i % 3), 0, 0,
-          "scale_ctor", 0, 0, -1, 0));
+      out.add(
+          new KmemCacheArgs(
+              String.format("scale_%05d", i), size - 8 * (i % 3), 0, 0, "scale_ctor", 0, 0, -1, 0));
     }
     return out;
   }
@@ -190,24 +203,33 @@ public final class Kernel implements AutoCloseable {
   }
 
   /**
-   * {@code CONFIG_DEBUG_KOBJECT_RELEASE}: every release of a kobject that was in sysfs runs
-   * 1-4 s after its last put, on a kworker, announced in dmesg as the kernel does.
+   * {@code CONFIG_DEBUG_KOBJECT_RELEASE}: every release of a kobject that was in sysfs runs 1-4 s
+   * after its last put, on a kworker, announced in dmesg as the kernel does.
    */
   private void enableDelayedKobjectRelease(Random random) {
     kobjectReleaser = new Workqueue(lockdep, "events", new Task(199, "kworker/0:2"));
-    sysfs.setDelayedRelease((name, cleanup) -> {
-      long jiffies;
-      synchronized (random) {
-        jiffies = 250 + 250L * random.nextInt(4); // HZ + HZ * (get_random_int() & 0x3)
-      }
-      dmesg.printk("kobject: '" + name + "' (" + Kallsyms.address(cleanup, false)
-          + "): kobject_release, parent 0000000000000000 (delayed " + jiffies + ")");
-      kobjectReleaser.queueDelayed(() -> {
-        try (Task.Frame f = Task.enter("kobject_delayed_cleanup")) {
-          cleanup.run();
-        }
-      }, jiffies * 4);
-    });
+    sysfs.setDelayedRelease(
+        (name, cleanup) -> {
+          long jiffies;
+          synchronized (random) {
+            jiffies = 250 + 250L * random.nextInt(4); // HZ + HZ * (get_random_int() & 0x3)
+          }
+          dmesg.printk(
+              "kobject: '"
+                  + name
+                  + "' ("
+                  + Kallsyms.address(cleanup, false)
+                  + "): kobject_release, parent 0000000000000000 (delayed "
+                  + jiffies
+                  + ")");
+          kobjectReleaser.queueDelayed(
+              () -> {
+                try (Task.Frame f = Task.enter("kobject_delayed_cleanup")) {
+                  cleanup.run();
+                }
+              },
+              jiffies * 4);
+        });
   }
 
   /** The loaded (non-built-in) modules. */
@@ -246,8 +268,8 @@ public final class Kernel implements AutoCloseable {
   }
 
   /**
-   * Runs one {@code sim/ctl} command as the current task, as a write to the file would: the
-   * command text without a trailing newline is fine.
+   * Runs one {@code sim/ctl} command as the current task, as a write to the file would: the command
+   * text without a trailing newline is fine.
    */
   public void ctl(String command) throws ErrnoException {
     byte[] b = command.getBytes(java.nio.charset.StandardCharsets.UTF_8);
@@ -267,8 +289,8 @@ public final class Kernel implements AutoCloseable {
   }
 
   /**
-   * Reports an unexpected Java exception at the system-call edge as the kernel reports a bug:
-   * a {@code BUG:} line and a call trace in dmesg.
+   * Reports an unexpected Java exception at the system-call edge as the kernel reports a bug: a
+   * {@code BUG:} line and a call trace in dmesg.
    */
   public void bug(String operation, Throwable t) {
     StringWriter trace = new StringWriter();
@@ -281,8 +303,11 @@ public final class Kernel implements AutoCloseable {
       if (frames++ == 12) {
         break;
       }
-      sb.append(' ').append(e.getClassName().replaceAll(".*\\.", "")).append('.')
-          .append(e.getMethodName()).append('\n');
+      sb.append(' ')
+          .append(e.getClassName().replaceAll(".*\\.", ""))
+          .append('.')
+          .append(e.getMethodName())
+          .append('\n');
     }
     sb.append(" </TASK>");
     dmesg.printk(sb.toString());

@@ -19,30 +19,30 @@ import java.util.Map;
 import java.util.Random;
 
 /**
- * {@code sim/ctl}: one command per {@code write()}, run by the writing process, which blocks
- * for as long as the kernel operation blocks. A failure is the write's errno, with a one-line
- * reason in dmesg ({@code slabfs: ctl: ...}).
+ * {@code sim/ctl}: one command per {@code write()}, run by the writing process, which blocks for as
+ * long as the kernel operation blocks. A failure is the write's errno, with a one-line reason in
+ * dmesg ({@code slabfs: ctl: ...}).
  *
- * <p>Names. The kernel's {@code kmem_cache_*} calls take a pointer; {@code sim/ctl} takes the
- * name a cache was created as (at boot, by a module's init, or by {@code kmem_cache_create}),
- * which may be the name of several live caches. A name means the newest live cache created as
- * it, for every command: {@code alloc}, {@code free}, {@code kobject_get} and {@code
- * kmem_cache_destroy} use it, and a destroy makes the name mean the one created before. A
- * merged creation means the cache it merged into. {@code kobject_put NAME} drops a reference
- * taken with {@code kobject_get NAME}: the newest creation of that name that holds one,
- * destroyed or not (its release may be what the put completes). A destroy after which the name
- * still means an older cache says so in dmesg ({@code slabfs: ctl:}).
+ * <p>Names. The kernel's {@code kmem_cache_*} calls take a pointer; {@code sim/ctl} takes the name
+ * a cache was created as (at boot, by a module's init, or by {@code kmem_cache_create}), which may
+ * be the name of several live caches. A name means the newest live cache created as it, for every
+ * command: {@code alloc}, {@code free}, {@code kobject_get} and {@code kmem_cache_destroy} use it,
+ * and a destroy makes the name mean the one created before. A merged creation means the cache it
+ * merged into. {@code kobject_put NAME} drops a reference taken with {@code kobject_get NAME}: the
+ * newest creation of that name that holds one, destroyed or not (its release may be what the put
+ * completes). A destroy after which the name still means an older cache says so in dmesg ({@code
+ * slabfs: ctl:}).
  *
- * <p>Grammar: {@link #COMMANDS}, one {@link Command} (name, usage, argument counts, handler)
- * a command; the {@code usage:} errors and {@link #help} come from it.
+ * <p>Grammar: {@link #COMMANDS}, one {@link Command} (name, usage, argument counts, handler) a
+ * command; the {@code usage:} errors and {@link #help} come from it.
  *
- * <p>Ours: simulator (no kernel file has a {@code sim/ctl}). Why one class of about 560 lines:
- * the handlers and the name table they share (creations, their owners and extra references)
- * change together under this object's monitor.
+ * <p>Ours: simulator (no kernel file has a {@code sim/ctl}). Why one class of about 560 lines: the
+ * handlers and the name table they share (creations, their owners and extra references) change
+ * together under this object's monitor.
  *
- * <p>Concurrency: the name table and the per-creation count of extra kobject references are
- * guarded by this object's monitor, held only around table updates, never across a kernel
- * operation, so one blocked command never blocks another.
+ * <p>Concurrency: the name table and the per-creation count of extra kobject references are guarded
+ * by this object's monitor, held only around table updates, never across a kernel operation, so one
+ * blocked command never blocks another.
  */
 final class SimCtl {
   /** Largest COUNT of one alloc/free, so a typo cannot exhaust the daemon's heap. */
@@ -53,10 +53,13 @@ final class SimCtl {
   private final Dmesg dmesg;
   private final Random random;
   private final io.slabfs.kernel.locking.Lockdep lockdep;
+
   /** Woken by every printk, for {@code await_dmesg}. */
   private final io.slabfs.kernel.locking.WaitQueueHead dmesgLogged;
+
   /** Live creations by name, newest first. */
   private final Map<String, ArrayDeque<Creation>> byName = new HashMap<>();
+
   /** Destroyed creations whose {@code kobject_get} references are still held. */
   private final List<Creation> destroyedHeld = new ArrayList<>();
 
@@ -71,8 +74,8 @@ final class SimCtl {
   }
 
   /**
-   * One {@code kmem_cache_create()} as {@code sim/ctl} knows it: the name it was called with,
-   * the pointer it returned, and the {@code kobject_get} references taken through it.
+   * One {@code kmem_cache_create()} as {@code sim/ctl} knows it: the name it was called with, the
+   * pointer it returned, and the {@code kobject_get} references taken through it.
    */
   private static final class Creation {
     final String name;
@@ -103,7 +106,10 @@ final class SimCtl {
     this.modules = m;
   }
 
-  SimCtl(SlabCommon slab, CpuHotplug hotplug, io.slabfs.kernel.locking.Lockdep lockdep,
+  SimCtl(
+      SlabCommon slab,
+      CpuHotplug hotplug,
+      io.slabfs.kernel.locking.Lockdep lockdep,
       Random random) {
     this.lockdep = lockdep;
     this.slab = slab;
@@ -145,8 +151,15 @@ final class SimCtl {
       return len;
     } catch (ErrnoException e) {
       String shown = line.length() > 80 ? line.substring(0, 80) + "..." : line;
-      dmesg.printk("slabfs: ctl: '" + printable(shown) + "' by " + Task.current() + ": "
-          + e.errno().name() + ": " + e.why());
+      dmesg.printk(
+          "slabfs: ctl: '"
+              + printable(shown)
+              + "' by "
+              + Task.current()
+              + ": "
+              + e.errno().name()
+              + ": "
+              + e.why());
       throw e;
     }
   }
@@ -159,9 +172,9 @@ final class SimCtl {
 
   /**
    * One command of the {@code sim/ctl} grammar: {@code args} words after its name, from {@code
-   * minArgs} to {@code maxArgs} ({@link #ANY} for no limit), else {@code EINVAL} with {@code
-   * usage: <usage>}. Where {@code minArgs} is 0 and {@code maxArgs} {@link #ANY} the handler
-   * checks its words itself.
+   * minArgs} to {@code maxArgs} ({@link #ANY} for no limit), else {@code EINVAL} with {@code usage:
+   * <usage>}. Where {@code minArgs} is 0 and {@code maxArgs} {@link #ANY} the handler checks its
+   * words itself.
    */
   record Command(String name, String usage, int minArgs, int maxArgs, Handler handler) {
     void check(String[] args) throws ErrnoException {
@@ -179,35 +192,42 @@ final class SimCtl {
   private static final int ANY = -1;
 
   /** The grammar of {@code sim/ctl}, in the order {@link #help} lists it. */
-  private static final Map<String, Command> COMMANDS = table(
-      // KmemCacheArgs.parse() checks the words and says its own usage
-      new Command("kmem_cache_create", "kmem_cache_create NAME SIZE [align=N] [flags=F|F...] "
-          + "[ctor=SYM] [useroffset=N] [usersize=N]", 0, ANY, SimCtl::create),
-      new Command("kmem_cache_destroy", "kmem_cache_destroy NAME", 1, 1, SimCtl::destroy),
-      new Command("alloc", "alloc NAME COUNT [cpu=N]", 2, 3, (c, a) -> c.allocOrFree(a, true)),
-      new Command("free", "free NAME COUNT [cpu=N]", 2, 3, (c, a) -> c.allocOrFree(a, false)),
-      new Command("kobject_get", "kobject_get NAME", 1, 1, SimCtl::kobjectGet),
-      new Command("kobject_put", "kobject_put NAME", 1, 1, SimCtl::kobjectPut),
-      new Command("cpu_down", "cpu_down|cpu_up N", 1, 1,
-          (c, a) -> c.hotplug.cpuDown(c.cpuArg(a))),
-      new Command("cpu_up", "cpu_down|cpu_up N", 1, 1, (c, a) -> c.hotplug.cpuUp(c.cpuArg(a))),
-      new Command("insmod", "insmod MODULE [cache=NAME:SIZE[:FLAGS[:CTOR]]]... "
-          + "[static_cache=NAME:SIZE[:FLAGS]]... [param=KEY=VALUE]... [depends=MODULE,...]", 1,
-          ANY, SimCtl::insmod),
-      new Command("rmmod", "rmmod MODULE", 1, 1, SimCtl::rmmod),
-      new Command("module_get", "module_get MODULE", 1, 1,
-          (c, a) -> c.modules.moduleGet(a[0])),
-      new Command("module_put", "module_put MODULE", 1, 1,
-          (c, a) -> c.modules.modulePut(a[0])),
-      new Command("dmesg_clear", "dmesg_clear", 0, 0, (c, a) -> c.dmesg.clear()),
-      new Command("lockdep_reset", "lockdep_reset", 0, 0, (c, a) -> c.lockdep.reset()),
-      new Command("pause", "pause POINT", 1, 1,
-          (c, a) -> c.slab.waitPoints().arm(point(a[0]))),
-      new Command("resume", "resume POINT", 1, 1,
-          (c, a) -> c.slab.waitPoints().resume(point(a[0]))),
-      new Command("await", "await POINT [timeout=S]", 1, 2, SimCtl::await),
-      new Command("await_blocked", "await_blocked N [timeout=S]", 1, 2, SimCtl::awaitBlocked),
-      new Command("await_dmesg", "await_dmesg TEXT [timeout=S]", 1, ANY, SimCtl::awaitDmesg));
+  private static final Map<String, Command> COMMANDS =
+      table(
+          // KmemCacheArgs.parse() checks the words and says its own usage
+          new Command(
+              "kmem_cache_create",
+              "kmem_cache_create NAME SIZE [align=N] [flags=F|F...] "
+                  + "[ctor=SYM] [useroffset=N] [usersize=N]",
+              0,
+              ANY,
+              SimCtl::create),
+          new Command("kmem_cache_destroy", "kmem_cache_destroy NAME", 1, 1, SimCtl::destroy),
+          new Command("alloc", "alloc NAME COUNT [cpu=N]", 2, 3, (c, a) -> c.allocOrFree(a, true)),
+          new Command("free", "free NAME COUNT [cpu=N]", 2, 3, (c, a) -> c.allocOrFree(a, false)),
+          new Command("kobject_get", "kobject_get NAME", 1, 1, SimCtl::kobjectGet),
+          new Command("kobject_put", "kobject_put NAME", 1, 1, SimCtl::kobjectPut),
+          new Command(
+              "cpu_down", "cpu_down|cpu_up N", 1, 1, (c, a) -> c.hotplug.cpuDown(c.cpuArg(a))),
+          new Command("cpu_up", "cpu_down|cpu_up N", 1, 1, (c, a) -> c.hotplug.cpuUp(c.cpuArg(a))),
+          new Command(
+              "insmod",
+              "insmod MODULE [cache=NAME:SIZE[:FLAGS[:CTOR]]]... "
+                  + "[static_cache=NAME:SIZE[:FLAGS]]... [param=KEY=VALUE]... [depends=MODULE,...]",
+              1,
+              ANY,
+              SimCtl::insmod),
+          new Command("rmmod", "rmmod MODULE", 1, 1, SimCtl::rmmod),
+          new Command("module_get", "module_get MODULE", 1, 1, (c, a) -> c.modules.moduleGet(a[0])),
+          new Command("module_put", "module_put MODULE", 1, 1, (c, a) -> c.modules.modulePut(a[0])),
+          new Command("dmesg_clear", "dmesg_clear", 0, 0, (c, a) -> c.dmesg.clear()),
+          new Command("lockdep_reset", "lockdep_reset", 0, 0, (c, a) -> c.lockdep.reset()),
+          new Command("pause", "pause POINT", 1, 1, (c, a) -> c.slab.waitPoints().arm(point(a[0]))),
+          new Command(
+              "resume", "resume POINT", 1, 1, (c, a) -> c.slab.waitPoints().resume(point(a[0]))),
+          new Command("await", "await POINT [timeout=S]", 1, 2, SimCtl::await),
+          new Command("await_blocked", "await_blocked N [timeout=S]", 1, 2, SimCtl::awaitBlocked),
+          new Command("await_dmesg", "await_dmesg TEXT [timeout=S]", 1, ANY, SimCtl::awaitDmesg));
 
   private static Map<String, Command> table(Command... commands) {
     Map<String, Command> t = new java.util.LinkedHashMap<>();
@@ -253,8 +273,7 @@ final class SimCtl {
       throw COMMANDS.get("await_dmesg").usageError();
     }
     String text = String.join(" ", java.util.Arrays.copyOfRange(args, 0, words));
-    if (!killableWait(dmesgLogged, () -> dmesg.contains(text), timeout,
-        "'" + text + "'")) {
+    if (!killableWait(dmesgLogged, () -> dmesg.contains(text), timeout, "'" + text + "'")) {
       throw Errno.ETIMEDOUT.with("no dmesg line with '" + printable(text) + "'");
     }
   }
@@ -283,8 +302,8 @@ final class SimCtl {
         throw Errno.EPERM.with(args[0] + " belongs to the slab allocator itself");
       }
       if (c.owner == Owner.MODULE) {
-        throw Errno.EPERM.with(args[0] + " belongs to module " + c.module
-            + " (its exit destroys it: rmmod)");
+        throw Errno.EPERM.with(
+            args[0] + " belongs to module " + c.module + " (its exit destroys it: rmmod)");
       }
       remove(c);
     }
@@ -303,8 +322,17 @@ final class SimCtl {
       ArrayDeque<Creation> left = byName.get(args[0]);
       if (left != null) {
         Creation now = left.peek();
-        dmesg.printk("slabfs: ctl: destroyed " + args[0] + " = " + c.describe() + "; "
-            + args[0] + " now means the " + args[0] + " created before it, " + now.describe());
+        dmesg.printk(
+            "slabfs: ctl: destroyed "
+                + args[0]
+                + " = "
+                + c.describe()
+                + "; "
+                + args[0]
+                + " now means the "
+                + args[0]
+                + " created before it, "
+                + now.describe());
       }
     }
   }
@@ -340,13 +368,16 @@ final class SimCtl {
   private static final long SIGNAL_POLL_MILLIS = 100;
 
   /**
-   * {@code wait_event_killable_timeout()}: waits on {@code wq} until {@code condition} holds
-   * (true) or {@code timeoutMillis} pass (false); a fatal signal to the writer ends the wait
-   * with {@code EINTR}. FUSE's interrupt wakes no monitor, so the wait looks for it every
-   * {@link #SIGNAL_POLL_MILLIS}.
+   * {@code wait_event_killable_timeout()}: waits on {@code wq} until {@code condition} holds (true)
+   * or {@code timeoutMillis} pass (false); a fatal signal to the writer ends the wait with {@code
+   * EINTR}. FUSE's interrupt wakes no monitor, so the wait looks for it every {@link
+   * #SIGNAL_POLL_MILLIS}.
    */
-  private static boolean killableWait(io.slabfs.kernel.locking.WaitQueueHead wq,
-      java.util.function.BooleanSupplier condition, long timeoutMillis, String what)
+  private static boolean killableWait(
+      io.slabfs.kernel.locking.WaitQueueHead wq,
+      java.util.function.BooleanSupplier condition,
+      long timeoutMillis,
+      String what)
       throws ErrnoException {
     Task self = Task.current();
     long deadline = System.currentTimeMillis() + timeoutMillis;
@@ -428,8 +459,8 @@ final class SimCtl {
   }
 
   /**
-   * The creation whose extra reference {@code kobject_put NAME} drops: the newest creation of
-   * that name holding one, live or destroyed (its release is what the put completes).
+   * The creation whose extra reference {@code kobject_put NAME} drops: the newest creation of that
+   * name holding one, live or destroyed (its release is what the put completes).
    */
   private Creation findHeld(String name) throws ErrnoException {
     Creation best = null;
@@ -450,8 +481,12 @@ final class SimCtl {
   /** A wait point name argument. */
   private static String point(String name) throws ErrnoException {
     if (!io.slabfs.kernel.locking.WaitPoints.NAMES.contains(name)) {
-      throw Errno.EINVAL.with("unknown wait point '" + printable(name) + "' (one of "
-          + new java.util.TreeSet<>(io.slabfs.kernel.locking.WaitPoints.NAMES) + ")");
+      throw Errno.EINVAL.with(
+          "unknown wait point '"
+              + printable(name)
+              + "' (one of "
+              + new java.util.TreeSet<>(io.slabfs.kernel.locking.WaitPoints.NAMES)
+              + ")");
     }
     return name;
   }
@@ -499,8 +534,14 @@ final class SimCtl {
         throw Errno.EINVAL.with("unknown insmod argument '" + printable(a) + "'");
       }
     }
-    io.slabfs.kernel.module.Module m = modules.insmod(new io.slabfs.kernel.module.Modules.Spec(
-        args[0], caches, statics, params, new java.util.ArrayList<>(new java.util.LinkedHashSet<>(depends))));
+    io.slabfs.kernel.module.Module m =
+        modules.insmod(
+            new io.slabfs.kernel.module.Modules.Spec(
+                args[0],
+                caches,
+                statics,
+                params,
+                new java.util.ArrayList<>(new java.util.LinkedHashSet<>(depends))));
     // init() creates the caches in spec order; a cache may have merged into another, so it is
     // known under the name it was created as, not the merge target's
     java.util.List<KmemCache> created = modules.caches(m.name());
@@ -508,8 +549,7 @@ final class SimCtl {
     asked.addAll(statics);
     synchronized (this) {
       for (int i = 0; i < created.size(); i++) {
-        push(new Creation(asked.get(i).name(), created.get(i), Owner.MODULE, m.name(),
-            serials++));
+        push(new Creation(asked.get(i).name(), created.get(i), Owner.MODULE, m.name(), serials++));
       }
     }
   }
@@ -518,8 +558,12 @@ final class SimCtl {
   private static KmemCacheArgs cacheSpec(String spec, boolean ctorAllowed) throws ErrnoException {
     String[] p = spec.split(":", -1);
     if (p.length < 2 || p.length > (ctorAllowed ? 4 : 3)) {
-      throw Errno.EINVAL.with("cache spec must be NAME:SIZE[:FLAGS" + (ctorAllowed ? "[:CTOR]" : "")
-          + "], got '" + printable(spec) + "'");
+      throw Errno.EINVAL.with(
+          "cache spec must be NAME:SIZE[:FLAGS"
+              + (ctorAllowed ? "[:CTOR]" : "")
+              + "], got '"
+              + printable(spec)
+              + "'");
     }
     java.util.List<String> words = new java.util.ArrayList<>(java.util.List.of(p[0], p[1]));
     if (p.length > 2 && !p[2].isEmpty()) {

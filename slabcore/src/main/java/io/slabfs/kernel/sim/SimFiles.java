@@ -35,15 +35,23 @@ final class SimFiles {
     for (int i = 0; i < CTL_CHANNELS; i++) {
       kernfs.createFile(channels, Integer.toString(i), 0200, writeOnly(kernel.ctl()), 0);
     }
-    kernfs.createFile(sim, "lockdep", 0400, readOnly(() -> bytes(kernel.lockdep().procLockdep())),
-        0);
+    kernfs.createFile(
+        sim, "lockdep", 0400, readOnly(() -> bytes(kernel.lockdep().procLockdep())), 0);
     kernfs.createFile(sim, "lockdep.dot", 0400, readOnly(() -> bytes(kernel.lockdep().dot())), 0);
-    kernfs.createFile(sim, "lockdep_chains", 0400,
-        readOnly(() -> bytes(kernel.lockdep().procLockdepChains())), 0);
-    kernfs.createFile(sim, "lockdep_stats", 0400,
-        readOnly(() -> bytes(kernel.lockdep().procLockdepStats())), 0);
-    kernfs.createFile(sim, "held_locks", 0400,
-        readOnly(() -> bytes(kernel.lockdep().showAllLocks(System.nanoTime()))), 0);
+    kernfs.createFile(
+        sim,
+        "lockdep_chains",
+        0400,
+        readOnly(() -> bytes(kernel.lockdep().procLockdepChains())),
+        0);
+    kernfs.createFile(
+        sim, "lockdep_stats", 0400, readOnly(() -> bytes(kernel.lockdep().procLockdepStats())), 0);
+    kernfs.createFile(
+        sim,
+        "held_locks",
+        0400,
+        readOnly(() -> bytes(kernel.lockdep().showAllLocks(System.nanoTime()))),
+        0);
   }
 
   /** {@code sim/variant}: the era and every behaviour switch in force. */
@@ -61,7 +69,7 @@ final class SimFiles {
         + "\nhung_task_timeout "
         + options.hungTaskTimeoutSecs()
         + "\ndeadlock "
-        + options.deadlockMode().name().toLowerCase()
+        + options.deadlockMode().name().toLowerCase(java.util.Locale.ROOT)
         + "\ndebug_kobject_release "
         + (options.debugKobjectRelease() ? "on" : "off")
         + "\ncpus "
@@ -78,40 +86,65 @@ final class SimFiles {
   }
 
   /**
-   * {@code sim/stats}: what the model holds now. The task reading it is left out of the lock
-   * and active-reference counts, so a quiet system reads 0 there.
+   * {@code sim/stats}: what the model holds now. The task reading it is left out of the lock and
+   * active-reference counts, so a quiet system reads 0 there.
    */
   static String stats(Kernel kernel) {
     Task self = Task.current();
     List<Task> others =
         kernel.lockdep().taskList().tasks().stream().filter(t -> t != self).toList();
-    long ownActive = self.held().stream()
-        .filter(h -> h.map().lockClass().name().equals("kn->active")).count();
-    return "caches " + kernel.slab().caches().size()
-        + "\ncaches_released " + kernel.slab().releasedCount()
-        + "\nkobjects " + kernel.sysfs().kobjectCount()
-        + "\nkernfs_nodes " + kernel.kernfs().nodeCount()
-        + "\nactive_refs " + (kernel.kernfs().activeRefCount() - ownActive)
-        + "\nopen_files " + kernel.kernfs().openFileCount()
-        + "\nbuiltin_modules " + kernel.builtinModules().names().size()
-        + "\nmodules " + kernel.modules().loadedCount()
-        + "\nuse_after_free_reports " + kernel.kasan().reportCount()
-        + "\ncpus_online " + kernel.cpus().numOnline()
-        + "\nboot_caches " + kernel.bootCaches()
-        + "\ntasks_holding_locks " + others.stream().filter(t -> !t.held().isEmpty()).count()
-        + "\nheld_locks " + others.stream().mapToInt(t -> t.held().size()).sum()
-        + "\nblocked_tasks " + others.stream().filter(t -> t.blocked() != null).count()
-        + "\nlockdep_classes " + kernel.lockdep().classCount()
-        + "\nlockdep_dependencies " + kernel.lockdep().dependencyCount()
-        + "\nlockdep_splats " + kernel.lockdep().splatCount()
-        + "\nhung_task_reports " + kernel.hungTask().hungReports()
-        + "\ndeadlocks_broken " + kernel.hungTask().deadlocksBroken()
-        + "\ndmesg_records " + kernel.dmesg().sequence()
-        + "\nrequests " + kernel.vfs().requestCount()
-        + "\nmem_total_pages " + kernel.pages().totalPages()
-        + "\nmem_slab_pages " + kernel.pages().slabPages()
-        + "\nmem_free_pages " + kernel.pages().freePages()
-        + "\npage_alloc_failures " + kernel.pages().allocFailures()
+    long ownActive =
+        self.held().stream().filter(h -> h.map().lockClass().name().equals("kn->active")).count();
+    return "caches "
+        + kernel.slab().caches().size()
+        + "\ncaches_released "
+        + kernel.slab().releasedCount()
+        + "\nkobjects "
+        + kernel.sysfs().kobjectCount()
+        + "\nkernfs_nodes "
+        + kernel.kernfs().nodeCount()
+        + "\nactive_refs "
+        + (kernel.kernfs().activeRefCount() - ownActive)
+        + "\nopen_files "
+        + kernel.kernfs().openFileCount()
+        + "\nbuiltin_modules "
+        + kernel.builtinModules().names().size()
+        + "\nmodules "
+        + kernel.modules().loadedCount()
+        + "\nuse_after_free_reports "
+        + kernel.kasan().reportCount()
+        + "\ncpus_online "
+        + kernel.cpus().numOnline()
+        + "\nboot_caches "
+        + kernel.bootCaches()
+        + "\ntasks_holding_locks "
+        + others.stream().filter(t -> !t.held().isEmpty()).count()
+        + "\nheld_locks "
+        + others.stream().mapToInt(t -> t.held().size()).sum()
+        + "\nblocked_tasks "
+        + others.stream().filter(t -> t.blocked() != null).count()
+        + "\nlockdep_classes "
+        + kernel.lockdep().classCount()
+        + "\nlockdep_dependencies "
+        + kernel.lockdep().dependencyCount()
+        + "\nlockdep_splats "
+        + kernel.lockdep().splatCount()
+        + "\nhung_task_reports "
+        + kernel.hungTask().hungReports()
+        + "\ndeadlocks_broken "
+        + kernel.hungTask().deadlocksBroken()
+        + "\ndmesg_records "
+        + kernel.dmesg().sequence()
+        + "\nrequests "
+        + kernel.vfs().requestCount()
+        + "\nmem_total_pages "
+        + kernel.pages().totalPages()
+        + "\nmem_slab_pages "
+        + kernel.pages().slabPages()
+        + "\nmem_free_pages "
+        + kernel.pages().freePages()
+        + "\npage_alloc_failures "
+        + kernel.pages().allocFailures()
         + "\n";
   }
 

@@ -4,8 +4,8 @@ package io.slabfs.kernel.slab;
  * Models: mm/slub.c.
  *
  * <p>The layout of a cache's objects and slabs, computed as mm/slub.c does it ({@code
- * calculate_alignment}, {@code calculate_sizes}, {@code calculate_order}, {@code
- * set_min_partial}, {@code set_cpu_partial}); kernel-model.md section 8.
+ * calculate_alignment}, {@code calculate_sizes}, {@code calculate_order}, {@code set_min_partial},
+ * {@code set_cpu_partial}); kernel-model.md section 8.
  *
  * @param objectSize {@code s->object_size}
  * @param size {@code s->size}: the object with its metadata, aligned
@@ -20,13 +20,18 @@ public record Geometry(
 
   public static final int PAGE_SIZE = 4096;
   public static final int CACHE_LINE_SIZE = 64;
+
   /** {@code ARCH_SLAB_MINALIGN} / {@code sizeof(void *)} on x86_64. */
   public static final int POINTER = 8;
+
   /** {@code sizeof(struct track)} with stack depot on x86_64. */
   public static final int TRACK_SIZE = 32;
+
   static final int SLUB_MIN_ORDER = 0;
+
   /** {@code PAGE_ALLOC_COSTLY_ORDER}. */
   static final int SLUB_MAX_ORDER = 3;
+
   static final int MAX_PAGE_ORDER = 10;
   static final int MAX_OBJS_PER_PAGE = 32767;
 

@@ -9,17 +9,16 @@ import java.util.Random;
 
 /**
  * A {@code struct kmem_cache} (include/linux/slub_def.h, mm/slab.h): its identity, layout and
- * tunables. Its allocation state ({@code s->cpu_slab}, {@code s->node}) is a {@link
- * SlubAlloc}.
+ * tunables. Its allocation state ({@code s->cpu_slab}, {@code s->node}) is a {@link SlubAlloc}.
  *
- * <p>Concurrency. Layout fields are final. The tunables ({@code min_partial}, {@code
- * cpu_partial}, {@code remote_node_defrag_ratio}) are volatile: stores write them without a
- * lock, as the kernel does. {@link #refcount} is guarded by {@code slab_mutex}. The allocation
- * state has its own lock.
+ * <p>Concurrency. Layout fields are final. The tunables ({@code min_partial}, {@code cpu_partial},
+ * {@code remote_node_defrag_ratio}) are volatile: stores write them without a lock, as the kernel
+ * does. {@link #refcount} is guarded by {@code slab_mutex}. The allocation state has its own lock.
  */
 public final class KmemCache {
   /** {@code show_slab_objects()} selectors. */
   public static final int SO_ALL = 1;
+
   public static final int SO_PARTIAL = 1 << 1;
   public static final int SO_CPU = 1 << 2;
   public static final int SO_OBJECTS = 1 << 3;
@@ -162,15 +161,26 @@ public final class KmemCache {
   }
 
   /**
-   * An access to the {@code struct kmem_cache} itself by {@code function}: checked by KASAN
-   * when the struct lives in module memory that may have been freed.
+   * An access to the {@code struct kmem_cache} itself by {@code function}: checked by KASAN when
+   * the struct lives in module memory that may have been freed.
    */
   void touch(String function, int offset) {
     StaticOwner o = staticOwner;
     if (o != null) {
       io.slabfs.kernel.locking.Task t = io.slabfs.kernel.locking.Task.current();
-      o.memory().touch(name, 0x40, 0x100, offset, 8, false, t.isKthread(), function, t.comm(),
-          t.pid(), t.frames());
+      o.memory()
+          .touch(
+              name,
+              0x40,
+              0x100,
+              offset,
+              8,
+              false,
+              t.isKthread(),
+              function,
+              t.comm(),
+              t.pid(),
+              t.frames());
     }
   }
 
@@ -233,25 +243,25 @@ public final class KmemCache {
   // ---------------------------------------------------------------- allocation model
 
   /**
-   * Allocates {@code count} objects on {@code cpu} ({@code slab_alloc_node} fast/slow path).
-   * {@code ENOMEM} when the machine's memory runs out, {@code EINTR} when the task is killed;
-   * either way what was allocated before stays allocated.
+   * Allocates {@code count} objects on {@code cpu} ({@code slab_alloc_node} fast/slow path). {@code
+   * ENOMEM} when the machine's memory runs out, {@code EINTR} when the task is killed; either way
+   * what was allocated before stays allocated.
    */
   public void alloc(int cpu, long count) throws ErrnoException {
     alloc.alloc(cpu, count);
   }
 
   /**
-   * Frees {@code count} objects from {@code cpu}, from a slab chosen with {@code random} on
-   * ({@code __slab_free}). {@code EINVAL} if fewer objects are allocated, changing nothing.
+   * Frees {@code count} objects from {@code cpu}, from a slab chosen with {@code random} on ({@code
+   * __slab_free}). {@code EINVAL} if fewer objects are allocated, changing nothing.
    */
   public void free(int cpu, long count, Random random) throws ErrnoException {
     alloc.free(cpu, count, random);
   }
 
   /**
-   * {@code flush_cpu_slab()}: deactivates the CPU's slab and moves its partial list to the
-   * nodes. Returns whether there was anything to flush ({@code has_cpu_slab()}).
+   * {@code flush_cpu_slab()}: deactivates the CPU's slab and moves its partial list to the nodes.
+   * Returns whether there was anything to flush ({@code has_cpu_slab()}).
    */
   public boolean flushCpu(int cpu) {
     return alloc.flushCpu(cpu);
@@ -263,25 +273,25 @@ public final class KmemCache {
   }
 
   /**
-   * The node part of {@code __kmem_cache_shrink()} (after the flush): discard every empty slab
-   * on the node partial lists, and put the fullest slabs first.
+   * The node part of {@code __kmem_cache_shrink()} (after the flush): discard every empty slab on
+   * the node partial lists, and put the fullest slabs first.
    */
   public void shrinkNodes() {
     alloc.shrinkNodes();
   }
 
   /**
-   * {@code free_partial()} of {@code __kmem_cache_shutdown()} (after the flush): discard the
-   * empty partial slabs; returns true when objects remain ({@code -EBUSY}).
+   * {@code free_partial()} of {@code __kmem_cache_shutdown()} (after the flush): discard the empty
+   * partial slabs; returns true when objects remain ({@code -EBUSY}).
    */
   public boolean shutdownHasObjects() {
     return alloc.shutdownHasObjects();
   }
 
   /**
-   * The slabs still on the node partial lists with objects in use, as {@code free_partial()}
-   * walks them for its {@code Objects remaining} report: {@code {objects, inuse, id}} each, at
-   * most {@code limit} of them (one entry per slab, so a run of many slabs gives many).
+   * The slabs still on the node partial lists with objects in use, as {@code free_partial()} walks
+   * them for its {@code Objects remaining} report: {@code {objects, inuse, id}} each, at most
+   * {@code limit} of them (one entry per slab, so a run of many slabs gives many).
    */
   public List<int[]> partialSlabsInUse(int limit) {
     return alloc.partialSlabsInUse(limit);
@@ -308,16 +318,16 @@ public final class KmemCache {
   }
 
   /**
-   * {@code validate_slab_cache()} after the flush: checks every slab against SLUB's
-   * invariants. Returns the problems found (a non-empty list is a bug report).
+   * {@code validate_slab_cache()} after the flush: checks every slab against SLUB's invariants.
+   * Returns the problems found (a non-empty list is a bug report).
    */
   public List<String> validate() {
     return alloc.validate();
   }
 
   /**
-   * Fills the cache the way a running system would have: bursts of allocations on the online
-   * CPUs, then frees at random, all through the real allocation paths.
+   * Fills the cache the way a running system would have: bursts of allocations on the online CPUs,
+   * then frees at random, all through the real allocation paths.
    */
   void populate(Random random, long objects) throws ErrnoException {
     BitSet online = cpus.onlineMask();

@@ -9,8 +9,10 @@ package io.slabfs.kernel.slab;
 final class KmemCacheLayout {
   /** Where the simulated module's data places a static {@code struct kmem_cache}. */
   static final int STATIC_OFFSET = 0x40;
+
   /** {@code sizeof(struct kmem_cache)}, as KASAN prints it after the variable's name. */
   static final int SIZE = 0x100;
+
   /** {@code offsetof(struct kmem_cache, kobj)}. */
   static final int KOBJ = 0x68;
 

@@ -6,17 +6,20 @@ import io.slabfs.kernel.locking.Task;
 
 /**
  * The page allocator as the slab allocator sees it (mm/page_alloc.c): {@code totalram_pages()}
- * pages, of which the slabs hold some; an allocation of {@code 1 << order} pages that does not
- * fit fails, and one without {@code __GFP_NOWARN} reports it with {@code warn_alloc()} (rate
- * limited as the kernel's {@code nopage_rs}: one report per 10 s). Only slab pages are counted:
- * nothing else in the simulated machine uses memory.
+ * pages, of which the slabs hold some; an allocation of {@code 1 << order} pages that does not fit
+ * fails, and one without {@code __GFP_NOWARN} reports it with {@code warn_alloc()} (rate limited as
+ * the kernel's {@code nopage_rs}: one report per 10 s). Only slab pages are counted: nothing else
+ * in the simulated machine uses memory.
  *
  * <p>Concurrency: the counters are guarded by this object's monitor, a leaf lock taken under a
  * cache's allocator lock and never the other way round.
  */
 public final class PageAlloc {
-  /** {@code GFP_KERNEL}: {@code __GFP_RECLAIM | __GFP_IO | __GFP_FS} (include/linux/gfp_types.h). */
+  /**
+   * {@code GFP_KERNEL}: {@code __GFP_RECLAIM | __GFP_IO | __GFP_FS} (include/linux/gfp_types.h).
+   */
   static final int GFP_KERNEL = 0xcc0;
+
   static final int GFP_DMA = 0x01;
   static final int GFP_DMA32 = 0x04;
   static final int GFP_RECLAIMABLE = 0x10;
@@ -77,9 +80,9 @@ public final class PageAlloc {
   }
 
   /**
-   * Allocates up to {@code count} blocks of {@code 1 << order} pages, as many as fit; returns
-   * how many. A shortfall is not reported: the caller retries one block with {@link
-   * #allocOrWarn} when it needs to know.
+   * Allocates up to {@code count} blocks of {@code 1 << order} pages, as many as fit; returns how
+   * many. A shortfall is not reported: the caller retries one block with {@link #allocOrWarn} when
+   * it needs to know.
    */
   synchronized long allocUpTo(int order, long count) {
     long n = Math.min(count, (totalPages - slabPages) >> order);
@@ -88,9 +91,8 @@ public final class PageAlloc {
   }
 
   /**
-   * {@code __alloc_pages()} of one block of {@code 1 << order} pages with {@code gfp}: false
-   * when it does not fit, after {@code warn_alloc()} unless {@code gfp} has {@code
-   * __GFP_NOWARN}.
+   * {@code __alloc_pages()} of one block of {@code 1 << order} pages with {@code gfp}: false when
+   * it does not fit, after {@code warn_alloc()} unless {@code gfp} has {@code __GFP_NOWARN}.
    */
   boolean allocOrWarn(int order, int gfp, boolean nowarn, int cpu) {
     synchronized (this) {
@@ -116,10 +118,9 @@ public final class PageAlloc {
   }
 
   /**
-   * {@code warn_alloc(gfp_mask, NULL, "page allocation failure: order:%u", order)}: the
-   * headline, {@code dump_stack()} and {@code __show_mem()}'s summary ({@code show_free_areas}'s
-   * global counters and the page totals; the per-node, per-zone and buddy-list lines are left
-   * out).
+   * {@code warn_alloc(gfp_mask, NULL, "page allocation failure: order:%u", order)}: the headline,
+   * {@code dump_stack()} and {@code __show_mem()}'s summary ({@code show_free_areas}'s global
+   * counters and the page totals; the per-node, per-zone and buddy-list lines are left out).
    */
   private void warnAlloc(int order, int gfp, int cpu) {
     String suppressed = nopage.check();
@@ -137,11 +138,26 @@ public final class PageAlloc {
       free = totalPages - slabPages;
     }
     StringBuilder sb = new StringBuilder();
-    sb.append(t.comm()).append(": page allocation failure: order:").append(order)
-        .append(", mode:0x").append(Integer.toHexString(gfp)).append('(')
-        .append(gfpNames(gfp)).append("), nodemask=(null),cpuset=/,mems_allowed=0\n");
-    sb.append("CPU: ").append(cpu).append(text.uidInDumpStack() ? " UID: 0" : "").append(" PID: ")
-        .append(t.pid()).append(" Comm: ").append(t.comm()).append(' ').append(dmesg.taint()).append(' ').append(release).append(" #1\n");
+    sb.append(t.comm())
+        .append(": page allocation failure: order:")
+        .append(order)
+        .append(", mode:0x")
+        .append(Integer.toHexString(gfp))
+        .append('(')
+        .append(gfpNames(gfp))
+        .append("), nodemask=(null),cpuset=/,mems_allowed=0\n");
+    sb.append("CPU: ")
+        .append(cpu)
+        .append(text.uidInDumpStack() ? " UID: 0" : "")
+        .append(" PID: ")
+        .append(t.pid())
+        .append(" Comm: ")
+        .append(t.comm())
+        .append(' ')
+        .append(dmesg.taint())
+        .append(' ')
+        .append(release)
+        .append(" #1\n");
     sb.append("Hardware name: slabfs simulated machine\nCall Trace:\n <TASK>\n");
     for (String f : text.allocFailureFrames()) {
       sb.append(' ').append(f).append('\n');
@@ -154,11 +170,15 @@ public final class PageAlloc {
     sb.append("active_anon:0 inactive_anon:0 isolated_anon:0\n")
         .append(" active_file:0 inactive_file:0 isolated_file:0\n")
         .append(" unevictable:0 dirty:0 writeback:0\n")
-        .append(" slab_reclaimable:0 slab_unreclaimable:").append(slab).append('\n')
+        .append(" slab_reclaimable:0 slab_unreclaimable:")
+        .append(slab)
+        .append('\n')
         .append(" mapped:0 shmem:0 pagetables:0\n")
         .append(text.secPagetables() ? " sec_pagetables:0 bounce:0\n" : " bounce:0\n")
         .append(" kernel_misc_reclaimable:0\n")
-        .append(" free:").append(free).append(" free_pcp:0 free_cma:0\n");
+        .append(" free:")
+        .append(free)
+        .append(" free_pcp:0 free_cma:0\n");
     sb.append(totalPages).append(" pages RAM\n");
     sb.append("0 pages HighMem/MovableOnly\n");
     sb.append("0 pages reserved\n");

@@ -4,8 +4,8 @@ import io.slabfs.kernel.debug.KernelClock;
 
 /**
  * {@code struct ratelimit_state} and {@code ___ratelimit()} (lib/ratelimit.c): at most {@code
- * burst} reports per {@code interval}; when a new interval begins after suppressed ones, the
- * kernel first prints {@code "<func>: N callbacks suppressed"}.
+ * burst} reports per {@code interval}; when a new interval begins after suppressed ones, the kernel
+ * first prints {@code "<func>: N callbacks suppressed"}.
  *
  * <p>Concurrency: guarded by this object's monitor (the kernel's {@code rs->lock}).
  */
@@ -26,8 +26,8 @@ final class Ratelimit {
   }
 
   /**
-   * {@code __ratelimit()}: {@code null} when this report is suppressed; otherwise the line to
-   * print before it ({@code "func: N callbacks suppressed"}), or an empty string.
+   * {@code __ratelimit()}: {@code null} when this report is suppressed; otherwise the line to print
+   * before it ({@code "func: N callbacks suppressed"}), or an empty string.
    */
   synchronized String check() {
     long now = clock.nanosSinceBoot();

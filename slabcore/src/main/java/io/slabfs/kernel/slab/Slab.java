@@ -1,15 +1,15 @@
 package io.slabfs.kernel.slab;
 
 /**
- * {@code n} slabs ({@code struct slab}) in the same state: on the same node, of the same order
- * and capacity, with the same number of objects in use, in the same place. Ours: the kernel has
- * one {@code struct slab} per slab; the model keeps slabs that nothing can tell apart as one
- * run, so its memory grows with the number of distinct states, not with slabs or objects.
+ * {@code n} slabs ({@code struct slab}) in the same state: on the same node, of the same order and
+ * capacity, with the same number of objects in use, in the same place. Ours: the kernel has one
+ * {@code struct slab} per slab; the model keeps slabs that nothing can tell apart as one run, so
+ * its memory grows with the number of distinct states, not with slabs or objects.
  *
- * <p>A run's slabs are consecutive in the cache's creation order ({@link #prev}/{@link
- * #next}) and, when the run is on a list, consecutive there too ({@link #lprev}/{@link
- * #lnext}): in the same order, or, for slabs that were pushed to the list's head one after the
- * other ({@link #rev}), in the opposite one. Guarded by its cache's allocator lock.
+ * <p>A run's slabs are consecutive in the cache's creation order ({@link #prev}/{@link #next}) and,
+ * when the run is on a list, consecutive there too ({@link #lprev}/{@link #lnext}): in the same
+ * order, or, for slabs that were pushed to the list's head one after the other ({@link #rev}), in
+ * the opposite one. Guarded by its cache's allocator lock.
  */
 final class Slab {
   /** Where a slab is: SLUB's frozen/unfrozen states and lists. */
@@ -27,22 +27,32 @@ final class Slab {
   }
 
   final int node;
+
   /** {@code slab->objects}: objects per slab (fewer for a min-order fallback slab). */
   final int objects;
+
   final int order;
+
   /** How many slabs this run stands for. */
   long n;
+
   /** {@code slab->inuse} of each slab of the run. */
   int inuse;
+
   Where where;
   int cpu = -1;
+
   /** Neighbours in creation order. */
   Slab prev;
+
   Slab next;
+
   /** The list the run is on (CPU or node partial), and its neighbours there. */
   SlabList list;
+
   Slab lprev;
   Slab lnext;
+
   /** On its list, the run's slabs are in the reverse of their creation order. */
   boolean rev;
 
@@ -59,14 +69,21 @@ final class Slab {
 
   /** Whether {@code o} is in a state nothing can tell apart from this run's. */
   boolean sameState(Slab o) {
-    return o.node == node && o.objects == objects && o.order == order && o.inuse == inuse
-        && o.where == where && o.cpu == cpu && o.list == list && where != Where.CPU;
+    return o.node == node
+        && o.objects == objects
+        && o.order == order
+        && o.inuse == inuse
+        && o.where == where
+        && o.cpu == cpu
+        && o.list == list
+        && where != Where.CPU;
   }
 
   /** A doubly linked list of runs ({@code c->partial} or {@code n->partial}). */
   static final class SlabList {
     Slab head;
     Slab tail;
+
     /** Slabs on the list ({@code n->nr_partial}, or the CPU partial list's length). */
     long slabs;
 

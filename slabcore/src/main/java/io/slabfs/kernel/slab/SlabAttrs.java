@@ -17,11 +17,11 @@ import java.util.List;
 /**
  * Models: mm/slub.c.
  *
- * <p>{@code slab_attrs[]} of mm/slub.c: every file of a {@code /sys/kernel/slab} cache directory
- * in the kernel's order, with the kernel's modes ({@code SLAB_ATTR_RO} = 0400, {@code
- * SLAB_ATTR} = 0600), output formats and store handlers, for a kernel configured as the
- * reference machine ({@code SLUB_DEBUG}, {@code ZONE_DMA}, {@code NUMA}, {@code
- * HARDENED_USERCOPY}; no {@code SLUB_STATS}, {@code FAILSLAB} or {@code KFENCE}).
+ * <p>{@code slab_attrs[]} of mm/slub.c: every file of a {@code /sys/kernel/slab} cache directory in
+ * the kernel's order, with the kernel's modes ({@code SLAB_ATTR_RO} = 0400, {@code SLAB_ATTR} =
+ * 0600), output formats and store handlers, for a kernel configured as the reference machine
+ * ({@code SLUB_DEBUG}, {@code ZONE_DMA}, {@code NUMA}, {@code HARDENED_USERCOPY}; no {@code
+ * SLUB_STATS}, {@code FAILSLAB} or {@code KFENCE}).
  */
 final class SlabAttrs {
   private final SlabCommon slab;
@@ -53,10 +53,7 @@ final class SlabAttrs {
     a.add(ro("reclaim_account", flag(SlabFlags.SLAB_RECLAIM_ACCOUNT)));
     a.add(ro("destroy_by_rcu", flag(SlabFlags.SLAB_TYPESAFE_BY_RCU)));
     a.add(rw("shrink", s -> "", this::shrinkStore));
-    a.add(
-        ro(
-            "slabs_cpu_partial",
-            s -> era.cpuSlabsGone() ? "0(0)\n" : s.showSlabsCpuPartial()));
+    a.add(ro("slabs_cpu_partial", s -> era.cpuSlabsGone() ? "0(0)\n" : s.showSlabsCpuPartial()));
     // CONFIG_SLUB_DEBUG
     a.add(ro("total_objects", s -> s.showSlabObjects(SO_ALL | SO_TOTAL)));
     a.add(ro("objects", s -> s.showSlabObjects(SO_ALL | SO_OBJECTS)));

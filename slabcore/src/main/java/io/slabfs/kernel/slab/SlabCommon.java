@@ -3,12 +3,12 @@ package io.slabfs.kernel.slab;
 import io.slabfs.kernel.cpu.CpuHotplug;
 import io.slabfs.kernel.cpu.Cpus;
 import io.slabfs.kernel.debug.Dmesg;
+import io.slabfs.kernel.debug.Kallsyms;
 import io.slabfs.kernel.era.KernelEra;
 import io.slabfs.kernel.errno.Errno;
 import io.slabfs.kernel.errno.ErrnoException;
 import io.slabfs.kernel.kobject.KObject;
 import io.slabfs.kernel.kobject.KSet;
-import io.slabfs.kernel.debug.Kallsyms;
 import io.slabfs.kernel.locking.Lockdep;
 import io.slabfs.kernel.locking.Mutex;
 import io.slabfs.kernel.locking.Task;
@@ -25,29 +25,31 @@ import java.util.Random;
  * {@link SlubSysfs}, {@code flush_all()} and {@code slub_cpu_dead()} in {@link SlubFlush}, and
  * {@code slab_err()}/{@code list_slab_objects()} and the WARNs in {@link SlubReport}.
  *
- * <p>The list of caches under {@code
- * slab_mutex}, {@code kmem_cache_create()} with merging, {@code kmem_cache_destroy()} in the
- * three historical shapes, and the boot caches.
+ * <p>The list of caches under {@code slab_mutex}, {@code kmem_cache_create()} with merging, {@code
+ * kmem_cache_destroy()} in the three historical shapes, and the boot caches.
  *
- * <p>Why one class of about 650 lines: what is left is mm/slab_common.c's create and destroy
- * paths (the kernel's file is itself one), which share {@code slab_mutex}, the cache list, the
- * boot caches' {@code kmem_cache} accounting and the era's choices of where sysfs is drained;
- * split apart, each half would reach into the other's fields under the same lock.
+ * <p>Why one class of about 650 lines: what is left is mm/slab_common.c's create and destroy paths
+ * (the kernel's file is itself one), which share {@code slab_mutex}, the cache list, the boot
+ * caches' {@code kmem_cache} accounting and the era's choices of where sysfs is drained; split
+ * apart, each half would reach into the other's fields under the same lock.
  *
- * <p>Concurrency. {@link #slabMutex} guards {@link #slabCaches} and every cache's refcount.
- * Lock order, as in the kernel: {@code cpu_hotplug_lock} → {@code slab_mutex} → {@code
- * flush_lock} → the kernfs rwsem (directories and links are created under {@code slab_mutex}).
- * Where the sysfs directory is drained (inside or outside the locks) is the era's choice.
+ * <p>Concurrency. {@link #slabMutex} guards {@link #slabCaches} and every cache's refcount. Lock
+ * order, as in the kernel: {@code cpu_hotplug_lock} → {@code slab_mutex} → {@code flush_lock} → the
+ * kernfs rwsem (directories and links are created under {@code slab_mutex}). Where the sysfs
+ * directory is drained (inside or outside the locks) is the era's choice.
  */
 public final class SlabCommon {
   /** {@code sizeof(struct kmem_cache_node)}. */
   static final int KMEM_CACHE_NODE_SIZE = 72;
+
   /** {@code offsetof(struct kmem_cache, node)}: the object grows by a pointer per node. */
   static final int KMEM_CACHE_BASE_SIZE = 224;
-  /** kmalloc sizes of a 4 KiB-page x86_64 kernel, with their name suffixes. */
-  static final int[] KMALLOC_SIZES = {8, 16, 32, 64, 96, 128, 192, 256, 512, 1024, 2048, 4096, 8192};
 
-  private final Sysfs sysfs;
+  /** kmalloc sizes of a 4 KiB-page x86_64 kernel, with their name suffixes. */
+  static final int[] KMALLOC_SIZES = {
+    8, 16, 32, 64, 96, 128, 192, 256, 512, 1024, 2048, 4096, 8192
+  };
+
   private final Dmesg dmesg;
   private final CpuHotplug hotplug;
   private final Cpus cpus;
@@ -60,10 +62,13 @@ public final class SlabCommon {
   private final List<KmemCache> slabCaches = new ArrayList<>();
   private final SlubSysfs slubSysfs;
   private final Workqueue eventsWq;
+
   /** The RCU kthread, for {@link #rcuBarrier}. */
   private final Workqueue rcuWq;
+
   /** A grace period of the model: a few tens of milliseconds, as on an idle machine. */
   private static final long RCU_GRACE_MILLIS = 20;
+
   private final SlubFlush flush;
   private final SlubReport report;
   private KmemCache kmemCache;
@@ -85,7 +90,6 @@ public final class SlabCommon {
     this.waitPoints = waitPoints;
     this.slabMutex = new Mutex(lockdep, "slab_mutex");
     this.flushLock = new Mutex(lockdep, "flush_lock");
-    this.sysfs = sysfs;
     this.dmesg = sysfs.dmesg();
     this.hotplug = hotplug;
     this.cpus = hotplug.cpus();
@@ -173,8 +177,11 @@ public final class SlabCommon {
       }
     }
     try (Task.Frame f = Task.enter(createFunction())) {
-      createChecked(KmemCacheArgs.of(
-          "kmalloc_buckets", 112, 8, SlabFlags.SLAB_PANIC | SlabFlags.SLAB_NO_MERGE), null, null,
+      createChecked(
+          KmemCacheArgs.of(
+              "kmalloc_buckets", 112, 8, SlabFlags.SLAB_PANIC | SlabFlags.SLAB_NO_MERGE),
+          null,
+          null,
           true);
     }
   }
@@ -191,9 +198,9 @@ public final class SlabCommon {
   }
 
   /**
-   * Gives every cache the look of a machine that has been running a while: objects allocated
-   * and partly freed through the real allocation paths; {@code kmem_cache} and {@code
-   * kmem_cache_node} hold one object per cache (per node).
+   * Gives every cache the look of a machine that has been running a while: objects allocated and
+   * partly freed through the real allocation paths; {@code kmem_cache} and {@code kmem_cache_node}
+   * hold one object per cache (per node).
    */
   public void populate(long seed) throws ErrnoException {
     Random r = new Random(seed);
@@ -215,15 +222,18 @@ public final class SlabCommon {
   }
 
   /**
-   * Seed 000: {@code __KMEM_CACHE_SETUP} of a static {@code struct kmem_cache} in {@code
-   * owner}'s data ({@code args->preallocated}, {@code args->owner}): flagged {@code
-   * SLAB_PREALLOCATED | SLAB_NO_MERGE}, never merged, and on the pinned era holding a
-   * reference on the module's kobject until its final release.
+   * Seed 000: {@code __KMEM_CACHE_SETUP} of a static {@code struct kmem_cache} in {@code owner}'s
+   * data ({@code args->preallocated}, {@code args->owner}): flagged {@code SLAB_PREALLOCATED |
+   * SLAB_NO_MERGE}, never merged, and on the pinned era holding a reference on the module's kobject
+   * until its final release.
    */
   public KmemCache createStatic(KmemCacheArgs args, StaticOwner owner) throws ErrnoException {
     if (era.staticCaches() == KernelEra.StaticCaches.REFUSED) {
-      throw Errno.EINVAL.with("static kmem_cache " + args.name() + " needs the static-cache "
-          + "series (v7+static-cache)");
+      throw Errno.EINVAL.with(
+          "static kmem_cache "
+              + args.name()
+              + " needs the static-cache "
+              + "series (v7+static-cache)");
     }
     args = args.withFlags(args.flags() | SlabFlags.SLAB_NO_MERGE);
     try (Task.Frame f = Task.enter(createFunction())) {
@@ -232,8 +242,8 @@ public final class SlabCommon {
   }
 
   /**
-   * {@code __kmem_cache_create_args()}: may return an existing cache that the new one merged
-   * into. {@code module} owns the ctor symbol (shown as {@code sym [module]}), or is null.
+   * {@code __kmem_cache_create_args()}: may return an existing cache that the new one merged into.
+   * {@code module} owns the ctor symbol (shown as {@code sym [module]}), or is null.
    */
   public KmemCache create(KmemCacheArgs args, String module) throws ErrnoException {
     try (Task.Frame f = Task.enter(createFunction())) {
@@ -242,8 +252,8 @@ public final class SlabCommon {
   }
 
   /**
-   * A cache of the boot set (what the simulated machine's own code creates): its flags are
-   * that code's, so they are not checked against the era's flag names.
+   * A cache of the boot set (what the simulated machine's own code creates): its flags are that
+   * code's, so they are not checked against the era's flag names.
    */
   public KmemCache createAtBoot(KmemCacheArgs args) throws ErrnoException {
     try (Task.Frame f = Task.enter(createFunction())) {
@@ -257,8 +267,8 @@ public final class SlabCommon {
   }
 
   /**
-   * The {@code out_unlock:} tail of the create: a failure prints {@code <func>(<name>) failed
-   * with error <n>} and a stack dump ({@code SLAB_PANIC} would panic instead).
+   * The {@code out_unlock:} tail of the create: a failure prints {@code <func>(<name>) failed with
+   * error <n>} and a stack dump ({@code SLAB_PANIC} would panic instead).
    */
   private KmemCache createReporting(KmemCacheArgs args, String module, StaticOwner owner)
       throws ErrnoException {
@@ -271,16 +281,20 @@ public final class SlabCommon {
       frames.addAll(report.callersOf(func));
       List<String> r = new ArrayList<>();
       r.add(func + "(" + args.name() + ") failed with error -" + e.errno().number());
-      r.addAll(io.slabfs.kernel.debug.DumpStack.dumpStack(release(), dmesg.taint(), 0, t.pid(),
-          t.comm(), frames));
+      r.addAll(
+          io.slabfs.kernel.debug.DumpStack.dumpStack(
+              release(), dmesg.taint(), 0, t.pid(), t.comm(), frames));
       dmesg.printkRecords(r);
       throw e;
     }
   }
 
-  /** @param internal a cache the model itself creates at boot (its flags are the era's own) */
-  private KmemCache createChecked(KmemCacheArgs args, String module, StaticOwner owner,
-      boolean internal) throws ErrnoException {
+  /**
+   * @param internal a cache the model itself creates at boot (its flags are the era's own)
+   */
+  private KmemCache createChecked(
+      KmemCacheArgs args, String module, StaticOwner owner, boolean internal)
+      throws ErrnoException {
     long flags = args.flags();
     if (args.size() < 1 || args.size() > KmemCacheArgs.KMALLOC_MAX_SIZE) {
       throw Errno.EINVAL.with(
@@ -293,30 +307,35 @@ public final class SlabCommon {
           "kmem_cache_create(" + args.name() + "): slabfs models align up to 32768");
     }
     if (!internal && (flags & SlabFlags.SLAB_NO_MERGE) != 0 && !v().atLeast(6, 5)) {
-      throw Errno.EINVAL.with("SLAB_NO_MERGE does not exist before 6.5 (this kernel is "
-          + era.release() + "): make the cache unmergeable with a constructor or a usercopy "
-          + "region");
+      throw Errno.EINVAL.with(
+          "SLAB_NO_MERGE does not exist before 6.5 (this kernel is "
+              + era.release()
+              + "): make the cache unmergeable with a constructor or a usercopy "
+              + "region");
     }
     // SLAB_FLAGS_PERMITTED has SLAB_KMALLOC from 6.2 (6.1 mm/slab.h has it only in the
     // kmalloc caches' own flags)
-    long notPermitted = SlabFlags.SLAB_PREALLOCATED
-        | (v().atLeast(6, 2) ? 0 : SlabFlags.SLAB_KMALLOC);
+    long notPermitted =
+        SlabFlags.SLAB_PREALLOCATED | (v().atLeast(6, 2) ? 0 : SlabFlags.SLAB_KMALLOC);
     if ((flags & notPermitted) != 0) {
       throw Errno.EINVAL.with(
           "kmem_cache_create(" + args.name() + "): flags outside SLAB_FLAGS_PERMITTED");
     }
     // "Fail closed on bad usersize of useroffset values": two WARN_ON()s, no message
     boolean first = args.usersize() == 0 && args.useroffset() != 0;
-    if (first || args.size() < args.usersize()
+    if (first
+        || args.size() < args.usersize()
         || args.size() - args.usersize() < args.useroffset()) {
       int line = v().atLeast(6, 12) ? 343 : 320;
-      report.warn(null, createFunction(), "mm/slab_common.c", first ? line : line + 1,
+      report.warn(
+          null,
+          createFunction(),
+          "mm/slab_common.c",
+          first ? line : line + 1,
           report.callersOf(createFunction()));
       args = args.withUsercopy(0, 0);
     }
-    int sheaf = 0;
     if (era.sheaves() && args.sheafCapacity() > 0) {
-      sheaf = args.sheafCapacity();
       if (!era.cpuSlabsGone()) {
         flags |= SlabFlags.SLAB_NO_MERGE;
       }
@@ -329,8 +348,9 @@ public final class SlabCommon {
           return s;
         }
       }
-      KmemCache s = createCache(args, flags | (owner == null ? 0 : SlabFlags.SLAB_PREALLOCATED),
-          module, 1, owner);
+      KmemCache s =
+          createCache(
+              args, flags | (owner == null ? 0 : SlabFlags.SLAB_PREALLOCATED), module, 1, owner);
       slabCaches.add(s);
       return s;
     } finally {
@@ -340,15 +360,19 @@ public final class SlabCommon {
 
   /**
    * {@code create_cache()} + {@code do_kmem_cache_create()} + {@code sysfs_slab_add()}. The
-   * refcount is set before the sysfs entry is made: for boot caches (-1) the kernel adds them
-   * to sysfs only in {@code slab_sysfs_init()}, when they are already exempt from merging.
+   * refcount is set before the sysfs entry is made: for boot caches (-1) the kernel adds them to
+   * sysfs only in {@code slab_sysfs_init()}, when they are already exempt from merging.
    */
   private KmemCache createCache(
       KmemCacheArgs args, long flags, String module, int refcount, StaticOwner owner)
       throws ErrnoException {
     Geometry geo =
         Geometry.calculate(
-            args.size(), args.align(), flags, args.ctor() != null, args.freeptrOffset(),
+            args.size(),
+            args.align(),
+            flags,
+            args.ctor() != null,
+            args.freeptrOffset(),
             cpus.nrPresent());
     if (geo == null) {
       throw Errno.EINVAL.with("kmem_cache_create(" + args.name() + "): no slab order fits");
@@ -360,22 +384,27 @@ public final class SlabCommon {
       sheaf = 0;
     }
     KmemCache s =
-        new KmemCache(args, geo, flags, module, sheaf, cpus, pages,
-            c -> new KObject<>(c, slubSysfs.ktype()));
+        new KmemCache(
+            args, geo, flags, module, sheaf, cpus, pages, c -> new KObject<>(c, slubSysfs.ktype()));
     s.refcount = refcount;
     if (owner != null) {
       // create_cache(): s->owner = args->owner; kobject_get(s->owner) -- the seed 000 pin
       s.setStaticOwner(owner);
-      s.kobj().setResidence(owner.memory(), s.name(), KmemCacheLayout.STATIC_OFFSET,
-          KmemCacheLayout.SIZE, KmemCacheLayout.KOBJ);
+      s.kobj()
+          .setResidence(
+              owner.memory(),
+              s.name(),
+              KmemCacheLayout.STATIC_OFFSET,
+              KmemCacheLayout.SIZE,
+              KmemCacheLayout.KOBJ);
       if (era.staticCaches() == KernelEra.StaticCaches.PINNED) {
         owner.kobj().get();
       }
     } else if (kmemCache != null) {
-      allocMeta(s);
+      allocMeta();
     }
-    try (Task.Frame f1 = Task.enter(v().atLeast(6, 12) ? "do_kmem_cache_create"
-            : "__kmem_cache_create");
+    try (Task.Frame f1 =
+            Task.enter(v().atLeast(6, 12) ? "do_kmem_cache_create" : "__kmem_cache_create");
         Task.Frame f2 = Task.enter("sysfs_slab_add");
         Task.Frame f3 = Task.enter("kobject_init_and_add")) {
       slubSysfs.sysfsSlabAdd(s);
@@ -392,7 +421,7 @@ public final class SlabCommon {
   }
 
   /** The {@code kmem_cache} object and one {@code kmem_cache_node} per node of a new cache. */
-  private void allocMeta(KmemCache s) throws ErrnoException {
+  private void allocMeta() throws ErrnoException {
     int cpu = anyOnlineCpu();
     kmemCache.alloc(cpu, 1);
     long before = kmemCacheNode.allocatedObjects();
@@ -477,13 +506,12 @@ public final class SlabCommon {
         || s.refcount < 0;
   }
 
-
   // ---------------------------------------------------------------------------- destroy
 
   /**
    * {@code kmem_cache_destroy()}. The era decides where the sysfs directory is drained: under
-   * {@code cpu_hotplug_lock} and {@code slab_mutex} (5.19), after them (6.1 on), and for RCU
-   * caches from a work item (5.19, 6.1) or after a synchronous barrier (6.12 on).
+   * {@code cpu_hotplug_lock} and {@code slab_mutex} (5.19), after them (6.1 on), and for RCU caches
+   * from a work item (5.19, 6.1) or after a synchronous barrier (6.12 on).
    */
   public void destroy(KmemCache s) throws ErrnoException {
     try (Task.Frame f = Task.enter("kmem_cache_destroy")) {
@@ -562,8 +590,8 @@ public final class SlabCommon {
   }
 
   /**
-   * {@code shutdown_cache()} / {@code __kmem_cache_shutdown()}: flush every CPU and free the
-   * empty slabs; with objects left, WARN as the kernel does and return true.
+   * {@code shutdown_cache()} / {@code __kmem_cache_shutdown()}: flush every CPU and free the empty
+   * slabs; with objects left, WARN as the kernel does and return true.
    */
   private boolean shutdownCache(KmemCache s) {
     try (Task.Frame f = Task.enter("__kmem_cache_shutdown")) {
@@ -571,15 +599,19 @@ public final class SlabCommon {
     }
   }
 
-
   private boolean shutdown(KmemCache s) {
     flush.flushForShutdown(s);
     boolean busy = s.shutdownHasObjects();
     if (busy) {
       report.listRemaining(s);
       String caller = SlubReport.callerOf("kmem_cache_destroy");
-      report.warn("kmem_cache_destroy " + s.name() + ": Slab cache still has objects when called from "
-          + Kallsyms.symbol(caller), "kmem_cache_destroy", "mm/slab_common.c",
+      report.warn(
+          "kmem_cache_destroy "
+              + s.name()
+              + ": Slab cache still has objects when called from "
+              + Kallsyms.symbol(caller),
+          "kmem_cache_destroy",
+          "mm/slab_common.c",
           v().atLeast(6, 19) ? 532 : v().atLeast(6, 12) ? 548 : 493,
           report.callersOf("kmem_cache_destroy"));
     }
@@ -592,10 +624,9 @@ public final class SlabCommon {
     slubSysfs.sysfsSlabRelease(s);
   }
 
-
   /**
-   * {@code slab_kmem_cache_release()}: the {@code kmem_cache} object goes back. Takes no lock:
-   * on 5.19 it runs under {@code slab_mutex} (inside {@code kmem_cache_destroy}).
+   * {@code slab_kmem_cache_release()}: the {@code kmem_cache} object goes back. Takes no lock: on
+   * 5.19 it runs under {@code slab_mutex} (inside {@code kmem_cache_destroy}).
    */
   private void slabKmemCacheRelease(KmemCache s) {
     try (Task.Frame f = Task.enter("slab_kmem_cache_release")) {
@@ -615,7 +646,8 @@ public final class SlabCommon {
 
   /**
    * {@code rcu_barrier()}: waits until the RCU callbacks queued so far have run, which takes a
-   * grace period; here a callback queued on the RCU kthread, due {@link #RCU_GRACE_MILLIS} from now.
+   * grace period; here a callback queued on the RCU kthread, due {@link #RCU_GRACE_MILLIS} from
+   * now.
    */
   private void rcuBarrier() {
     rcuWq.flushWork(rcuWq.queueDelayed(() -> {}, RCU_GRACE_MILLIS));

@@ -31,6 +31,7 @@ public final class SlabFlags {
   public static final long SLAB_NO_USER_FLAGS = 1L << 15;
   public static final long SLAB_RECLAIM_ACCOUNT = 1L << 16;
   public static final long SLAB_SKIP_KFENCE = 1L << 17;
+
   /** Seed 000: a static-duration cache in kernel or module data. */
   public static final long SLAB_PREALLOCATED = 1L << 18;
 

@@ -4,20 +4,23 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Ours: the bookkeeping behind {@link SlubAlloc}'s slabs. Slabs that nothing can tell apart
- * are one {@link Slab} run; this class keeps the runs in creation order, splits a run when
- * part of it changes state, merges neighbours that have come to the same state again, and
- * counts slabs and objects per node ({@code nr_slabs}, {@code total_objects}) and pages. It
- * models no kernel file; its caller holds the allocator's lock.
+ * Ours: the bookkeeping behind {@link SlubAlloc}'s slabs. Slabs that nothing can tell apart are one
+ * {@link Slab} run; this class keeps the runs in creation order, splits a run when part of it
+ * changes state, merges neighbours that have come to the same state again, and counts slabs and
+ * objects per node ({@code nr_slabs}, {@code total_objects}) and pages. It models no kernel file;
+ * its caller holds the allocator's lock.
  */
 final class SlabRuns {
   private final PageAlloc pages;
   final long[] nrSlabs;
   final long[] totalObjects;
   long liveSlabs;
+
   /** Creation order. */
   Slab first;
+
   Slab last;
+
   /** While a free sweep runs, runs to merge once it ends (merging would move its cursor). */
   List<Slab> deferred;
 
@@ -81,9 +84,9 @@ final class SlabRuns {
   }
 
   /**
-   * The first {@code k} slabs of {@code r} in creation order as a run of their own, just
-   * before what is left of {@code r} (and next to it on its list); {@code r} itself when
-   * {@code k} is all of it.
+   * The first {@code k} slabs of {@code r} in creation order as a run of their own, just before
+   * what is left of {@code r} (and next to it on its list); {@code r} itself when {@code k} is all
+   * of it.
    */
   Slab takeFront(Slab r, long k) {
     if (k >= r.n) {
@@ -170,8 +173,8 @@ final class SlabRuns {
   }
 
   /**
-   * Whether {@code a} and its successor {@code b} (creation order) are neighbours on their
-   * list in an order one run can stand for; sets the merged orientation into {@code a}.
+   * Whether {@code a} and its successor {@code b} (creation order) are neighbours on their list in
+   * an order one run can stand for; sets the merged orientation into {@code a}.
    */
   private static boolean adjacentOnList(Slab a, Slab b) {
     if (a.list == null) {
@@ -219,17 +222,23 @@ final class SlabRuns {
     return n;
   }
 
-
   /** The runs in creation order, for a failing test's message. */
   @Override
   public String toString() {
     StringBuilder sb = new StringBuilder();
     for (Slab r = first; r != null; r = r.next) {
-      sb.append(r.n).append('x').append(r.where).append(r.where == Slab.Where.CPU
-          || r.where == Slab.Where.CPU_PARTIAL ? "@" + r.cpu : "").append("/n").append(r.node)
-          .append(':').append(r.inuse).append('/').append(r.objects).append(' ');
+      sb.append(r.n)
+          .append('x')
+          .append(r.where)
+          .append(r.where == Slab.Where.CPU || r.where == Slab.Where.CPU_PARTIAL ? "@" + r.cpu : "")
+          .append("/n")
+          .append(r.node)
+          .append(':')
+          .append(r.inuse)
+          .append('/')
+          .append(r.objects)
+          .append(' ');
     }
     return sb.toString();
   }
-
 }

@@ -11,31 +11,30 @@ import java.util.List;
 import java.util.Random;
 
 /**
- * SLUB's allocation state of one cache (mm/slub.c): per CPU the active slab ({@code c->slab})
- * and the partial list ({@code c->partial}), per node the partial list ({@code n->partial}) and
- * the slab and object counts ({@code nr_slabs}, {@code total_objects}); full slabs are on no
- * list, as in a kernel without debugging. Modelled: {@code ___slab_alloc} with {@code
- * get_partial_node} and {@code new_slab}/{@code allocate_slab} (default order, then the minimum
- * order, then {@code slab_out_of_memory}), {@code __slab_free} with {@code put_cpu_partial} and
- * {@code __put_partials}, {@code flush_cpu_slab}/{@code deactivate_slab}, the node part of
- * {@code __kmem_cache_shrink} and {@code free_partial}, and the counting of {@code
- * show_slab_objects} and {@code slabs_cpu_partial_show}.
+ * SLUB's allocation state of one cache (mm/slub.c): per CPU the active slab ({@code c->slab}) and
+ * the partial list ({@code c->partial}), per node the partial list ({@code n->partial}) and the
+ * slab and object counts ({@code nr_slabs}, {@code total_objects}); full slabs are on no list, as
+ * in a kernel without debugging. Modelled: {@code ___slab_alloc} with {@code get_partial_node} and
+ * {@code new_slab}/{@code allocate_slab} (default order, then the minimum order, then {@code
+ * slab_out_of_memory}), {@code __slab_free} with {@code put_cpu_partial} and {@code
+ * __put_partials}, {@code flush_cpu_slab}/{@code deactivate_slab}, the node part of {@code
+ * __kmem_cache_shrink} and {@code free_partial}, and the counting of {@code show_slab_objects} and
+ * {@code slabs_cpu_partial_show}.
  *
  * <p>Ours: slabs that nothing can tell apart are one {@link Slab} run, and an operation on N
  * objects moves whole runs, so time and memory go with the number of distinct slab states an
- * operation touches, not with objects. Counters are exactly those of doing the same operations
- * one object at a time. Which objects {@code free} takes is the simulator's choice: from a
- * random slab on, in the order slabs were created, each slab emptied before the next.
+ * operation touches, not with objects. Counters are exactly those of doing the same operations one
+ * object at a time. Which objects {@code free} takes is the simulator's choice: from a random slab
+ * on, in the order slabs were created, each slab emptied before the next.
  *
- * <p>What is read out of this state ({@code show_slab_objects}, {@code validate_slab_cache},
- * {@code slab_out_of_memory}) is in {@link SlubCounters}; how like slabs are kept as one run is
- * in {@link SlabRuns}. The rest, about 550 lines, stays together: the allocation and free
- * paths are one state machine over the same per-CPU and per-node lists.
+ * <p>What is read out of this state ({@code show_slab_objects}, {@code validate_slab_cache}, {@code
+ * slab_out_of_memory}) is in {@link SlubCounters}; how like slabs are kept as one run is in {@link
+ * SlabRuns}. The rest, about 550 lines, stays together: the allocation and free paths are one state
+ * machine over the same per-CPU and per-node lists.
  *
- * <p>Concurrency: everything is guarded by this object's monitor, which stands for the
- * kernel's per-CPU {@code local_lock}s and per-node {@code list_lock}s together, so a {@code
- * show()} always sees counters that agree; under it only the page allocator's and dmesg's
- * leaf locks are taken.
+ * <p>Concurrency: everything is guarded by this object's monitor, which stands for the kernel's
+ * per-CPU {@code local_lock}s and per-node {@code list_lock}s together, so a {@code show()} always
+ * sees counters that agree; under it only the page allocator's and dmesg's leaf locks are taken.
  */
 final class SlubAlloc {
   final KmemCache s;
@@ -108,16 +107,21 @@ final class SlubAlloc {
   // ------------------------------------------------------------------------------ alloc
 
   /**
-   * {@code count} allocations on {@code cpu}. Stops at a slab boundary with {@code ENOMEM}
-   * when no slab can be had, or {@code EINTR} when the task has a fatal signal pending; what
-   * was allocated until then stays allocated.
+   * {@code count} allocations on {@code cpu}. Stops at a slab boundary with {@code ENOMEM} when no
+   * slab can be had, or {@code EINTR} when the task has a fatal signal pending; what was allocated
+   * until then stays allocated.
    */
   synchronized void alloc(int cpu, long count) throws ErrnoException {
     long left = count;
     while (left > 0) {
       if (Task.current().fatalSignalPending()) {
-        throw Errno.EINTR.with("fatal signal pending: allocated " + (count - left) + " of "
-            + count + " objects of " + s.name());
+        throw Errno.EINTR.with(
+            "fatal signal pending: allocated "
+                + (count - left)
+                + " of "
+                + count
+                + " objects of "
+                + s.name());
       }
       Slab c = cpuSlab[cpu];
       if (c != null) {
@@ -182,9 +186,17 @@ final class SlubAlloc {
       }
       Slab one = newSlab(cpu, node);
       if (one == null) {
-        throw Errno.ENOMEM.with("out of memory: allocated " + (count - left) + " of " + count
-            + " objects of " + s.name() + "; " + pages.freePages() + " pages free of "
-            + pages.totalPages());
+        throw Errno.ENOMEM.with(
+            "out of memory: allocated "
+                + (count - left)
+                + " of "
+                + count
+                + " objects of "
+                + s.name()
+                + "; "
+                + pages.freePages()
+                + " pages free of "
+                + pages.totalPages());
       }
       activate(one, cpu);
     }
@@ -213,9 +225,9 @@ final class SlubAlloc {
   }
 
   /**
-   * {@code get_partial()}: the first node-partial slab becomes the CPU slab; more follow onto
-   * the CPU's partial list until it holds more than half of {@code cpu_partial_slabs}. The
-   * local node is tried first, then the others.
+   * {@code get_partial()}: the first node-partial slab becomes the CPU slab; more follow onto the
+   * CPU's partial list until it holds more than half of {@code cpu_partial_slabs}. The local node
+   * is tried first, then the others.
    */
   private Slab getPartial(int cpu) {
     int local = cpus.cpuToNode(cpu);
@@ -248,14 +260,18 @@ final class SlubAlloc {
 
   /**
    * Frees {@code count} objects from {@code cpu} ({@code __slab_free}): from the slab {@code
-   * random} picks among all slabs (in creation order) on, emptying each slab before going to
-   * the next. {@code EINVAL} if fewer objects are allocated, changing nothing; {@code EINTR}
-   * at a slab boundary when the task has a fatal signal pending.
+   * random} picks among all slabs (in creation order) on, emptying each slab before going to the
+   * next. {@code EINVAL} if fewer objects are allocated, changing nothing; {@code EINTR} at a slab
+   * boundary when the task has a fatal signal pending.
    */
   synchronized void free(int cpu, long count, Random random) throws ErrnoException {
     if (count > allocated) {
       throw Errno.EINVAL.with(
-          "cache " + s.name() + " has only " + allocated + " objects allocated, cannot free "
+          "cache "
+              + s.name()
+              + " has only "
+              + allocated
+              + " objects allocated, cannot free "
               + count);
     }
     if (count <= 0) {
@@ -275,8 +291,13 @@ final class SlubAlloc {
     try {
       while (left > 0) {
         if (Task.current().fatalSignalPending()) {
-          throw Errno.EINTR.with("fatal signal pending: freed " + (count - left) + " of "
-              + count + " objects of " + s.name());
+          throw Errno.EINTR.with(
+              "fatal signal pending: freed "
+                  + (count - left)
+                  + " of "
+                  + count
+                  + " objects of "
+                  + s.name());
         }
         if (cur == null) {
           cur = runs.first;
@@ -302,8 +323,8 @@ final class SlubAlloc {
 
   /**
    * {@code k} frees on each slab of {@code r}, one slab after the other, as {@code k} calls of
-   * {@code __slab_free} each would leave them (the first free of a full slab moves it; later
-   * ones only count, until a node-partial slab becomes empty).
+   * {@code __slab_free} each would leave them (the first free of a full slab moves it; later ones
+   * only count, until a node-partial slab becomes empty).
    */
   private void freeFrom(Slab r, int k, int cpu) {
     switch (r.where) {
@@ -316,8 +337,10 @@ final class SlubAlloc {
         if (r.inuse == 0) {
           Slab.SlabList list = r.list;
           // each slab that becomes empty is discarded while n->nr_partial >= min_partial
-          long discard = atLeast(list.slabs, s.minPartial())
-              ? Math.min(r.n, list.slabs - s.minPartial() + 1) : 0;
+          long discard =
+              atLeast(list.slabs, s.minPartial())
+                  ? Math.min(r.n, list.slabs - s.minPartial() + 1)
+                  : 0;
           if (discard > 0) {
             Slab gone = runs.takeFront(r, discard);
             list.remove(gone);
@@ -341,9 +364,9 @@ final class SlubAlloc {
   }
 
   /**
-   * Full slabs without a CPU partial list (debug caches) after their frees: each goes to the
-   * tail of its node's partial list, or, when the free leaves it empty and the list already
-   * holds {@code min_partial} slabs, back to the page allocator.
+   * Full slabs without a CPU partial list (debug caches) after their frees: each goes to the tail
+   * of its node's partial list, or, when the free leaves it empty and the list already holds {@code
+   * min_partial} slabs, back to the page allocator.
    */
   private void unfreezeToNode(Slab r, int k) {
     Slab.SlabList list = nodePartial[r.node];
@@ -371,9 +394,9 @@ final class SlubAlloc {
   }
 
   /**
-   * {@code put_cpu_partial()} for each slab of {@code r}, which just got its first free
-   * object: it goes to the head of the freeing CPU's partial list, and a list that already
-   * holds {@code cpu_partial_slabs} is first moved to the node lists.
+   * {@code put_cpu_partial()} for each slab of {@code r}, which just got its first free object: it
+   * goes to the head of the freeing CPU's partial list, and a list that already holds {@code
+   * cpu_partial_slabs} is first moved to the node lists.
    */
   private void putCpuPartial(int cpu, Slab r) {
     Slab.SlabList list = cpuPartial[cpu];
@@ -415,9 +438,9 @@ final class SlubAlloc {
   }
 
   /**
-   * How many of {@code n} empty slabs, joining one by one a list that holds {@code p}, are
-   * kept rather than discarded: each is kept while the list is below {@code min_partial}
-   * (compared as the unsigned longs they are).
+   * How many of {@code n} empty slabs, joining one by one a list that holds {@code p}, are kept
+   * rather than discarded: each is kept while the list is below {@code min_partial} (compared as
+   * the unsigned longs they are).
    */
   private static long stayBelow(long p, long n, long minPartial) {
     if (Long.compareUnsigned(p, minPartial) >= 0) {
@@ -435,8 +458,8 @@ final class SlubAlloc {
   // ---------------------------------------------------------------------- flush, shrink
 
   /**
-   * {@code flush_cpu_slab()}: deactivates the CPU's slab and moves its partial list to the
-   * nodes. Returns whether there was anything to flush ({@code has_cpu_slab()}).
+   * {@code flush_cpu_slab()}: deactivates the CPU's slab and moves its partial list to the nodes.
+   * Returns whether there was anything to flush ({@code has_cpu_slab()}).
    */
   synchronized boolean flushCpu(int cpu) {
     Slab c = cpuSlab[cpu];
@@ -468,8 +491,8 @@ final class SlubAlloc {
   }
 
   /**
-   * The node part of {@code __kmem_cache_shrink()} (after the flush): discard every empty slab
-   * on the node partial lists, and put the fullest slabs first.
+   * The node part of {@code __kmem_cache_shrink()} (after the flush): discard every empty slab on
+   * the node partial lists, and put the fullest slabs first.
    */
   synchronized void shrinkNodes() {
     for (Slab.SlabList list : nodePartial) {
@@ -496,8 +519,8 @@ final class SlubAlloc {
   }
 
   /**
-   * {@code free_partial()} of {@code __kmem_cache_shutdown()} (after the flush): discard the
-   * empty partial slabs; returns true when objects remain ({@code -EBUSY}).
+   * {@code free_partial()} of {@code __kmem_cache_shutdown()} (after the flush): discard the empty
+   * partial slabs; returns true when objects remain ({@code -EBUSY}).
    */
   synchronized boolean shutdownHasObjects() {
     for (Slab.SlabList list : nodePartial) {

@@ -13,11 +13,9 @@ import java.util.List;
 final class SlubCounters {
   private SlubCounters() {}
 
-  
   /**
-   * {@code validate_slab_cache()} after the flush: walks every slab and checks it against
-   * SLUB's invariants and the counters. Returns the problems found (a non-empty list is a bug
-   * report).
+   * {@code validate_slab_cache()} after the flush: walks every slab and checks it against SLUB's
+   * invariants and the counters. Returns the problems found (a non-empty list is a bug report).
    */
   static List<String> validate(SlubAlloc a) {
     List<String> problems = new ArrayList<>();
@@ -97,7 +95,6 @@ final class SlubCounters {
     return l;
   }
 
-  
   /** {@code show_slab_objects()}: the total, then {@code N%d=} for each node with a count. */
   static String showSlabObjects(SlubAlloc a, int so) {
     long[] nodes = new long[a.nrSlabs.length];
@@ -108,8 +105,10 @@ final class SlubCounters {
         if (c == null) {
           continue; // show_slab_objects: a CPU without an active slab counts nothing
         }
-        long x = (so & KmemCache.SO_TOTAL) != 0 ? c.objects
-            : (so & KmemCache.SO_OBJECTS) != 0 ? c.inuse : 1;
+        long x =
+            (so & KmemCache.SO_TOTAL) != 0
+                ? c.objects
+                : (so & KmemCache.SO_OBJECTS) != 0 ? c.inuse : 1;
         total += x;
         nodes[c.node] += x;
         Slab head = a.cpuPartial[cpu].head;
@@ -193,6 +192,7 @@ final class SlubCounters {
     }
     return sb.append('\n').toString();
   }
+
   /** {@code slab_out_of_memory(s, gfpflags, NUMA_NO_NODE)}, rate limited as the kernel'a.s. */
   static void slabOutOfMemory(SlubAlloc a, int cpu) {
     String note = a.oomRatelimit.check();
@@ -205,21 +205,45 @@ final class SlubCounters {
     int gfp = PageAlloc.GFP_KERNEL;
     String gfpText = "gfp=0x" + Integer.toHexString(gfp) + "(" + PageAlloc.gfpNames(gfp) + ")";
     if (a.text.slubOomNamesCpu()) {
-      a.dmesg.printk("SLUB: Unable to allocate memory on CPU " + cpu + " (of node "
-          + a.cpus.cpuToNode(cpu) + ") on node -1, " + gfpText);
+      a.dmesg.printk(
+          "SLUB: Unable to allocate memory on CPU "
+              + cpu
+              + " (of node "
+              + a.cpus.cpuToNode(cpu)
+              + ") on node -1, "
+              + gfpText);
     } else {
       a.dmesg.printk("SLUB: Unable to allocate memory on node -1, " + gfpText);
     }
-    a.dmesg.printk("  cache: " + a.s.name() + ", object size: " + a.s.objectSize() + ", buffer size: "
-        + a.s.size() + ", default order: " + a.s.geometry().order() + ", min order: " + a.minOrder);
+    a.dmesg.printk(
+        "  cache: "
+            + a.s.name()
+            + ", object size: "
+            + a.s.objectSize()
+            + ", buffer size: "
+            + a.s.size()
+            + ", default order: "
+            + a.s.geometry().order()
+            + ", min order: "
+            + a.minOrder);
     if (a.minOrder > SlubAlloc.getOrder(a.s.objectSize())) {
-      a.dmesg.printk("  " + a.s.name() + " debugging increased min order, use "
-          + (a.text.slubOomNamesCpu() ? "slab_debug" : "slub_debug") + "=O to disable.");
+      a.dmesg.printk(
+          "  "
+              + a.s.name()
+              + " debugging increased min order, use "
+              + (a.text.slubOomNamesCpu() ? "slab_debug" : "slub_debug")
+              + "=O to disable.");
     }
     for (int node = 0; node < a.nodePartial.length; node++) {
-      a.dmesg.printk("  node " + node + ": slabs: " + a.nrSlabs[node] + ", objs: "
-          + a.totalObjects[node] + ", free: " + countPartial(a, node, false));
+      a.dmesg.printk(
+          "  node "
+              + node
+              + ": slabs: "
+              + a.nrSlabs[node]
+              + ", objs: "
+              + a.totalObjects[node]
+              + ", free: "
+              + countPartial(a, node, false));
     }
   }
-
 }

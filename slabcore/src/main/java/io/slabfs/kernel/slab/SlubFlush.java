@@ -9,10 +9,9 @@ import io.slabfs.kernel.locking.Workqueue;
 import java.util.List;
 
 /**
- * Models: the flush and CPU-hotplug part of mm/slub.c: {@code slub_flushwq} and {@code
- * flush_lock}, {@code flush_all()}, {@code flush_all_cpus_locked()} with its {@code
- * flush_cpu_slab()} work items, the flush of {@code __kmem_cache_shutdown()}, and {@code
- * slub_cpu_dead()}.
+ * Models: the flush and CPU-hotplug part of mm/slub.c: {@code slub_flushwq} and {@code flush_lock},
+ * {@code flush_all()}, {@code flush_all_cpus_locked()} with its {@code flush_cpu_slab()} work
+ * items, the flush of {@code __kmem_cache_shutdown()}, and {@code slub_cpu_dead()}.
  *
  * <p>Lock order, as in the kernel: {@code cpu_hotplug_lock} → {@code slab_mutex} → {@code
  * flush_lock}. {@link #slabCaches} is {@link SlabCommon}'s list, read under {@code slab_mutex}.
@@ -22,12 +21,18 @@ final class SlubFlush {
   private final Cpus cpus;
   private final Mutex slabMutex;
   private final Mutex flushLock;
+
   /** {@code slab_caches}, owned by {@link SlabCommon}. */
   private final List<KmemCache> slabCaches;
+
   /** {@code slub_flushwq}: one worker per CPU, as {@code queue_work_on(cpu, ...)} gives. */
   private final Workqueue[] flushWq;
 
-  SlubFlush(Lockdep lockdep, CpuHotplug hotplug, Mutex slabMutex, Mutex flushLock,
+  SlubFlush(
+      Lockdep lockdep,
+      CpuHotplug hotplug,
+      Mutex slabMutex,
+      Mutex flushLock,
       List<KmemCache> slabCaches) {
     this.hotplug = hotplug;
     this.cpus = hotplug.cpus();
@@ -41,8 +46,8 @@ final class SlubFlush {
   }
 
   /**
-   * {@code flush_all()}: under {@code cpus_read_lock} and {@code flush_lock}, flush each online
-   * CPU that has a CPU slab or partial slabs.
+   * {@code flush_all()}: under {@code cpus_read_lock} and {@code flush_lock}, flush each online CPU
+   * that has a CPU slab or partial slabs.
    */
   void flushAll(KmemCache s) {
     try (Task.Frame f = Task.enter("flush_all")) {
@@ -69,11 +74,13 @@ final class SlubFlush {
       for (int cpu = online.nextSetBit(0); cpu >= 0; cpu = online.nextSetBit(cpu + 1)) {
         if (s.hasCpuSlab(cpu)) {
           int c = cpu;
-          works.add(flushWq[cpu].queue(() -> {
-            try (Task.Frame f = Task.enter("flush_cpu_slab")) {
-              s.flushCpu(c);
-            }
-          }));
+          works.add(
+              flushWq[cpu].queue(
+                  () -> {
+                    try (Task.Frame f = Task.enter("flush_cpu_slab")) {
+                      s.flushCpu(c);
+                    }
+                  }));
           queuedOn.add(cpu);
         }
       }
@@ -86,8 +93,8 @@ final class SlubFlush {
   }
 
   /**
-   * The flush of {@code __kmem_cache_shutdown()}: under {@code flush_lock}, every possible CPU,
-   * in place.
+   * The flush of {@code __kmem_cache_shutdown()}: under {@code flush_lock}, every possible CPU, in
+   * place.
    */
   void flushForShutdown(KmemCache s) {
     flushLock.lock();

@@ -1,8 +1,8 @@
 package io.slabfs.kernel.slab;
 
+import io.slabfs.kernel.debug.Dmesg;
 import io.slabfs.kernel.errno.Errno;
 import io.slabfs.kernel.errno.ErrnoException;
-import io.slabfs.kernel.debug.Dmesg;
 import io.slabfs.kernel.kobject.KObject;
 import io.slabfs.kernel.kobject.KSet;
 import io.slabfs.kernel.kobject.KType;
@@ -18,16 +18,18 @@ import java.util.function.Consumer;
  * create_unique_id()}, {@code sysfs_slab_add()}, {@code sysfs_slab_alias()}, {@code
  * sysfs_slab_unlink()} and {@code sysfs_slab_release()}.
  *
- * <p>Concurrency: called with {@code slab_mutex} held, except unlink and release, which the
- * era may call after dropping it (see {@link SlabCommon}); {@link #slabCaches} is {@link
- * SlabCommon}'s list, read under {@code slab_mutex}.
+ * <p>Concurrency: called with {@code slab_mutex} held, except unlink and release, which the era may
+ * call after dropping it (see {@link SlabCommon}); {@link #slabCaches} is {@link SlabCommon}'s
+ * list, read under {@code slab_mutex}.
  */
 final class SlubSysfs {
   private final Sysfs sysfs;
   private final Dmesg dmesg;
   private final SlabCommon common;
+
   /** {@code slab_caches}, owned by {@link SlabCommon}. */
   private final List<KmemCache> slabCaches;
+
   private final KSet slabKset;
   private final KType<KmemCache> slabKtype;
 
@@ -126,20 +128,29 @@ final class SlubSysfs {
   }
 
   /**
-   * {@code sysfs_remove_link(&slab_kset->kobj, name)} as sysfs_slab_add() and
-   * sysfs_slab_alias() call it: {@code kernfs_remove_by_name()} removes the entry of that name
-   * whatever it is, so a cache named like another cache's directory (its name, or its unique id)
-   * takes that directory away. The kernel says nothing; a {@code slabfs:} line says which cache
-   * lost its directory (it lives on, its kobject pointing at the removed node, as in the kernel).
+   * {@code sysfs_remove_link(&slab_kset->kobj, name)} as sysfs_slab_add() and sysfs_slab_alias()
+   * call it: {@code kernfs_remove_by_name()} removes the entry of that name whatever it is, so a
+   * cache named like another cache's directory (its name, or its unique id) takes that directory
+   * away. The kernel says nothing; a {@code slabfs:} line says which cache lost its directory (it
+   * lives on, its kobject pointing at the removed node, as in the kernel).
    */
   private void sysfsRemoveLink(String name, String by) {
     var kn = sysfs.kernfs().child(slabKset.kobj().sd(), name).orElse(null);
     if (kn instanceof io.slabfs.kernel.kernfs.KernfsDir) {
       for (KmemCache c : slabCaches) {
         if (c.kobj().stateInSysfs() && c.kobj().sd() == kn) {
-          dmesg.printk("slabfs: creating " + by + " removed /kernel/slab/" + name + ", the "
-              + "directory of cache " + c.name() + " (sysfs_remove_link() removes any entry of "
-              + "that name); " + c.name() + " lives on without it");
+          dmesg.printk(
+              "slabfs: creating "
+                  + by
+                  + " removed /kernel/slab/"
+                  + name
+                  + ", the "
+                  + "directory of cache "
+                  + c.name()
+                  + " (sysfs_remove_link() removes any entry of "
+                  + "that name); "
+                  + c.name()
+                  + " lives on without it");
         }
       }
     }

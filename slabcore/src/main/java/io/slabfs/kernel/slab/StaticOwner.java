@@ -7,8 +7,8 @@ import io.slabfs.kernel.kobject.KObject;
  * Ours: simulator.
  *
  * <p>Where a static-duration {@code struct kmem_cache} lives (seed 000): a module's data, and the
- * module's kobject ({@code THIS_MODULE_KOBJ}), which the static-cache series pins until the
- * cache's final release.
+ * module's kobject ({@code THIS_MODULE_KOBJ}), which the static-cache series pins until the cache's
+ * final release.
  */
 public interface StaticOwner {
   /** The module's name, shown after the ctor symbol and in KASAN reports. */

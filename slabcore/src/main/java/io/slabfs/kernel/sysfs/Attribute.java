@@ -6,8 +6,8 @@ import io.slabfs.kernel.errno.ErrnoException;
  * Models: include/linux/sysfs.h.
  *
  * <p>A sysfs attribute definition ({@code struct attribute} plus its show/store), typed on the
- * object it shows, e.g. {@code Attribute<KmemCache>} for {@code slab_attrs[]}. One definition
- * is shared by every object's file, so its identity is the {@code kn->active} lock class key.
+ * object it shows, e.g. {@code Attribute<KmemCache>} for {@code slab_attrs[]}. One definition is
+ * shared by every object's file, so its identity is the {@code kn->active} lock class key.
  *
  * @param name file name, the ABI name
  * @param mode octal mode bits, e.g. {@code 0400}
@@ -23,8 +23,8 @@ public record Attribute<T>(String name, int mode, Show<T> show, Store<T> store) 
   }
 
   /**
-   * {@code ->store}: {@code buf} holds {@code len} bytes followed by a NUL (so {@code buf.length
-   * == len + 1}); returns the bytes consumed.
+   * {@code ->store}: {@code buf} holds {@code len} bytes followed by a NUL (so {@code buf.length ==
+   * len + 1}); returns the bytes consumed.
    */
   @FunctionalInterface
   public interface Store<T> {

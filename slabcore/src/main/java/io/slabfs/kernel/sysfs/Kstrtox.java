@@ -9,9 +9,9 @@ import io.slabfs.kernel.errno.ErrnoException;
  * <p>lib/kstrtox.c: the number parsers every store handler uses. The input is the store buffer,
  * {@code len} bytes then a NUL; parsing stops at the first NUL as C string functions do.
  *
- * <p>Accepted: an optional {@code +} (and {@code -} for signed types), digits in the base (base
- * 0 also takes {@code 0x}/{@code 0} prefixes), at most one trailing newline, then the end.
- * Anything else is {@code EINVAL}; a value that does not fit the type is {@code ERANGE}.
+ * <p>Accepted: an optional {@code +} (and {@code -} for signed types), digits in the base (base 0
+ * also takes {@code 0x}/{@code 0} prefixes), at most one trailing newline, then the end. Anything
+ * else is {@code EINVAL}; a value that does not fit the type is {@code ERANGE}.
  */
 public final class Kstrtox {
   private Kstrtox() {}
@@ -111,9 +111,9 @@ public final class Kstrtox {
   }
 
   /**
-   * {@code kstrtobool}: looks at the first one or two characters only: {@code 1 y Y t T e E}
-   * and {@code on} are true, {@code 0 n N f F d D} and {@code off} are false ({@code e}/{@code
-   * d} for enable/disable since 6.16); anything else {@code EINVAL}.
+   * {@code kstrtobool}: looks at the first one or two characters only: {@code 1 y Y t T e E} and
+   * {@code on} are true, {@code 0 n N f F d D} and {@code off} are false ({@code e}/{@code d} for
+   * enable/disable since 6.16); anything else {@code EINVAL}.
    */
   public static boolean kstrtobool(byte[] buf) throws ErrnoException {
     int n = length(buf);

@@ -19,8 +19,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * Models: fs/sysfs/file.c (with the few lines of fs/sysfs/dir.c and symlink.c it needs).
  *
  * <p>fs/sysfs: directories, attribute files and links on top of kernfs, with the generic {@code
- * sysfs_kf_seq_show} / {@code sysfs_kf_write} glue between a kernfs file and an {@link
- * Attribute}.
+ * sysfs_kf_seq_show} / {@code sysfs_kf_write} glue between a kernfs file and an {@link Attribute}.
  */
 public final class Sysfs {
   private final KernfsRoot kernfs;
@@ -83,14 +82,13 @@ public final class Sysfs {
   }
 
   /** {@code sysfs_create_file()} for one attribute of {@code obj}. */
-  public <T> KernfsFile createFile(KernfsDir dir, T obj, Attribute<T> attr)
-      throws ErrnoException {
+  public <T> KernfsFile createFile(KernfsDir dir, T obj, Attribute<T> attr) throws ErrnoException {
     return createFile(dir, obj, attr, "kobj_attr");
   }
 
   /**
-   * {@code sysfs_create_file()} whose kobject type's {@code sysfs_ops} is named {@code ops}
-   * (e.g. {@code slab_attr}, giving {@code slab_attr_show}/{@code slab_attr_store} frames).
+   * {@code sysfs_create_file()} whose kobject type's {@code sysfs_ops} is named {@code ops} (e.g.
+   * {@code slab_attr}, giving {@code slab_attr_show}/{@code slab_attr_store} frames).
    */
   public <T> KernfsFile createFile(KernfsDir dir, T obj, Attribute<T> attr, String ops)
       throws ErrnoException {
@@ -98,15 +96,19 @@ public final class Sysfs {
   }
 
   /**
-   * {@code sysfs_create_file()} of a dynamically allocated attribute whose {@code attr->key}
-   * was set by {@code sysfs_attr_init()}: {@code lockKey} is that call site's static key, the
-   * {@code kn->active} class of every attribute initialised there.
+   * {@code sysfs_create_file()} of a dynamically allocated attribute whose {@code attr->key} was
+   * set by {@code sysfs_attr_init()}: {@code lockKey} is that call site's static key, the {@code
+   * kn->active} class of every attribute initialised there.
    */
-  public <T> KernfsFile createFile(KernfsDir dir, T obj, Attribute<T> attr, String ops,
-      Object lockKey) throws ErrnoException {
+  public <T> KernfsFile createFile(
+      KernfsDir dir, T obj, Attribute<T> attr, String ops, Object lockKey) throws ErrnoException {
     try {
-      return kernfs.createFile(dir, attr.name(), attr.mode(),
-          new AttrOps<>(obj, attr, ops, lockKey), KernfsOpenFile.PAGE_SIZE);
+      return kernfs.createFile(
+          dir,
+          attr.name(),
+          attr.mode(),
+          new AttrOps<>(obj, attr, ops, lockKey),
+          KernfsOpenFile.PAGE_SIZE);
     } catch (ErrnoException e) {
       warnDup(dir, attr.name(), e);
       throw e;
@@ -140,9 +142,8 @@ public final class Sysfs {
   }
 
   /**
-   * {@code sysfs_remove_link()}: {@code kernfs_remove_by_name()}, which removes the entry of
-   * that name whatever its type (a directory with all below it); silently nothing if there is
-   * none.
+   * {@code sysfs_remove_link()}: {@code kernfs_remove_by_name()}, which removes the entry of that
+   * name whatever its type (a directory with all below it); silently nothing if there is none.
    */
   public void removeLink(KernfsDir dir, String name) {
     kernfs.removeByName(dir, name);
@@ -159,13 +160,19 @@ public final class Sysfs {
       String path = parent.path().isEmpty() ? "/" + name : "/" + parent.path() + "/" + name;
       dmesg.printk("sysfs: cannot create duplicate filename '" + path + "'");
       io.slabfs.kernel.locking.Task t = io.slabfs.kernel.locking.Task.current();
-      java.util.List<String> frames = new java.util.ArrayList<>(
-          java.util.List.of("dump_stack_lvl", "dump_stack", "sysfs_warn_dup", "sysfs_create_dir_ns",
-              "kobject_add_internal"));
+      java.util.List<String> frames =
+          new java.util.ArrayList<>(
+              java.util.List.of(
+                  "dump_stack_lvl",
+                  "dump_stack",
+                  "sysfs_warn_dup",
+                  "sysfs_create_dir_ns",
+                  "kobject_add_internal"));
       frames.addAll(t.frames());
       frames.addAll(io.slabfs.kernel.debug.DumpStack.entryFrames(dmesg.release(), t.isKthread()));
-      dmesg.printkRecords(io.slabfs.kernel.debug.DumpStack.dumpStack(dmesg.release(),
-          dmesg.taint(), 0, t.pid(), t.comm(), frames));
+      dmesg.printkRecords(
+          io.slabfs.kernel.debug.DumpStack.dumpStack(
+              dmesg.release(), dmesg.taint(), 0, t.pid(), t.comm(), frames));
     }
   }
 

@@ -16,10 +16,9 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 
 /**
- * What lockdep costs per acquire/release pair: the same modeled locks with lockdep checking
- * ({@code on}) and turned off ({@code off}: held locks still tracked for reports, nothing
- * validated), and a plain {@link ReentrantLock} for scale. Run by {@code
- * mountpoint-scripts/bench/lockdep-overhead}.
+ * What lockdep costs per acquire/release pair: the same modeled locks with lockdep checking ({@code
+ * on}) and turned off ({@code off}: held locks still tracked for reports, nothing validated), and a
+ * plain {@link ReentrantLock} for scale. Run by {@code mountpoint-scripts/bench/lockdep-overhead}.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.Throughput)

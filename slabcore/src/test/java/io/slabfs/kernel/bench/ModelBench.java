@@ -19,11 +19,11 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 
 /**
- * The kernel model without FUSE: system calls per second of a default boot (v6.18), with
- * lockdep checking ({@code on}) and turned off ({@code off}). One operation is what one {@code
- * cat} or {@code echo} of an attribute makes: open, one read of a page or one write, release,
- * run as a task as the FUSE edge runs it. Every operation checks its result, so a broken path
- * cannot pass for a fast one. Run by {@code mountpoint-scripts/bench/model}.
+ * The kernel model without FUSE: system calls per second of a default boot (v6.18), with lockdep
+ * checking ({@code on}) and turned off ({@code off}). One operation is what one {@code cat} or
+ * {@code echo} of an attribute makes: open, one read of a page or one write, release, run as a task
+ * as the FUSE edge runs it. Every operation checks its result, so a broken path cannot pass for a
+ * fast one. Run by {@code mountpoint-scripts/bench/model}.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
@@ -60,8 +60,8 @@ public class ModelBench {
     if (!minPartial.equals("5\n")) {
       throw new IllegalStateException("min_partial is " + minPartial);
     }
-    cpuPartial = Task.runAs(setup, () -> cat(CACHE + "cpu_partial"))
-        .getBytes(StandardCharsets.US_ASCII);
+    cpuPartial =
+        Task.runAs(setup, () -> cat(CACHE + "cpu_partial")).getBytes(StandardCharsets.US_ASCII);
   }
 
   @TearDown

@@ -107,16 +107,22 @@ class CpuTest {
     boot(2, 1);
     k.hotplug().cpuDown(1);
     // x86 cpu0 is not hotpluggable: offline_disabled, device_offline() returns -EPERM
-    assertThat(errno(() -> {
-      k.hotplug().cpuDown(0);
-      return null;
-    })).isEqualTo(Errno.EPERM);
+    assertThat(
+            errno(
+                () -> {
+                  k.hotplug().cpuDown(0);
+                  return null;
+                }))
+        .isEqualTo(Errno.EPERM);
     assertThat(k.hotplug().cpus().numOnline()).isEqualTo(1);
     assertThat(cat(k.vfs(), CPU + "/online")).isEqualTo("0\n");
-    assertThat(errno(() -> {
-      k.hotplug().cpuDown(2);
-      return null;
-    })).isEqualTo(Errno.EINVAL);
+    assertThat(
+            errno(
+                () -> {
+                  k.hotplug().cpuDown(2);
+                  return null;
+                }))
+        .isEqualTo(Errno.EINVAL);
   }
 
   @Test
@@ -160,7 +166,8 @@ class CpuTest {
     for (KmemCache s : k.slab().caches()) {
       assertThat(s.hasCpuSlab(1)).as(s.name()).isFalse();
       assertThat(cat(k.vfs(), "/kernel/slab/" + s.kobj().name() + "/slabs_cpu_partial"))
-          .as(s.name()).doesNotContain(" C1=");
+          .as(s.name())
+          .doesNotContain(" C1=");
     }
   }
 

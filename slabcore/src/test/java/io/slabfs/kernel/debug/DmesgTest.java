@@ -21,14 +21,17 @@ class DmesgTest {
   }
 
   @ParameterizedTest(name = "{0} ns -> ''{1}''")
-  @CsvSource(delimiter = '|', ignoreLeadingAndTrailingWhitespace = false, value = {
-    "0|[    0.000000] ",
-    "999|[    0.000000] ",
-    "1000|[    0.000001] ",
-    "12345678901|[   12.345678] ",
-    "99999999999999|[99999.999999] ",
-    "100000000000000|[100000.000000] ",
-  })
+  @CsvSource(
+      delimiter = '|',
+      ignoreLeadingAndTrailingWhitespace = false,
+      value = {
+        "0|[    0.000000] ",
+        "999|[    0.000000] ",
+        "1000|[    0.000001] ",
+        "12345678901|[   12.345678] ",
+        "99999999999999|[99999.999999] ",
+        "100000000000000|[100000.000000] ",
+      })
   void timestamp_fiveWideSecondsSixDecimals(long nanos, String prefix) {
     now.set(nanos);
     dmesg.printk("hello");
@@ -49,13 +52,15 @@ class DmesgTest {
     dmesg.printk("------------[ cut here ]------------\nWARNING: x\n---[ end trace ]---\n");
     now.set(2_000_000_000L);
     dmesg.printk("next");
-    assertThat(text()).isEqualTo(
-        "[    1.500000] ------------[ cut here ]------------\n"
-            + "[    1.500000] WARNING: x\n"
-            + "[    1.500000] ---[ end trace ]---\n"
-            + "[    2.000000] next\n");
-    assertThat(dmesg.messages()).containsExactly(
-        "------------[ cut here ]------------", "WARNING: x", "---[ end trace ]---", "next");
+    assertThat(text())
+        .isEqualTo(
+            "[    1.500000] ------------[ cut here ]------------\n"
+                + "[    1.500000] WARNING: x\n"
+                + "[    1.500000] ---[ end trace ]---\n"
+                + "[    2.000000] next\n");
+    assertThat(dmesg.messages())
+        .containsExactly(
+            "------------[ cut here ]------------", "WARNING: x", "---[ end trace ]---", "next");
     assertThat(dmesg.sequence()).isEqualTo(4);
   }
 
@@ -118,16 +123,18 @@ class DmesgTest {
     List<Thread> ts = new ArrayList<>();
     for (int t = 0; t < threads; t++) {
       int id = t;
-      Thread th = new Thread(() -> {
-        try {
-          start.await();
-        } catch (Exception e) {
-          throw new IllegalStateException(e);
-        }
-        for (int i = 0; i < each; i++) {
-          dmesg.printk("begin " + id + "/" + i + "\nend " + id + "/" + i);
-        }
-      });
+      Thread th =
+          new Thread(
+              () -> {
+                try {
+                  start.await();
+                } catch (Exception e) {
+                  throw new IllegalStateException(e);
+                }
+                for (int i = 0; i < each; i++) {
+                  dmesg.printk("begin " + id + "/" + i + "\nend " + id + "/" + i);
+                }
+              });
       ts.add(th);
       th.start();
     }

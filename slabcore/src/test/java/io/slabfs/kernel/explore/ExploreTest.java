@@ -16,11 +16,11 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * The shipped scenarios under the explorer: seed 001's three-party deadlock and lockdep report
- * are found on v5.19 with no pause point placed by hand and replay the same every time; the
- * fixed eras explore exhaustively and find nothing; seed 000's use-after-free needs the unpinned
- * static-cache series. The unit tests use a preemption bound of 1 (the deadlock needs one) to
- * stay quick; the shipped default of 2 is what the benchmark and the shell suite run.
+ * The shipped scenarios under the explorer: seed 001's three-party deadlock and lockdep report are
+ * found on v5.19 with no pause point placed by hand and replay the same every time; the fixed eras
+ * explore exhaustively and find nothing; seed 000's use-after-free needs the unpinned static-cache
+ * series. The unit tests use a preemption bound of 1 (the deadlock needs one) to stay quick; the
+ * shipped default of 2 is what the benchmark and the shell suite run.
  */
 class ExploreTest {
   static final Path SCENARIOS = Path.of("..", "mountpoint-scripts", "scenarios");
@@ -33,18 +33,22 @@ class ExploreTest {
 
   static Explored explore(String file, KernelEra era, int preemptions) throws Exception {
     ByteArrayOutputStream buf = new ByteArrayOutputStream();
-    Explorer.Summary s = Explorer.explore(scenario(file), Explorer.boot(era, 2, BootSet.MINIMAL),
-        new Explorer.Options(Explorer.Strategy.DFS, preemptions, 100_000, 1, true),
-        new PrintStream(buf, true, StandardCharsets.UTF_8));
+    Explorer.Summary s =
+        Explorer.explore(
+            scenario(file),
+            Explorer.boot(era, 2, BootSet.MINIMAL),
+            new Explorer.Options(Explorer.Strategy.DFS, preemptions, 100_000, 1, true),
+            new PrintStream(buf, true, StandardCharsets.UTF_8));
     return new Explored(s, buf.toString(StandardCharsets.UTF_8));
   }
 
   static String replay(String file, String token) throws Exception {
     ByteArrayOutputStream buf = new ByteArrayOutputStream();
-    Explorer.replay(scenario(file), token, BootSet.MINIMAL,
-        new PrintStream(buf, true, StandardCharsets.UTF_8));
+    Explorer.replay(
+        scenario(file), token, BootSet.MINIMAL, new PrintStream(buf, true, StandardCharsets.UTF_8));
     // lock addresses are identity hashes: the rest is the same from run to run
-    return buf.toString(StandardCharsets.UTF_8).replaceAll("ffff[0-9a-f]{12}", "ADDR")
+    return buf.toString(StandardCharsets.UTF_8)
+        .replaceAll("ffff[0-9a-f]{12}", "ADDR")
         .replaceAll(", [0-9.]+ s\n", "\n");
   }
 
@@ -52,27 +56,32 @@ class ExploreTest {
   void seed001_onV519_findsTheDeadlockAndTheLockdepReport_andReplaysThem() throws Exception {
     Explored e = explore("seed-001.scenario", KernelEra.V5_19, 1);
     assertThat(e.summary().exhaustive()).isTrue();
-    assertThat(e.summary().findings()).containsExactlyInAnyOrder(
-        "lockdep: possible circular locking dependency detected",
-        "deadlock: W, H and D wait for each other");
+    assertThat(e.summary().findings())
+        .containsExactlyInAnyOrder(
+            "lockdep: possible circular locking dependency detected",
+            "deadlock: W, H and D wait for each other");
     assertThat(e.text())
         .contains("slabfs: found on a schedule that did not deadlock")
         .containsPattern("kernfs_drain\\(seedx/cpu_partial\\)  <-- blocks")
         .containsPattern("cpus_write_lock\\(cpu_hotplug_lock\\)  <-- blocks")
-        .contains("slabfs: wait-for cycle: W/1001 waits in cpu_hotplug_lock (read) -> H/1003 "
-            + "waits in cpu_hotplug_lock (write, waiting for readers) -> D/1002 waits in drain of "
-            + "kernel/slab/seedx/cpu_partial -> W/1001")
+        .contains(
+            "slabfs: wait-for cycle: W/1001 waits in cpu_hotplug_lock (read) -> H/1003 "
+                + "waits in cpu_hotplug_lock (write, waiting for readers) -> D/1002 waits in drain of "
+                + "kernel/slab/seedx/cpu_partial -> W/1001")
         .contains("INFO: task W:1001 blocked for more than 0 seconds.");
     String deadlock = e.summary().tokens().get(1);
     String first = replay("seed-001.scenario", deadlock);
-    assertThat(first).contains("deadlock: W, H and D wait for each other")
+    assertThat(first)
+        .contains("deadlock: W, H and D wait for each other")
         .contains("lockdep: possible circular locking dependency detected")
         .contains("replay: " + deadlock);
     assertThat(replay("seed-001.scenario", deadlock)).isEqualTo(first);
   }
 
   @ParameterizedTest
-  @EnumSource(value = KernelEra.class, names = {"V6_1", "V6_18", "V7"})
+  @EnumSource(
+      value = KernelEra.class,
+      names = {"V6_1", "V6_18", "V7"})
   void seed001_onFixedEras_findsNothing_exhaustively(KernelEra era) throws Exception {
     Explored e = explore("seed-001.scenario", era, 1);
     assertThat(e.summary().findings()).isEmpty();
@@ -86,7 +95,8 @@ class ExploreTest {
     assertThat(unpinned.summary().findings())
         .containsExactly("BUG: KASAN: vmalloc-out-of-bounds in kobject_put+0x1d5/0x1e0");
     String token = unpinned.summary().tokens().get(0);
-    assertThat(replay("seed-000.scenario", token)).contains("BUG: KASAN: vmalloc-out-of-bounds")
+    assertThat(replay("seed-000.scenario", token))
+        .contains("BUG: KASAN: vmalloc-out-of-bounds")
         .contains("The buggy address belongs to the variable:");
 
     Explored pinned = explore("seed-000.scenario", KernelEra.V7_STATIC_CACHE, 2);
@@ -110,8 +120,8 @@ class ExploreTest {
 
   @Test
   void teachingScenarios_findNothing() throws Exception {
-    for (String f : new String[] {"rmmod-vs-param-reader.scenario",
-        "destroy-vs-attribute-read.scenario"}) {
+    for (String f :
+        new String[] {"rmmod-vs-param-reader.scenario", "destroy-vs-attribute-read.scenario"}) {
       Explored e = explore(f, KernelEra.V6_18, 2);
       assertThat(e.summary().findings()).as(f).isEmpty();
       assertThat(e.summary().exhaustive()).as(f).isTrue();
@@ -120,12 +130,16 @@ class ExploreTest {
 
   @Test
   void randomAndPct_findTheSeed001Deadlock() throws Exception {
-    for (Explorer.Strategy s : new Explorer.Strategy[] {Explorer.Strategy.RANDOM,
-        Explorer.Strategy.PCT}) {
-      Explorer.Summary sum = Explorer.explore(scenario("seed-001.scenario"),
-          Explorer.boot(KernelEra.V5_19, 2, BootSet.MINIMAL),
-          new Explorer.Options(s, 2, 300, 7, true), new PrintStream(new ByteArrayOutputStream()));
-      assertThat(sum.findings()).as(s.toString())
+    for (Explorer.Strategy s :
+        new Explorer.Strategy[] {Explorer.Strategy.RANDOM, Explorer.Strategy.PCT}) {
+      Explorer.Summary sum =
+          Explorer.explore(
+              scenario("seed-001.scenario"),
+              Explorer.boot(KernelEra.V5_19, 2, BootSet.MINIMAL),
+              new Explorer.Options(s, 2, 300, 7, true),
+              new PrintStream(new ByteArrayOutputStream()));
+      assertThat(sum.findings())
+          .as(s.toString())
           .contains("lockdep: possible circular locking dependency detected");
       assertThat(sum.exhaustive()).isFalse();
     }
@@ -147,8 +161,13 @@ class ExploreTest {
   @Test
   void setupFailure_isABadScenario() throws Exception {
     Scenario sc = Scenario.parse("x", "setup kmem_cache_destroy nosuchcache\nW: cat kernel/slab\n");
-    assertThatThrownBy(() -> Explorer.explore(sc, Explorer.boot(KernelEra.V6_18, 2,
-        BootSet.MINIMAL), Explorer.Options.defaults(), new PrintStream(new ByteArrayOutputStream())))
+    assertThatThrownBy(
+            () ->
+                Explorer.explore(
+                    sc,
+                    Explorer.boot(KernelEra.V6_18, 2, BootSet.MINIMAL),
+                    Explorer.Options.defaults(),
+                    new PrintStream(new ByteArrayOutputStream())))
         .isInstanceOf(Scenario.BadScenario.class)
         .hasMessageStartingWith("line 1: setup kmem_cache_destroy nosuchcache: ");
   }
@@ -160,8 +179,13 @@ class ExploreTest {
     assertThat(t.cpus()).isEqualTo(4);
     assertThat(t.choices()).containsEntry(3, 1).containsEntry(17, 2);
     assertThat(t.toString()).isEqualTo("v7+static-cache-unpinned:4c:0a1f:3.1-17.2");
-    assertThatThrownBy(() -> Explorer.replay(scenario("seed-001.scenario"),
-        "v5.19:2c:0000:-", BootSet.MINIMAL, new PrintStream(new ByteArrayOutputStream())))
+    assertThatThrownBy(
+            () ->
+                Explorer.replay(
+                    scenario("seed-001.scenario"),
+                    "v5.19:2c:0000:-",
+                    BootSet.MINIMAL,
+                    new PrintStream(new ByteArrayOutputStream())))
         .hasMessageStartingWith("the token was made for another scenario");
   }
 }

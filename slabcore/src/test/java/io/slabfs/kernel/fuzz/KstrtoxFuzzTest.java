@@ -78,15 +78,20 @@ class KstrtoxFuzzTest {
       @ForAll("storeBuffers") byte[] buf, @ForAll("bases") int base) {
     String in = Garbage.show(buf) + " base " + base;
     assertThat(model("kstrtouint", buf, b -> Kstrtox.kstrtouint(b, base)))
-        .as("kstrtouint %s", in).isEqualTo(RefKstrtox.kstrtouint(buf, base));
+        .as("kstrtouint %s", in)
+        .isEqualTo(RefKstrtox.kstrtouint(buf, base));
     assertThat(model("kstrtoul", buf, b -> Kstrtox.kstrtoul(b, base)))
-        .as("kstrtoul %s", in).isEqualTo(RefKstrtox.kstrtoul(buf, base));
+        .as("kstrtoul %s", in)
+        .isEqualTo(RefKstrtox.kstrtoul(buf, base));
     assertThat(model("kstrtoint", buf, b -> Kstrtox.kstrtoint(b, base)))
-        .as("kstrtoint %s", in).isEqualTo(RefKstrtox.kstrtoint(buf, base));
+        .as("kstrtoint %s", in)
+        .isEqualTo(RefKstrtox.kstrtoint(buf, base));
     assertThat(model("kstrtoll", buf, b -> Kstrtox.kstrtoll(b, base)))
-        .as("kstrtoll %s", in).isEqualTo(RefKstrtox.kstrtoll(buf, base));
+        .as("kstrtoll %s", in)
+        .isEqualTo(RefKstrtox.kstrtoll(buf, base));
     assertThat(model("kstrtoull", buf, b -> Kstrtox.kstrtoull(b, base)))
-        .as("kstrtoull %s", in).isEqualTo(RefKstrtox.kstrtoull(buf, base));
+        .as("kstrtoull %s", in)
+        .isEqualTo(RefKstrtox.kstrtoull(buf, base));
   }
 
   @Provide
@@ -95,33 +100,36 @@ class KstrtoxFuzzTest {
   }
 
   /**
-   * kstrtobool against 6.18's C, for every input except those starting with {@code e/E/d/D},
-   * which 6.16+ accepts and the model does not (see {@link
+   * kstrtobool against 6.18's C, for every input except those starting with {@code e/E/d/D}, which
+   * 6.16+ accepts and the model does not (see {@link
    * #kstrtobool_acceptsEnabledAndDisabled_as616AndLaterDo}).
    */
   @Property(tries = 1000)
   void anyBytes_kstrtoboolAgreesWithLibKstrtox(@ForAll("storeBuffers") byte[] buf) {
     Assume.that(buf.length == 0 || "eEdD".indexOf(buf[0]) < 0);
     assertThat(model("kstrtobool", buf, b -> Kstrtox.kstrtobool(b) ? 1 : 0))
-        .as("kstrtobool %s", Garbage.show(buf)).isEqualTo(RefKstrtox.kstrtobool(buf));
+        .as("kstrtobool %s", Garbage.show(buf))
+        .isEqualTo(RefKstrtox.kstrtobool(buf));
   }
 
   /**
-   * Since commit ae5b3500856f ("kstrtox: add support for enabled and disabled in
-   * kstrtobool()", merged for 6.16) the kernel takes {@code e}/{@code E} as true and {@code
-   * d}/{@code D} as false, so on 6.18 {@code echo disable > cpu1/online} takes the CPU down.
+   * Since commit ae5b3500856f ("kstrtox: add support for enabled and disabled in kstrtobool()",
+   * merged for 6.16) the kernel takes {@code e}/{@code E} as true and {@code d}/{@code D} as false,
+   * so on 6.18 {@code echo disable > cpu1/online} takes the CPU down.
    */
   @Property(tries = 200)
-  void kstrtobool_acceptsEnabledAndDisabled_as616AndLaterDo(
-      @ForAll("enabledDisabled") byte[] buf) {
+  void kstrtobool_acceptsEnabledAndDisabled_as616AndLaterDo(@ForAll("enabledDisabled") byte[] buf) {
     assertThat(model("kstrtobool", buf, b -> Kstrtox.kstrtobool(b) ? 1 : 0))
-        .as("kstrtobool %s", Garbage.show(buf)).isEqualTo(RefKstrtox.kstrtobool(buf));
+        .as("kstrtobool %s", Garbage.show(buf))
+        .isEqualTo(RefKstrtox.kstrtobool(buf));
   }
 
   @Provide
   Arbitrary<byte[]> enabledDisabled() {
-    return Combinators.combine(Arbitraries.of("e", "E", "d", "D", "enable", "disabled", "Dx"),
-        Arbitraries.of("", "\n", "xyz")).as((a, b) -> Garbage.ascii(a + b));
+    return Combinators.combine(
+            Arbitraries.of("e", "E", "d", "D", "enable", "disabled", "Dx"),
+            Arbitraries.of("", "\n", "xyz"))
+        .as((a, b) -> Garbage.ascii(a + b));
   }
 
   // ------------------------------------------------------------------- valid decimals
@@ -137,26 +145,41 @@ class KstrtoxFuzzTest {
   @Provide
   Arbitrary<Decimal> decimals() {
     BigInteger[] edges = {
-      BigInteger.ZERO, BigInteger.ONE, BigInteger.valueOf(Integer.MAX_VALUE),
+      BigInteger.ZERO,
+      BigInteger.ONE,
+      BigInteger.valueOf(Integer.MAX_VALUE),
       BigInteger.valueOf(Integer.MAX_VALUE).add(BigInteger.ONE),
-      BigInteger.valueOf(0xFFFF_FFFFL), BigInteger.valueOf(0x1_0000_0000L),
-      BigInteger.valueOf(Long.MAX_VALUE), BigInteger.valueOf(Long.MAX_VALUE).add(BigInteger.ONE),
-      TWO_64.subtract(BigInteger.ONE), TWO_64, TWO_64.add(BigInteger.ONE),
-      TWO_64.shiftLeft(4), BigInteger.TEN.pow(30)};
-    Arbitrary<BigInteger> value = Arbitraries.frequencyOf(
-        Tuple.of(3, Arbitraries.longs().greaterOrEqual(0).map(BigInteger::valueOf)),
-        Tuple.of(2, Arbitraries.bigIntegers().between(BigInteger.ZERO, TWO_64.shiftLeft(8))),
-        Tuple.of(2, Arbitraries.integers().between(0, 100_000).map(BigInteger::valueOf)),
-        Tuple.of(2, Arbitraries.of(edges)),
-        Tuple.of(1, Arbitraries.of(edges).map(e -> e.subtract(BigInteger.ONE).max(BigInteger.ZERO))));
+      BigInteger.valueOf(0xFFFF_FFFFL),
+      BigInteger.valueOf(0x1_0000_0000L),
+      BigInteger.valueOf(Long.MAX_VALUE),
+      BigInteger.valueOf(Long.MAX_VALUE).add(BigInteger.ONE),
+      TWO_64.subtract(BigInteger.ONE),
+      TWO_64,
+      TWO_64.add(BigInteger.ONE),
+      TWO_64.shiftLeft(4),
+      BigInteger.TEN.pow(30)
+    };
+    Arbitrary<BigInteger> value =
+        Arbitraries.frequencyOf(
+            Tuple.of(3, Arbitraries.longs().greaterOrEqual(0).map(BigInteger::valueOf)),
+            Tuple.of(2, Arbitraries.bigIntegers().between(BigInteger.ZERO, TWO_64.shiftLeft(8))),
+            Tuple.of(2, Arbitraries.integers().between(0, 100_000).map(BigInteger::valueOf)),
+            Tuple.of(2, Arbitraries.of(edges)),
+            Tuple.of(
+                1,
+                Arbitraries.of(edges).map(e -> e.subtract(BigInteger.ONE).max(BigInteger.ZERO))));
     Arbitrary<String> sign = Arbitraries.of("", "", "+", "-");
-    Arbitrary<Integer> zeros = Arbitraries.integers().between(0, 6)
-        .withDistribution(net.jqwik.api.RandomDistribution.biased());
+    Arbitrary<Integer> zeros =
+        Arbitraries.integers()
+            .between(0, 6)
+            .withDistribution(net.jqwik.api.RandomDistribution.biased());
     Arbitrary<Boolean> newline = Arbitraries.of(true, false);
-    return Combinators.combine(value, sign, zeros, newline).as((v, s, z, nl) -> {
-      BigInteger signed = s.equals("-") ? v.negate() : v;
-      return new Decimal(signed, s + "0".repeat(z) + v + (nl ? "\n" : ""));
-    });
+    return Combinators.combine(value, sign, zeros, newline)
+        .as(
+            (v, s, z, nl) -> {
+              BigInteger signed = s.equals("-") ? v.negate() : v;
+              return new Decimal(signed, s + "0".repeat(z) + v + (nl ? "\n" : ""));
+            });
   }
 
   @Property(tries = 1000)
@@ -169,35 +192,43 @@ class KstrtoxFuzzTest {
 
     // kstrtoul: 64-bit unsigned, no '-'
     if (negative || negZero) {
-      assertThat(errno(() -> Kstrtox.kstrtoul(nul, 10))).as("kstrtoul %s", d)
+      assertThat(errno(() -> Kstrtox.kstrtoul(nul, 10)))
+          .as("kstrtoul %s", d)
           .isEqualTo(Errno.EINVAL);
     } else if (d.value().compareTo(TWO_64) < 0) {
-      assertThat(Kstrtox.kstrtoul(nul, 10)).as("kstrtoul %s", d)
+      assertThat(Kstrtox.kstrtoul(nul, 10))
+          .as("kstrtoul %s", d)
           .isEqualTo(Long.parseUnsignedLong(java));
     } else {
-      assertThat(errno(() -> Kstrtox.kstrtoul(nul, 10))).as("kstrtoul %s", d)
+      assertThat(errno(() -> Kstrtox.kstrtoul(nul, 10)))
+          .as("kstrtoul %s", d)
           .isEqualTo(Errno.ERANGE);
     }
 
     // kstrtouint: 32-bit unsigned
     if (negative || negZero) {
-      assertThat(errno(() -> Kstrtox.kstrtouint(nul, 10))).as("kstrtouint %s", d)
+      assertThat(errno(() -> Kstrtox.kstrtouint(nul, 10)))
+          .as("kstrtouint %s", d)
           .isEqualTo(Errno.EINVAL);
     } else if (d.value().bitLength() <= 32) {
-      assertThat(Kstrtox.kstrtouint(nul, 10)).as("kstrtouint %s", d)
+      assertThat(Kstrtox.kstrtouint(nul, 10))
+          .as("kstrtouint %s", d)
           .isEqualTo(Integer.toUnsignedLong(Integer.parseUnsignedInt(java)));
     } else {
-      assertThat(errno(() -> Kstrtox.kstrtouint(nul, 10))).as("kstrtouint %s", d)
+      assertThat(errno(() -> Kstrtox.kstrtouint(nul, 10)))
+          .as("kstrtouint %s", d)
           .isEqualTo(Errno.ERANGE);
     }
 
     // kstrtoint: 32-bit signed ("-0" is 0); a magnitude past 2^64 overflows the parse itself
     boolean fitsInt = d.value().bitLength() <= 31; // bitLength(-2^31) is 31
     if (fitsInt) {
-      assertThat(Kstrtox.kstrtoint(nul, 10)).as("kstrtoint %s", d)
+      assertThat(Kstrtox.kstrtoint(nul, 10))
+          .as("kstrtoint %s", d)
           .isEqualTo(Integer.parseInt(java));
     } else {
-      assertThat(errno(() -> Kstrtox.kstrtoint(nul, 10))).as("kstrtoint %s", d)
+      assertThat(errno(() -> Kstrtox.kstrtoint(nul, 10)))
+          .as("kstrtoint %s", d)
           .isEqualTo(Errno.ERANGE);
     }
 
@@ -206,13 +237,16 @@ class KstrtoxFuzzTest {
     if (fitsLong) {
       assertThat(Kstrtox.kstrtoll(nul, 10)).as("kstrtoll %s", d).isEqualTo(Long.parseLong(java));
     } else {
-      assertThat(errno(() -> Kstrtox.kstrtoll(nul, 10))).as("kstrtoll %s", d)
+      assertThat(errno(() -> Kstrtox.kstrtoll(nul, 10)))
+          .as("kstrtoll %s", d)
           .isEqualTo(Errno.ERANGE);
     }
 
     // a second trailing newline is never accepted
-    byte[] twoNewlines = Garbage.ascii(d.text().endsWith("\n") ? d.text() + "\n" : d.text() + "\n\n");
-    assertThat(errno(() -> Kstrtox.kstrtoul(twoNewlines, 10))).as("kstrtoul %s\\n", d)
+    byte[] twoNewlines =
+        Garbage.ascii(d.text().endsWith("\n") ? d.text() + "\n" : d.text() + "\n\n");
+    assertThat(errno(() -> Kstrtox.kstrtoul(twoNewlines, 10)))
+        .as("kstrtoul %s\\n", d)
         .isIn(Errno.EINVAL, Errno.ERANGE);
   }
 

@@ -3,10 +3,10 @@ package io.slabfs.kernel.fuzz;
 import io.slabfs.kernel.errno.Errno;
 
 /**
- * The test oracle for the number parsers: lib/kstrtox.c of 6.18 transcribed line by line, on a
- * C string (the bytes up to the first NUL, or the end of the array), written independently of
- * {@link io.slabfs.kernel.sysfs.Kstrtox}. Every function answers with a {@link Result}: a value,
- * or the negative errno the kernel returns.
+ * The test oracle for the number parsers: lib/kstrtox.c of 6.18 transcribed line by line, on a C
+ * string (the bytes up to the first NUL, or the end of the array), written independently of {@link
+ * io.slabfs.kernel.sysfs.Kstrtox}. Every function answers with a {@link Result}: a value, or the
+ * negative errno the kernel returns.
  */
 final class RefKstrtox {
   private RefKstrtox() {}
@@ -30,7 +30,8 @@ final class RefKstrtox {
 
     @Override
     public String toString() {
-      return ok() ? "value " + Long.toUnsignedString(value) + " (signed " + value + ")"
+      return ok()
+          ? "value " + Long.toUnsignedString(value) + " (signed " + value + ")"
           : "-" + errno.name();
     }
   }
@@ -78,7 +79,7 @@ final class RefKstrtox {
     long res = 0;
     int rv = 0;
     int overflow = 0;
-    for (;; rv++, p++) {
+    for (; ; rv++, p++) {
       int c = at(s, p);
       int lc = tolower(c);
       int val;
@@ -180,9 +181,9 @@ final class RefKstrtox {
   }
 
   /**
-   * {@code kstrtobool} of 6.18: {@code e/E} and {@code d/D} ("enabled", "disabled") are
-   * accepted since commit ae5b3500856f ("kstrtox: add support for enabled and disabled in
-   * kstrtobool()", 6.16). The value is 1 or 0.
+   * {@code kstrtobool} of 6.18: {@code e/E} and {@code d/D} ("enabled", "disabled") are accepted
+   * since commit ae5b3500856f ("kstrtox: add support for enabled and disabled in kstrtobool()",
+   * 6.16). The value is 1 or 0.
    */
   static Result kstrtobool(byte[] buf) {
     byte[] s = cstr(buf);

@@ -40,17 +40,24 @@ import net.jqwik.api.statistics.Statistics;
 
 /**
  * Garbage written to every writable file (kernel-model 1.3, 1.4, 4.5, 5.2, 6.2): each writable
- * attribute of several caches (a kmalloc cache, a bootstrap cache, a merged alias reached
- * through its symlink, and a {@code SLAB_RED_ZONE|SLAB_POISON} debug cache), every writable
- * parameter of the built-in modules, and {@code cpu1/online}. Each write answers with the byte
- * count or an errno that file's store can give, the same answer as the kernel's parsers
- * ({@link RefKstrtox}) where the store is a plain parse, and a failed write leaves every
- * readable file of its directory as it was. No input reaches a Java exception or a {@code BUG:}.
+ * attribute of several caches (a kmalloc cache, a bootstrap cache, a merged alias reached through
+ * its symlink, and a {@code SLAB_RED_ZONE|SLAB_POISON} debug cache), every writable parameter of
+ * the built-in modules, and {@code cpu1/online}. Each write answers with the byte count or an errno
+ * that file's store can give, the same answer as the kernel's parsers ({@link RefKstrtox}) where
+ * the store is a plain parse, and a failed write leaves every readable file of its directory as it
+ * was. No input reaches a Java exception or a {@code BUG:}.
  */
 class WritableFileFuzzTest {
   /** Files whose values move as objects are flushed or shrunk: left out of the comparison. */
-  static final Set<String> COUNTERS = Set.of("objects", "slabs", "partial", "cpu_slabs",
-      "slabs_cpu_partial", "objects_partial", "total_objects");
+  static final Set<String> COUNTERS =
+      Set.of(
+          "objects",
+          "slabs",
+          "partial",
+          "cpu_slabs",
+          "slabs_cpu_partial",
+          "objects_partial",
+          "total_objects");
 
   private static final String DEBUG_CACHE = "fuzz_debug";
   private static final String ALIAS = "fuzz_alias";
@@ -64,6 +71,7 @@ class WritableFileFuzzTest {
   private final List<String> files = new ArrayList<>();
   private final List<String> slabFiles = new ArrayList<>();
   private final List<String> paramFiles = new ArrayList<>();
+
   /** Built-in parameter types, {@code module/name} to the TYPE word of builtin-modules.txt. */
   private final Map<String, String> paramTypes = new HashMap<>();
 
@@ -108,9 +116,13 @@ class WritableFileFuzzTest {
     files.addAll(paramFiles);
     files.add(CPU1_ONLINE);
     assertThat(slabFiles).hasSize(5 * CACHES.size());
-    assertThat(files).as("writable files found").hasSizeGreaterThan(100)
-        .contains("/kernel/slab/" + DEBUG_CACHE + "/validate",
-            "/module/vt/parameters/default_red", "/module/zswap/parameters/compressor");
+    assertThat(files)
+        .as("writable files found")
+        .hasSizeGreaterThan(100)
+        .contains(
+            "/kernel/slab/" + DEBUG_CACHE + "/validate",
+            "/module/vt/parameters/default_red",
+            "/module/zswap/parameters/compressor");
   }
 
   /** Every try leaves the kernel quiet: no lock, wait, active reference, open file or splat. */
@@ -126,7 +138,8 @@ class WritableFileFuzzTest {
       // the model's own consistency check, on the cache the fuzzing flushed and validated most
       long seq = k.dmesg().sequence();
       assertThat(Sys.write(vfs, "/kernel/slab/" + DEBUG_CACHE + "/validate", "1")).isEqualTo(1);
-      assertThat(Sim.dmesgSince(k, seq)).as("validate of %s", DEBUG_CACHE)
+      assertThat(Sim.dmesgSince(k, seq))
+          .as("validate of %s", DEBUG_CACHE)
           .noneMatch(l -> l.startsWith("BUG"));
       Map<String, String> stats = Sim.stats(k);
       for (String key : List.of("held_locks", "blocked_tasks", "active_refs", "open_files")) {
@@ -146,13 +159,13 @@ class WritableFileFuzzTest {
     return dir;
   }
 
-
-
   private void assertNoBug(long sinceSequence) {
     assertThat(Sim.dmesgSince(k, sinceSequence)).as("dmesg").noneMatch(l -> l.startsWith("BUG:"));
   }
 
-  /** Every readable file of the directories a write to {@code file} may touch, counters left out. */
+  /**
+   * Every readable file of the directories a write to {@code file} may touch, counters left out.
+   */
   private Map<String, Map<String, String>> snapshot(String file) throws ErrnoException {
     List<String> dirs = new ArrayList<>();
     dirs.add(realDir(file.substring(0, file.lastIndexOf('/'))));
@@ -211,7 +224,8 @@ class WritableFileFuzzTest {
 
     if (got != null) {
       assertThat(allowedErrnos(file)).as(what).contains(got);
-      assertThat(snapshot(file)).as("%s: readable files after the failed write", what)
+      assertThat(snapshot(file))
+          .as("%s: readable files after the failed write", what)
           .isEqualTo(before);
     }
     if (expectCount == 0) {
@@ -251,8 +265,13 @@ class WritableFileFuzzTest {
       String cache = file.split("/")[3];
       boolean debug = cache.equals(DEBUG_CACHE);
       switch (name) {
-        case "min_partial" -> expectParse(file, RefKstrtox.kstrtoul(buf, 10), got, what,
-            v -> Long.toUnsignedString(v) + "\n");
+        case "min_partial" ->
+            expectParse(
+                file,
+                RefKstrtox.kstrtoul(buf, 10),
+                got,
+                what,
+                v -> Long.toUnsignedString(v) + "\n");
         case "remote_node_defrag_ratio" -> {
           Result r = RefKstrtox.kstrtouint(buf, 10);
           if (r.ok() && r.value() > 100) {
@@ -294,20 +313,29 @@ class WritableFileFuzzTest {
           return; // see KstrtoxFuzzTest
         }
         boolean inv = type.equals("invbool");
-        expectParse(file, RefKstrtox.kstrtobool(buf), got, what,
-            v -> ((v != 0) ^ inv ? "Y" : "N") + "\n");
+        expectParse(
+            file, RefKstrtox.kstrtobool(buf), got, what, v -> ((v != 0) ^ inv ? "Y" : "N") + "\n");
       }
-      case "byte" -> expectParse(file, unsigned(RefKstrtox.kstrtoull(buf, 0), 0xFFL), got, what,
-          v -> v + "\n");
-      case "ushort" -> expectParse(file, unsigned(RefKstrtox.kstrtoull(buf, 0), 0xFFFFL), got,
-          what, v -> v + "\n");
+      case "byte" ->
+          expectParse(
+              file, unsigned(RefKstrtox.kstrtoull(buf, 0), 0xFFL), got, what, v -> v + "\n");
+      case "ushort" ->
+          expectParse(
+              file, unsigned(RefKstrtox.kstrtoull(buf, 0), 0xFFFFL), got, what, v -> v + "\n");
       case "uint" -> expectParse(file, RefKstrtox.kstrtouint(buf, 0), got, what, v -> v + "\n");
-      case "hexint" -> expectParse(file, RefKstrtox.kstrtouint(buf, 0), got, what,
-          v -> String.format("0x%08x\n", v));
-      case "ulong" -> expectParse(file, RefKstrtox.kstrtoul(buf, 0), got, what,
-          v -> Long.toUnsignedString(v) + "\n");
-      case "short" -> expectParse(file, signed(RefKstrtox.kstrtoll(buf, 0), Short.MIN_VALUE,
-          Short.MAX_VALUE), got, what, v -> v + "\n");
+      case "hexint" ->
+          expectParse(
+              file, RefKstrtox.kstrtouint(buf, 0), got, what, v -> String.format("0x%08x\n", v));
+      case "ulong" ->
+          expectParse(
+              file, RefKstrtox.kstrtoul(buf, 0), got, what, v -> Long.toUnsignedString(v) + "\n");
+      case "short" ->
+          expectParse(
+              file,
+              signed(RefKstrtox.kstrtoll(buf, 0), Short.MIN_VALUE, Short.MAX_VALUE),
+              got,
+              what,
+              v -> v + "\n");
       case "int" -> expectParse(file, RefKstrtox.kstrtoint(buf, 0), got, what, v -> v + "\n");
       case "long" -> expectParse(file, RefKstrtox.kstrtoll(buf, 0), got, what, v -> v + "\n");
       case "charp" -> {
@@ -338,8 +366,7 @@ class WritableFileFuzzTest {
     byte[] shown = Sys.cat(vfs, file).getBytes(StandardCharsets.ISO_8859_1);
     byte[] expected = Arrays.copyOf(buf, len + 1);
     expected[len] = '\n';
-    assertThat(Garbage.show(shown)).as("%s: value shown", what)
-        .isEqualTo(Garbage.show(expected));
+    assertThat(Garbage.show(shown)).as("%s: value shown", what).isEqualTo(Garbage.show(expected));
   }
 
   @FunctionalInterface
@@ -352,7 +379,9 @@ class WritableFileFuzzTest {
       throws ErrnoException {
     assertThat(got).as("%s: kernel gives %s", what, kernel).isEqualTo(kernel.errno());
     if (kernel.ok()) {
-      assertThat(Sys.cat(vfs, file)).as("%s: value shown", what).isEqualTo(shown.of(kernel.value()));
+      assertThat(Sys.cat(vfs, file))
+          .as("%s: value shown", what)
+          .isEqualTo(shown.of(kernel.value()));
     }
   }
 
@@ -376,10 +405,10 @@ class WritableFileFuzzTest {
   // ---------------------------------------------------------------- findings, kept strict
 
   /**
-   * {@code s->min_partial} is an {@code unsigned long}, compared as one ({@code n->nr_partial
-   * >= s->min_partial}): every value from 2^63 up means "never discard an empty slab", exactly
-   * as 2^63 - 1 does. Two identically seeded kernels that differ only in such a value must
-   * therefore count the same objects and slabs after the same allocations and frees.
+   * {@code s->min_partial} is an {@code unsigned long}, compared as one ({@code n->nr_partial >=
+   * s->min_partial}): every value from 2^63 up means "never discard an empty slab", exactly as 2^63
+   * - 1 does. Two identically seeded kernels that differ only in such a value must therefore count
+   * the same objects and slabs after the same allocations and frees.
    */
   @Property(tries = 30)
   void minPartial_valuesFrom2pow63_behaveAsUnsigned(
@@ -399,8 +428,8 @@ class WritableFileFuzzTest {
   /** Positive: alloc that many; negative: free that many (as far as there are objects). */
   private static Map<String, String> runWithMinPartial(String minPartial, List<Integer> ops)
       throws Exception {
-    try (Kernel kk = Kernel.boot(
-        BootOptions.defaults().withBootSet(BootSet.MINIMAL).withSeed(42))) {
+    try (Kernel kk =
+        Kernel.boot(BootOptions.defaults().withBootSet(BootSet.MINIMAL).withSeed(42))) {
       Quiescence quietKk = new Quiescence(kk, List.of());
       String dir = "/kernel/slab/kmalloc-64";
       Sys.write(kk.vfs(), dir + "/min_partial", minPartial);
@@ -423,29 +452,31 @@ class WritableFileFuzzTest {
   }
 
   /**
-   * {@code slub_set_cpu_partial()} computes {@code cpu_partial_slabs = DIV_ROUND_UP(nr_objects *
-   * 2, oo_objects(s->oo))} entirely in {@code unsigned int}: the doubling and the rounding
-   * addition both wrap, and the result is unsigned.
+   * {@code slub_set_cpu_partial()} computes {@code cpu_partial_slabs = DIV_ROUND_UP(nr_objects * 2,
+   * oo_objects(s->oo))} entirely in {@code unsigned int}: the doubling and the rounding addition
+   * both wrap, and the result is unsigned.
    */
   @Property(tries = 200)
   void cpuPartial_slabLimit_isTheKernelsU32Arithmetic(
       @ForAll("u32") long objects, @ForAll("cacheWithObjs") String cache) throws Exception {
     Sys.write(vfs, "/kernel/slab/" + cache + "/cpu_partial", Long.toString(objects));
-    KmemCache s = k.slab().caches().stream().filter(c -> c.name().equals(cache)).findFirst()
-        .orElseThrow();
+    KmemCache s =
+        k.slab().caches().stream().filter(c -> c.name().equals(cache)).findFirst().orElseThrow();
     long perSlab = s.objsPerSlab();
     long doubled = (objects * 2) & 0xFFFF_FFFFL;
     long kernel = ((doubled + perSlab - 1) & 0xFFFF_FFFFL) / perSlab;
     assertThat(s.cpuPartialSlabs())
-        .as("%s: cpu_partial_slabs for cpu_partial %d, %d objects per slab", cache, objects,
-            perSlab)
+        .as(
+            "%s: cpu_partial_slabs for cpu_partial %d, %d objects per slab",
+            cache, objects, perSlab)
         .isEqualTo(kernel);
   }
 
   @Provide
   Arbitrary<Long> u32() {
-    return Arbitraries.longs().between(0, 0xFFFF_FFFFL).edgeCases(e -> e.add(0x7FFF_FFFFL)
-        .add(0x8000_0000L).add(0xFFFF_FFFFL).add(0x4000_0000L));
+    return Arbitraries.longs()
+        .between(0, 0xFFFF_FFFFL)
+        .edgeCases(e -> e.add(0x7FFF_FFFFL).add(0x8000_0000L).add(0xFFFF_FFFFL).add(0x4000_0000L));
   }
 
   @Provide
@@ -454,10 +485,10 @@ class WritableFileFuzzTest {
   }
 
   /**
-   * {@code param_array_set} with {@code num == NULL} (as {@code vt}'s {@code default_red},
-   * {@code module_param_array(default_red, byte, NULL, 0644)}): at most {@code ARRAY_SIZE} = 16
-   * elements ({@code "can only take 16 arguments"}, {@code -EINVAL}), and {@code cat} always
-   * shows all 16, the ones not written keeping their values.
+   * {@code param_array_set} with {@code num == NULL} (as {@code vt}'s {@code default_red}, {@code
+   * module_param_array(default_red, byte, NULL, 0644)}): at most {@code ARRAY_SIZE} = 16 elements
+   * ({@code "can only take 16 arguments"}, {@code -EINVAL}), and {@code cat} always shows all 16,
+   * the ones not written keeping their values.
    */
   @Property(tries = 50)
   void arrayParam_hasTheArraysCapacity(@ForAll @IntRange(min = 1, max = 40) int n)

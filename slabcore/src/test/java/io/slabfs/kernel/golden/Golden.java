@@ -10,31 +10,31 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * A golden report: real kernel output quoted from a public source, and its comparison with
- * slabfs's dmesg, line by line, after masking what differs between any two runs of a kernel.
+ * A golden report: real kernel output quoted from a public source, and its comparison with slabfs's
+ * dmesg, line by line, after masking what differs between any two runs of a kernel.
  *
- * <p>File format (under {@code golden/reports/}): header lines starting {@code #} (source,
- * kernel, what was done to the quote), then the report as the kernel printed it, with its
- * printk timestamps or log-level prefixes (stripped here). A line {@code ...} stands for lines
- * the quoting author left out: any number of lines may stand there.
+ * <p>File format (under {@code golden/reports/}): header lines starting {@code #} (source, kernel,
+ * what was done to the quote), then the report as the kernel printed it, with its printk timestamps
+ * or log-level prefixes (stripped here). A line {@code ...} stands for lines the quoting author
+ * left out: any number of lines may stand there.
  *
  * <p>Masked, on both sides, and nothing else:
  *
  * <ul>
  *   <li>timestamps and {@code <N>} log levels;
  *   <li>{@code %pS} symbols ({@code name+0xOFF/0xSIZE [mod]}, or a bare {@code 0x...} where
- *       kallsyms knows none) become {@code <sym>}; consecutive frame lines of a call trace
- *       become one {@code <frames>} line, and unreliable ({@code ? }) frames are dropped: the
- *       call paths are the two kernels' own;
- *   <li>hexadecimal words and numbers (addresses, offsets, register values, pids, sizes,
- *       shadow bytes) and the caret's column under the shadow row;
- *   <li>the names that the two runs chose differently, given per test ({@code names}): task
- *       names, cache names, release strings;
- *   <li>the taint string ({@code Not tainted} / {@code Tainted: ...}, and 6.12's verbose
- *       {@code Tainted: [B]=BAD_PAGE...} line) and the preemption model
- *       that 6.15 on prints after the version: both compared exactly by unit tests;
- *   <li>machine identity: {@code Hardware name:}, {@code Modules linked in:}, {@code PKRU:}
- *       and {@code Code:} lines are dropped from both sides.
+ *       kallsyms knows none) become {@code <sym>}; consecutive frame lines of a call trace become
+ *       one {@code <frames>} line, and unreliable ({@code ? }) frames are dropped: the call paths
+ *       are the two kernels' own;
+ *   <li>hexadecimal words and numbers (addresses, offsets, register values, pids, sizes, shadow
+ *       bytes) and the caret's column under the shadow row;
+ *   <li>the names that the two runs chose differently, given per test ({@code names}): task names,
+ *       cache names, release strings;
+ *   <li>the taint string ({@code Not tainted} / {@code Tainted: ...}, and 6.12's verbose {@code
+ *       Tainted: [B]=BAD_PAGE...} line) and the preemption model that 6.15 on prints after the
+ *       version: both compared exactly by unit tests;
+ *   <li>machine identity: {@code Hardware name:}, {@code Modules linked in:}, {@code PKRU:} and
+ *       {@code Code:} lines are dropped from both sides.
  * </ul>
  */
 public final class Golden {
@@ -81,18 +81,22 @@ public final class Golden {
   }
 
   private static final Pattern TIMESTAMP =
-      Pattern.compile("^(<\\d>)?(\\[\\s*\\d+\\.\\d+\\] ?|\\[\\w{3} \\w{3} [ \\d]\\d [\\d:]{8} \\d{4}\\] ?)?");
-  private static final Pattern SYMBOL = Pattern.compile(
-      "(?<![\\w.])[A-Za-z_][\\w.]*\\+0x[0-9a-f]+/0x[0-9a-f]+( \\[[\\w]+\\])?");
+      Pattern.compile(
+          "^(<\\d>)?(\\[\\s*\\d+\\.\\d+\\] ?|\\[\\w{3} \\w{3} [ \\d]\\d [\\d:]{8} \\d{4}\\] ?)?");
+  private static final Pattern SYMBOL =
+      Pattern.compile("(?<![\\w.])[A-Za-z_][\\w.]*\\+0x[0-9a-f]+/0x[0-9a-f]+( \\[[\\w]+\\])?");
   private static final Pattern BARE_ADDR_LINE = Pattern.compile("^ 0x[0-9a-f]{8,16}$");
   private static final Pattern FRAME = Pattern.compile("^ <sym>$");
   private static final Pattern TAINT =
       Pattern.compile("(Not tainted|Tainted: [A-Z ]*[A-Z](\\s+-+\\s+-+)?)\\s*");
+
   /** {@code preempt_model_str()} after the version (6.15 on): compared by unit tests. */
   private static final Pattern PREEMPT = Pattern.compile(" (PREEMPT[\\w()_]*|NONE|VOLUNTARY)$");
+
   /** The user registers saved at syscall entry, inside a call trace. */
   private static final Pattern USER_REGS =
       Pattern.compile("^(RIP: 0033:|RSP: 002b:|RAX: |RDX: |RBP: |R10: |R13: ).*");
+
   private static final Pattern HEX = Pattern.compile("\\b(0x)?[0-9a-f]*\\d[0-9a-f]*\\b");
   private static final Pattern CARET = Pattern.compile("^\\s+\\^$");
 
@@ -104,11 +108,10 @@ public final class Golden {
   /**
    * Masks {@code in} as {@link #mask(List, Map)} does.
    *
-   * @param foldEntry also fold the user registers at the bottom of a trace into {@code
-   *     <frames>}: for comparing a system call's trace with a kernel thread's
+   * @param foldEntry also fold the user registers at the bottom of a trace into {@code <frames>}:
+   *     for comparing a system call's trace with a kernel thread's
    */
-  public static List<String> mask(List<String> in, Map<String, String> names,
-      boolean foldEntry) {
+  public static List<String> mask(List<String> in, Map<String, String> names, boolean foldEntry) {
     List<String> out = new ArrayList<>();
     boolean inTrace = false;
     for (String raw : in) {
@@ -120,8 +123,10 @@ public final class Golden {
       if (l.startsWith("Tainted: [")) {
         continue; // print_tainted_verbose() (6.12+): part of the taint, compared by unit tests
       }
-      if (l.startsWith("Hardware name:") || l.startsWith("Modules linked in:")
-          || l.startsWith("PKRU:") || l.startsWith("Code:")) {
+      if (l.startsWith("Hardware name:")
+          || l.startsWith("Modules linked in:")
+          || l.startsWith("PKRU:")
+          || l.startsWith("Code:")) {
         continue;
       }
       for (Map.Entry<String, String> e : names.entrySet()) {
@@ -161,8 +166,8 @@ public final class Golden {
 
   /**
    * Compares this golden with {@code dmesg}: the masked golden must appear in the masked dmesg,
-   * starting at the first line that matches its first line (a {@code ...} line matches any run
-   * of lines). Returns null if it does, else a description of the first difference.
+   * starting at the first line that matches its first line (a {@code ...} line matches any run of
+   * lines). Returns null if it does, else a description of the first difference.
    */
   public String compare(List<String> dmesg, Map<String, String> names) {
     return compare(dmesg, names, false);
@@ -185,8 +190,12 @@ public final class Golden {
         best = diff;
       }
     }
-    return best != null ? best
-        : resource + ": first line " + q(g.get(0)) + " not found in the masked dmesg:\n  "
+    return best != null
+        ? best
+        : resource
+            + ": first line "
+            + q(g.get(0))
+            + " not found in the masked dmesg:\n  "
             + String.join("\n  ", d);
   }
 
@@ -210,8 +219,16 @@ public final class Golden {
         return resource + ": golden line " + (i + 1) + " " + q(want) + ": slabfs's report ended";
       }
       if (!d.get(j).equals(want)) {
-        StringBuilder sb = new StringBuilder(resource + ": golden line " + (i + 1) + "\n  want "
-            + q(want) + "\n  got  " + q(d.get(j)) + "\nmasked slabfs output from the start:\n");
+        StringBuilder sb =
+            new StringBuilder(
+                resource
+                    + ": golden line "
+                    + (i + 1)
+                    + "\n  want "
+                    + q(want)
+                    + "\n  got  "
+                    + q(d.get(j))
+                    + "\nmasked slabfs output from the start:\n");
         for (int k = start; k < Math.min(d.size(), j + 3); k++) {
           sb.append("  ").append(k == j ? "> " : "  ").append(d.get(k)).append('\n');
         }

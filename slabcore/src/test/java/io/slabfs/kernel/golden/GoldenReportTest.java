@@ -21,9 +21,9 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * slabfs's reports against real kernel reports (golden/reports/*.txt, each naming its source in
- * its header: an LKML message), line by line after {@link Golden}'s masking, per report kind and
- * the era that prints it.
+ * slabfs's reports against real kernel reports (golden/reports/*.txt, each naming its source in its
+ * header: an LKML message), line by line after {@link Golden}'s masking, per report kind and the
+ * era that prints it.
  */
 @KernelTest
 class GoldenReportTest {
@@ -35,8 +35,11 @@ class GoldenReportTest {
   }
 
   private Kernel boot(KernelEra era, int hungTaskSecs) throws Exception {
-    return kernels.boot(BootOptions.defaults().withEra(era).withBootSet(BootSet.MINIMAL)
-        .withHungTask(hungTaskSecs, BootOptions.DeadlockMode.HANG, false));
+    return kernels.boot(
+        BootOptions.defaults()
+            .withEra(era)
+            .withBootSet(BootSet.MINIMAL)
+            .withHungTask(hungTaskSecs, BootOptions.DeadlockMode.HANG, false));
   }
 
   private Kernel boot(KernelEra era) throws Exception {
@@ -48,8 +51,8 @@ class GoldenReportTest {
     assertMatches(golden, k, names, false);
   }
 
-  private static void assertMatches(String golden, Kernel k, Map<String, String> names,
-      boolean foldEntry) throws Exception {
+  private static void assertMatches(
+      String golden, Kernel k, Map<String, String> names, boolean foldEntry) throws Exception {
     Golden g = Golden.load(golden);
     assertThat(g.source()).as("%s names its source", golden).isNotNull();
     String diff = g.compare(k.dmesg().messages(), names, foldEntry);
@@ -68,24 +71,34 @@ class GoldenReportTest {
     Task waiter = new Task(945, "cat").withParent(() -> 945, () -> 828);
     CountDownLatch release = new CountDownLatch(1);
     CountDownLatch held = new CountDownLatch(1);
-    CompletableFuture<Void> a = CompletableFuture.runAsync(() -> Task.runAs(owner, () -> {
-      m.lock();
-      held.countDown();
-      try {
-        release.await();
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      } finally {
-        m.unlock();
-      }
-      return null;
-    }));
+    CompletableFuture<Void> a =
+        CompletableFuture.runAsync(
+            () ->
+                Task.runAs(
+                    owner,
+                    () -> {
+                      m.lock();
+                      held.countDown();
+                      try {
+                        release.await();
+                      } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                      } finally {
+                        m.unlock();
+                      }
+                      return null;
+                    }));
     held.await();
-    CompletableFuture<Void> b = CompletableFuture.runAsync(() -> Task.runAs(waiter, () -> {
-      m.lock();
-      m.unlock();
-      return null;
-    }));
+    CompletableFuture<Void> b =
+        CompletableFuture.runAsync(
+            () ->
+                Task.runAs(
+                    waiter,
+                    () -> {
+                      m.lock();
+                      m.unlock();
+                      return null;
+                    }));
     assertThat(k.lockdep().awaitBlocked(1, 10_000)).isTrue();
     long since = waiter.blocked().sinceNanos();
     HungTaskDetector khungtaskd = k.hungTask();
@@ -98,15 +111,19 @@ class GoldenReportTest {
       a.get(10, TimeUnit.SECONDS);
       b.get(10, TimeUnit.SECONDS);
     }
-    assertMatches("hung-task-v6.14-task-flags.txt", k,
+    assertMatches(
+        "hung-task-v6.14-task-flags.txt",
+        k,
         Map.of("6.14.0-rc6+", "<release>", "6.18.0-slabfs", "<release>"));
     List<String> log = k.dmesg().messages();
-    assertThat(log).contains("INFO: task cat:945 blocked for more than 120 seconds.",
-        "INFO: task cat:945 blocked for more than 240 seconds.",
-        // 6.15+ debug_show_blocker() for a mutex (kernel/hung_task.c)
-        "INFO: task cat:945 is blocked on a mutex likely owned by task cat:938.",
-        "task:cat             state:S stack:0     pid:938   tgid:938   ppid:584    "
-            + "task_flags:0x400000 flags:0x00000000");
+    assertThat(log)
+        .contains(
+            "INFO: task cat:945 blocked for more than 120 seconds.",
+            "INFO: task cat:945 blocked for more than 240 seconds.",
+            // 6.15+ debug_show_blocker() for a mutex (kernel/hung_task.c)
+            "INFO: task cat:945 is blocked on a mutex likely owned by task cat:938.",
+            "task:cat             state:S stack:0     pid:938   tgid:938   ppid:584    "
+                + "task_flags:0x400000 flags:0x00000000");
     assertThat(log).noneMatch(l -> l.startsWith("slabfs: task cat:945"));
   }
 
@@ -118,31 +135,55 @@ class GoldenReportTest {
     k.ctl("insmod st static_cache=st_cache:256");
     k.ctl("kobject_get st_cache");
     k.ctl("rmmod st");
-    Task.runAs(new Task(4243, "holder"), () -> {
-      k.ctl("kobject_put st_cache");
-      return null;
-    });
+    Task.runAs(
+        new Task(4243, "holder"),
+        () -> {
+          k.ctl("kobject_put st_cache");
+          return null;
+        });
     // the golden's access is a read by a kernel thread (init), slabfs's the write of
     // kobject_put's refcount_dec by a task in a system call: both are named here, and the
     // syscall-entry registers are folded into the trace
-    assertMatches("kasan-v6.12-global-variable.txt", k, Map.of(
-        "global-out-of-bounds", "<type>", "vmalloc-out-of-bounds", "<type>",
-        "Read of size", "<access> of size", "Write of size", "<access> of size",
-        "6.12.40", "<release>", "7.0.0-slabfs", "<release>",
-        "swapper/0", "<comm>", "holder", "<comm>"), true);
+    assertMatches(
+        "kasan-v6.12-global-variable.txt",
+        k,
+        Map.of(
+            "global-out-of-bounds",
+            "<type>",
+            "vmalloc-out-of-bounds",
+            "<type>",
+            "Read of size",
+            "<access> of size",
+            "Write of size",
+            "<access> of size",
+            "6.12.40",
+            "<release>",
+            "7.0.0-slabfs",
+            "<release>",
+            "swapper/0",
+            "<comm>",
+            "holder",
+            "<comm>"),
+        true);
     List<String> log = k.dmesg().messages();
     assertThat(log)
         .anyMatch(l -> l.matches(">ffffffffc0[0-9a-f]{6}: (f8 ){15}f8"))
-        .anyMatch(l -> l.matches("Write of size 4 at addr ffffffffc0[0-9a-f]{6} by task "
-            + "holder/4243"))
+        .anyMatch(
+            l ->
+                l.matches("Write of size 4 at addr ffffffffc0[0-9a-f]{6} by task " + "holder/4243"))
         .anyMatch(l -> l.startsWith("slabfs: the buggy address was st_cache+0xa0/0x100 [st]"))
         .noneMatch(l -> l.contains("virtual mapping"))
         .noneMatch(l -> l.contains("physical page"));
     // the B taint comes at the end: the report's own CPU line does not show it yet
-    assertThat(log).contains("CPU: 0 UID: 0 PID: 4243 Comm: holder Tainted: [O]=OOT_MODULE"
-        .substring(0, 0) + "Tainted: [O]=OOT_MODULE")
-        .anyMatch(l -> l.equals("CPU: 0 UID: 0 PID: 4243 Comm: holder Tainted: G           O"
-            + "       7.0.0-slabfs #1 PREEMPT(voluntary) "));
+    assertThat(log)
+        .contains(
+            "CPU: 0 UID: 0 PID: 4243 Comm: holder Tainted: [O]=OOT_MODULE".substring(0, 0)
+                + "Tainted: [O]=OOT_MODULE")
+        .anyMatch(
+            l ->
+                l.equals(
+                    "CPU: 0 UID: 0 PID: 4243 Comm: holder Tainted: G           O"
+                        + "       7.0.0-slabfs #1 PREEMPT(voluntary) "));
     assertThat(k.dmesg().taint().toString()).isEqualTo("Tainted: G    B      O      ");
   }
 
@@ -150,16 +191,22 @@ class GoldenReportTest {
   @Test
   @ExpectDmesg(" at mm/slab_common.c:493 kmem_cache_destroy")
   void objectsRemaining_v61_matchesTheSlabErrReport() throws Exception {
-    objectsRemaining(KernelEra.V6_1, "slub-objects-remaining-v5.14-slab-err.txt",
-        "5.14.0-284.11.1.el9_2.x86_64", "6.1.0-slabfs");
+    objectsRemaining(
+        KernelEra.V6_1,
+        "slub-objects-remaining-v5.14-slab-err.txt",
+        "5.14.0-284.11.1.el9_2.x86_64",
+        "6.1.0-slabfs");
   }
 
   /** Golden: LKML <20251204151751.2321801-9-njavali@marvell.com> (slab_err() era). */
   @Test
   @ExpectDmesg(" at mm/slab_common.c:493 kmem_cache_destroy")
   void objectsRemaining_v519_matchesTheSlabErrReport() throws Exception {
-    objectsRemaining(KernelEra.V5_19, "slub-objects-remaining-v5.14-slab-err.txt",
-        "5.14.0-284.11.1.el9_2.x86_64", "5.19.0-slabfs");
+    objectsRemaining(
+        KernelEra.V5_19,
+        "slub-objects-remaining-v5.14-slab-err.txt",
+        "5.14.0-284.11.1.el9_2.x86_64",
+        "5.19.0-slabfs");
   }
 
   /** Golden: LKML <20260201081017.998628-1-chenxiaosong.chenxiaosong@linux.dev>. */
@@ -169,8 +216,8 @@ class GoldenReportTest {
     objectsRemaining(KernelEra.V7, "slub-objects-remaining-v6.19.txt", "6.19", "7.0.0-slabfs");
   }
 
-  private void objectsRemaining(KernelEra era, String golden, String realRelease,
-      String release) throws Exception {
+  private void objectsRemaining(KernelEra era, String golden, String realRelease, String release)
+      throws Exception {
     Kernel k = boot(era);
     k.ctl("insmod qla2xxx");
     // unmergeable in every era: a usercopy region (SLAB_NO_MERGE is 6.5+); 1000 bytes, so
@@ -179,16 +226,33 @@ class GoldenReportTest {
     k.ctl("kmem_cache_create qla2xxx_srbs 1000 useroffset=0 usersize=8");
     k.ctl("alloc qla2xxx_srbs 1 cpu=0");
     Task rmmod = new Task(4242, "rmmod");
-    Task.runAs(rmmod, () -> {
-      k.ctl("kmem_cache_destroy qla2xxx_srbs");
-      return null;
-    });
+    Task.runAs(
+        rmmod,
+        () -> {
+          k.ctl("kmem_cache_destroy qla2xxx_srbs");
+          return null;
+        });
     // the slab_err() golden's unwinder lost the frames below the module's exit function (all
     // "?"), so it never reached the syscall's saved registers: those are folded
-    assertMatches(golden, k, Map.of(
-        "qla2xxx_srbs", "<cache>", "cifs_small_rq", "<cache>",
-        realRelease, "<release>", release, "<release>",
-        "modprobe", "<comm>", "rmmod", "<comm>", "Kdump: loaded ", ""), true);
+    assertMatches(
+        golden,
+        k,
+        Map.of(
+            "qla2xxx_srbs",
+            "<cache>",
+            "cifs_small_rq",
+            "<cache>",
+            realRelease,
+            "<release>",
+            release,
+            "<release>",
+            "modprobe",
+            "<comm>",
+            "rmmod",
+            "<comm>",
+            "Kdump: loaded ",
+            ""),
+        true);
     List<String> log = k.dmesg().messages();
     assertThat(log).anyMatch(l -> l.matches("Object 0x[0-9a-f]{16} @offset=0"));
   }
@@ -199,15 +263,29 @@ class GoldenReportTest {
   void createFailure_sysfsClash_v618_matchesThe612Report() throws Exception {
     Kernel k = boot(KernelEra.V6_18);
     Task t = new Task(992, "ioctl04");
-    Task.runAs(t, () -> {
-      // an unmergeable cache named like the unique id the next, mergeable, cache gets
-      k.ctl("kmem_cache_create :a-0000200 200 ctor=x_ctor");
-      k.ctl("kmem_cache_create gi_cache 200 flags=SLAB_RECLAIM_ACCOUNT");
-      return null;
-    });
-    assertMatches("create-failure-v6.12-sysfs-dup.txt", k, Map.of(
-        ":a-0000176", "<dir>", ":a-0000200", "<dir>",
-        "ext4_groupinfo_1k", "<cache>", "gi_cache", "<cache>",
-        "6.12.0-rc7", "<release>", "6.18.0-slabfs", "<release>"));
+    Task.runAs(
+        t,
+        () -> {
+          // an unmergeable cache named like the unique id the next, mergeable, cache gets
+          k.ctl("kmem_cache_create :a-0000200 200 ctor=x_ctor");
+          k.ctl("kmem_cache_create gi_cache 200 flags=SLAB_RECLAIM_ACCOUNT");
+          return null;
+        });
+    assertMatches(
+        "create-failure-v6.12-sysfs-dup.txt",
+        k,
+        Map.of(
+            ":a-0000176",
+            "<dir>",
+            ":a-0000200",
+            "<dir>",
+            "ext4_groupinfo_1k",
+            "<cache>",
+            "gi_cache",
+            "<cache>",
+            "6.12.0-rc7",
+            "<release>",
+            "6.18.0-slabfs",
+            "<release>"));
   }
 }

@@ -164,9 +164,15 @@ class SeqFileTest {
   @Test
   void showError_becomesReadErrno() throws Exception {
     Sysfs sysfs = new Sysfs(root, dmesg);
-    sysfs.createFile(dir, "x", Attribute.<String>ro("eio", 0400, o -> {
-      throw Errno.ENOMEM.with("no memory");
-    }));
+    sysfs.createFile(
+        dir,
+        "x",
+        Attribute.<String>ro(
+            "eio",
+            0400,
+            o -> {
+              throw Errno.ENOMEM.with("no memory");
+            }));
     long fh = vfs.open("/d/eio", Vfs.O_RDONLY);
     assertThat(Sys.errno(() -> vfs.read(fh, 0, 4096))).isEqualTo(Errno.ENOMEM);
     vfs.release(fh);
@@ -261,10 +267,13 @@ class SeqFileTest {
     KernfsOpenFile of = KernfsOpenFile.open(kn, true, false);
     root.remove(kn);
     assertThat(Sys.errno(() -> KernfsOpenFile.open(kn, true, false))).isEqualTo(Errno.ENODEV);
-    assertThat(Sys.errno(() -> {
-      of.checkAlive();
-      return null;
-    })).isEqualTo(Errno.ENODEV);
+    assertThat(
+            Sys.errno(
+                () -> {
+                  of.checkAlive();
+                  return null;
+                }))
+        .isEqualTo(Errno.ENODEV);
     of.release();
     of.release();
     assertThat(root.openFileCount()).isZero();
@@ -288,35 +297,52 @@ class SeqFileTest {
     CountDownLatch entered = new CountDownLatch(1);
     CountDownLatch releaseStore = new CountDownLatch(1);
     root.createFile(dir, "other", 0400, new CountingOps(n -> "x\n"), 4096);
-    root.createFile(dir, "store", 0600, new CountingOps(n -> "") {
-      @Override
-      @SuppressWarnings("UnsynchronizedOverridesSynchronized") // parks mid-store on purpose
-      public int write(byte[] buf, int len) {
-        entered.countDown();
-        awaitUninterruptibly(releaseStore);
-        return len;
-      }
-    }, 4096);
+    root.createFile(
+        dir,
+        "store",
+        0600,
+        new CountingOps(n -> "") {
+          @Override
+          @SuppressWarnings("UnsynchronizedOverridesSynchronized") // parks mid-store on purpose
+          public int write(byte[] buf, int len) {
+            entered.countDown();
+            awaitUninterruptibly(releaseStore);
+            return len;
+          }
+        },
+        4096);
     long fh = vfs.open("/d/store", Vfs.O_WRONLY);
     AtomicReference<Object> written = new AtomicReference<>();
-    Thread writer = new Thread(() -> Task.runAs(new Task(101, "echo"), () -> {
-      try {
-        written.set(vfs.write(fh, Sys.bytes("1\n"), 2));
-      } catch (ErrnoException e) {
-        written.set(e);
-      }
-      return null;
-    }), "writer");
+    Thread writer =
+        new Thread(
+            () ->
+                Task.runAs(
+                    new Task(101, "echo"),
+                    () -> {
+                      try {
+                        written.set(vfs.write(fh, Sys.bytes("1\n"), 2));
+                      } catch (ErrnoException e) {
+                        written.set(e);
+                      }
+                      return null;
+                    }),
+            "writer");
     writer.start();
     entered.await();
     assertThat(root.activeRefCount()).isEqualTo(1);
 
     CountDownLatch removed = new CountDownLatch(1);
-    Thread remover = new Thread(() -> Task.runAs(new Task(102, "rmmod"), () -> {
-      root.remove(dir);
-      removed.countDown();
-      return null;
-    }), "remover");
+    Thread remover =
+        new Thread(
+            () ->
+                Task.runAs(
+                    new Task(102, "rmmod"),
+                    () -> {
+                      root.remove(dir);
+                      removed.countDown();
+                      return null;
+                    }),
+            "remover");
     remover.start();
     // the remover parks in kernfs_drain on deactivate_waitq (the rwsem is uncontended)
     while (remover.isAlive() && remover.getState() != Thread.State.WAITING) {
@@ -344,32 +370,49 @@ class SeqFileTest {
   void remove_waitsForShowInFlight_andTheReadStillCompletes() throws Exception {
     CountDownLatch entered = new CountDownLatch(1);
     CountDownLatch releaseShow = new CountDownLatch(1);
-    root.createFile(dir, "slow", 0400, new CountingOps(n -> "") {
-      @Override
-      public byte[] show() {
-        entered.countDown();
-        awaitUninterruptibly(releaseShow);
-        return Sys.bytes("late\n");
-      }
-    }, 4096);
+    root.createFile(
+        dir,
+        "slow",
+        0400,
+        new CountingOps(n -> "") {
+          @Override
+          public byte[] show() {
+            entered.countDown();
+            awaitUninterruptibly(releaseShow);
+            return Sys.bytes("late\n");
+          }
+        },
+        4096);
     long fh = vfs.open("/d/slow", Vfs.O_RDONLY);
     AtomicReference<Object> read = new AtomicReference<>();
-    Thread reader = new Thread(() -> Task.runAs(new Task(103, "cat"), () -> {
-      try {
-        read.set(s(vfs.read(fh, 0, 4096)));
-      } catch (ErrnoException e) {
-        read.set(e);
-      }
-      return null;
-    }), "reader");
+    Thread reader =
+        new Thread(
+            () ->
+                Task.runAs(
+                    new Task(103, "cat"),
+                    () -> {
+                      try {
+                        read.set(s(vfs.read(fh, 0, 4096)));
+                      } catch (ErrnoException e) {
+                        read.set(e);
+                      }
+                      return null;
+                    }),
+            "reader");
     reader.start();
     entered.await();
     CountDownLatch removed = new CountDownLatch(1);
-    Thread remover = new Thread(() -> Task.runAs(new Task(102, "rmmod"), () -> {
-      root.remove(dir);
-      removed.countDown();
-      return null;
-    }), "remover");
+    Thread remover =
+        new Thread(
+            () ->
+                Task.runAs(
+                    new Task(102, "rmmod"),
+                    () -> {
+                      root.remove(dir);
+                      removed.countDown();
+                      return null;
+                    }),
+            "remover");
     remover.start();
     while (remover.isAlive() && remover.getState() != Thread.State.WAITING) {
       Thread.onSpinWait();

@@ -8,9 +8,9 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The lockdep matrix of lib/locking-selftest.c, as far as the model's locks go: AA, ABBA,
- * ABBCCA, non-recursive and recursive reads, trylocks, subclasses, one report then off, reset.
- * Locks are taken by different tasks in turn on one thread, so nothing ever blocks.
+ * The lockdep matrix of lib/locking-selftest.c, as far as the model's locks go: AA, ABBA, ABBCCA,
+ * non-recursive and recursive reads, trylocks, subclasses, one report then off, reset. Locks are
+ * taken by different tasks in turn on one thread, so nothing ever blocks.
  */
 class LockdepTest {
   private final AtomicLong now = new AtomicLong();
@@ -25,10 +25,12 @@ class LockdepTest {
   }
 
   private void as(String comm, Runnable body) {
-    Task.runAs(new Task(++pid, comm), () -> {
-      body.run();
-      return null;
-    });
+    Task.runAs(
+        new Task(++pid, comm),
+        () -> {
+          body.run();
+          return null;
+        });
   }
 
   private LockMap map(String name) {
@@ -43,16 +45,21 @@ class LockdepTest {
   @Test
   void aa_sameClassTwice_reportsRecursiveLocking() {
     LockMap a = map("A");
-    as("aa", () -> {
-      lockdep.acquire(a, 0, false);
-      lockdep.acquire(a, 0, false);
-      lockdep.release(a);
-      lockdep.release(a);
-    });
-    assertThat(log()).contains("WARNING: possible recursive locking detected")
-        .contains("aa/501 is trying to acquire lock:").contains("  lock(A);\n  lock(A);")
-        .contains("\n============================================\n"
-            + "WARNING: possible recursive locking detected\n");
+    as(
+        "aa",
+        () -> {
+          lockdep.acquire(a, 0, false);
+          lockdep.acquire(a, 0, false);
+          lockdep.release(a);
+          lockdep.release(a);
+        });
+    assertThat(log())
+        .contains("WARNING: possible recursive locking detected")
+        .contains("aa/501 is trying to acquire lock:")
+        .contains("  lock(A);\n  lock(A);")
+        .contains(
+            "\n============================================\n"
+                + "WARNING: possible recursive locking detected\n");
     assertThat(lockdep.splatCount()).isEqualTo(1);
   }
 
@@ -60,26 +67,33 @@ class LockdepTest {
   void abba_reportsCircularWithoutChainBlock() {
     LockMap a = map("A");
     LockMap b = map("B");
-    as("t1", () -> {
-      lockdep.acquire(a, 0, false);
-      lockdep.acquire(b, 0, false);
-      lockdep.release(b);
-      lockdep.release(a);
-    });
+    as(
+        "t1",
+        () -> {
+          lockdep.acquire(a, 0, false);
+          lockdep.acquire(b, 0, false);
+          lockdep.release(b);
+          lockdep.release(a);
+        });
     assertThat(lockdep.splatCount()).isZero();
-    as("t2", () -> {
-      lockdep.acquire(b, 0, false);
-      lockdep.acquire(a, 0, false);
-      lockdep.release(a);
-      lockdep.release(b);
-    });
+    as(
+        "t2",
+        () -> {
+          lockdep.acquire(b, 0, false);
+          lockdep.acquire(a, 0, false);
+          lockdep.release(a);
+          lockdep.release(b);
+        });
     String log = log();
-    assertThat(log).contains("WARNING: possible circular locking dependency detected")
+    assertThat(log)
+        .contains("WARNING: possible circular locking dependency detected")
         .contains("t2/502 is trying to acquire lock:")
-        .contains("-> #1 (B){+.+.}-{3:3}:").contains("-> #0 (A){+.+.}-{3:3}:")
+        .contains("-> #1 (B){+.+.}-{3:3}:")
+        .contains("-> #0 (A){+.+.}-{3:3}:")
         .doesNotContain("Chain exists of:")
-        .contains("  lock(B);\n                               lock(A);\n"
-            + "                               lock(B);\n  lock(A);")
+        .contains(
+            "  lock(B);\n                               lock(A);\n"
+                + "                               lock(B);\n  lock(A);")
         .contains("1 lock held by t2/502:");
   }
 
@@ -91,8 +105,11 @@ class LockdepTest {
     as("ab", () -> nest(a, b));
     as("bc", () -> nest(b, c));
     as("ca", () -> nest(c, a));
-    assertThat(log()).contains("Chain exists of:\n  A --> B --> C")
-        .contains("-> #2 (C)").contains("-> #1 (B)").contains("-> #0 (A)");
+    assertThat(log())
+        .contains("Chain exists of:\n  A --> B --> C")
+        .contains("-> #2 (C)")
+        .contains("-> #1 (B)")
+        .contains("-> #0 (A)");
   }
 
   /** The forward dependencies of class {@code name}, from sim/lockdep's text. */
@@ -122,42 +139,54 @@ class LockdepTest {
   void nonRecursiveRead_countsLikeAWrite_andPrintsRlock() {
     PercpuRwSem rw = new PercpuRwSem(lockdep, "cpu_hotplug_lock");
     Mutex m = new Mutex(lockdep, "slab_mutex");
-    as("reader", () -> {
-      rw.readLock("cpus_read_lock");
-      m.lock();
-      m.unlock();
-      rw.readUnlock();
-    });
-    as("other", () -> {
-      m.lock();
-      rw.readLock("cpus_read_lock");
-      rw.readUnlock();
-      m.unlock();
-    });
-    assertThat(log()).contains("possible circular locking dependency")
-        .contains("  lock(slab_mutex);").contains("  rlock(cpu_hotplug_lock);");
+    as(
+        "reader",
+        () -> {
+          rw.readLock("cpus_read_lock");
+          m.lock();
+          m.unlock();
+          rw.readUnlock();
+        });
+    as(
+        "other",
+        () -> {
+          m.lock();
+          rw.readLock("cpus_read_lock");
+          rw.readUnlock();
+          m.unlock();
+        });
+    assertThat(log())
+        .contains("possible circular locking dependency")
+        .contains("  lock(slab_mutex);")
+        .contains("  rlock(cpu_hotplug_lock);");
   }
 
   @Test
   void readsWithoutAWriter_doNotBlockEachOther_butAreStillReported() {
     PercpuRwSem rw = new PercpuRwSem(lockdep, "cpu_hotplug_lock");
     LockMap b = map("B");
-    as("r1", () -> {
-      rw.readLock("cpus_read_lock");
-      as("r2", () -> {
-        rw.readLock("cpus_read_lock"); // a second reader gets in at once: no writer pending
-        rw.readUnlock();
-      });
-      lockdep.acquire(b, 0, false);
-      lockdep.release(b);
-      rw.readUnlock();
-    });
-    as("r3", () -> {
-      lockdep.acquire(b, 0, false);
-      rw.readLock("cpus_read_lock");
-      rw.readUnlock();
-      lockdep.release(b);
-    });
+    as(
+        "r1",
+        () -> {
+          rw.readLock("cpus_read_lock");
+          as(
+              "r2",
+              () -> {
+                rw.readLock("cpus_read_lock"); // a second reader gets in at once: no writer pending
+                rw.readUnlock();
+              });
+          lockdep.acquire(b, 0, false);
+          lockdep.release(b);
+          rw.readUnlock();
+        });
+    as(
+        "r3",
+        () -> {
+          lockdep.acquire(b, 0, false);
+          rw.readLock("cpus_read_lock");
+          rw.readUnlock();
+          lockdep.release(b);
+        });
     assertThat(lockdep.splatCount()).isEqualTo(1);
   }
 
@@ -171,18 +200,22 @@ class LockdepTest {
   void recursiveReadThenLock_reversed_isNotACycle() {
     LockMap a = rw("A");
     LockMap b = map("B");
-    as("t1", () -> {
-      lockdep.acquire(a, 2, false);
-      lockdep.acquire(b, 0, false);
-      lockdep.release(b);
-      lockdep.release(a);
-    });
-    as("t2", () -> {
-      lockdep.acquire(b, 0, false);
-      lockdep.acquire(a, 2, false);
-      lockdep.release(a);
-      lockdep.release(b);
-    });
+    as(
+        "t1",
+        () -> {
+          lockdep.acquire(a, 2, false);
+          lockdep.acquire(b, 0, false);
+          lockdep.release(b);
+          lockdep.release(a);
+        });
+    as(
+        "t2",
+        () -> {
+          lockdep.acquire(b, 0, false);
+          lockdep.acquire(a, 2, false);
+          lockdep.release(a);
+          lockdep.release(b);
+        });
     assertThat(lockdep.splatCount()).isZero();
     assertThat(edgesFrom("A")).containsExactly("B");
     assertThat(edgesFrom("B")).containsExactly("A");
@@ -193,27 +226,35 @@ class LockdepTest {
   void writeAfterCachedRecursiveReadChain_isChecked() {
     LockMap a = rw("A");
     LockMap b = map("B");
-    as("t1", () -> {
-      lockdep.acquire(a, 2, false);
-      lockdep.acquire(b, 0, false);
-      lockdep.release(b);
-      lockdep.release(a);
-    });
-    as("t2", () -> {
-      lockdep.acquire(b, 0, false);
-      lockdep.acquire(a, 2, false);
-      lockdep.release(a);
-      lockdep.release(b);
-    });
-    as("t3", () -> {
-      lockdep.acquire(b, 0, false);
-      lockdep.acquire(a, 0, false);
-      lockdep.release(a);
-      lockdep.release(b);
-    });
-    assertThat(log()).contains("WARNING: possible circular locking dependency detected")
-        .contains("  lock(B);\n                               lock(A);\n"
-            + "                               lock(B);\n  lock(A);");
+    as(
+        "t1",
+        () -> {
+          lockdep.acquire(a, 2, false);
+          lockdep.acquire(b, 0, false);
+          lockdep.release(b);
+          lockdep.release(a);
+        });
+    as(
+        "t2",
+        () -> {
+          lockdep.acquire(b, 0, false);
+          lockdep.acquire(a, 2, false);
+          lockdep.release(a);
+          lockdep.release(b);
+        });
+    as(
+        "t3",
+        () -> {
+          lockdep.acquire(b, 0, false);
+          lockdep.acquire(a, 0, false);
+          lockdep.release(a);
+          lockdep.release(b);
+        });
+    assertThat(log())
+        .contains("WARNING: possible circular locking dependency detected")
+        .contains(
+            "  lock(B);\n                               lock(A);\n"
+                + "                               lock(B);\n  lock(A);");
   }
 
   /** W1R2_W2R3_W3R1: write-read three times round is a deadlock even with recursive reads. */
@@ -254,49 +295,64 @@ class LockdepTest {
     lockdep = new Lockdep(dmesg, "5.19.0-slabfs");
     PercpuRwSem rwsem = new PercpuRwSem(lockdep, "cpu_hotplug_lock");
     Mutex m = new Mutex(lockdep, "slab_mutex");
-    as("reader", () -> {
-      rwsem.readLock("cpus_read_lock");
-      m.lock();
-      m.unlock();
-      rwsem.readUnlock();
-    });
-    as("other", () -> {
-      m.lock();
-      rwsem.readLock("cpus_read_lock");
-      rwsem.readUnlock();
-      m.unlock();
-    });
-    assertThat(log()).contains("  lock(slab_mutex);\n                               lock(cpu_hotplug_lock);")
-        .contains("  lock(cpu_hotplug_lock);\n\n *** DEADLOCK ***").doesNotContain("rlock(");
+    as(
+        "reader",
+        () -> {
+          rwsem.readLock("cpus_read_lock");
+          m.lock();
+          m.unlock();
+          rwsem.readUnlock();
+        });
+    as(
+        "other",
+        () -> {
+          m.lock();
+          rwsem.readLock("cpus_read_lock");
+          rwsem.readUnlock();
+          m.unlock();
+        });
+    assertThat(log())
+        .contains("  lock(slab_mutex);\n                               lock(cpu_hotplug_lock);")
+        .contains("  lock(cpu_hotplug_lock);\n\n *** DEADLOCK ***")
+        .doesNotContain("rlock(");
   }
 
   @Test
   void unlockOfALockNotHeld_reportsBadUnlockBalance() {
     LockMap a = map("A");
-    as("du", () -> {
-      lockdep.acquire(a, 0, false);
-      lockdep.release(a);
-      lockdep.release(a);
-    });
-    assertThat(log()).contains("=====================================\n"
-            + "WARNING: bad unlock balance detected!\n")
-        .contains("-------------------------------------\n"
-            + "du/501 is trying to release lock (A) at:\n[<ffffffff81")
-        .contains("but there are no more locks to release!\n\n"
-            + "other info that might help us debug this:\nno locks held by du/501.\n");
+    as(
+        "du",
+        () -> {
+          lockdep.acquire(a, 0, false);
+          lockdep.release(a);
+          lockdep.release(a);
+        });
+    assertThat(log())
+        .contains(
+            "=====================================\n" + "WARNING: bad unlock balance detected!\n")
+        .contains(
+            "-------------------------------------\n"
+                + "du/501 is trying to release lock (A) at:\n[<ffffffff81")
+        .contains(
+            "but there are no more locks to release!\n\n"
+                + "other info that might help us debug this:\nno locks held by du/501.\n");
     assertThat(lockdep.splatCount()).isEqualTo(1);
   }
 
   @Test
   void initialisingAHeldLock_reportsHeldLockFreed() {
     Mutex m = new Mutex(lockdep, "mutex_A");
-    as("ih", () -> {
-      m.lock();
-      lockdep.checkNoLocksFreed(m, 32);
-    });
-    assertThat(log()).contains("=========================\nWARNING: held lock freed!\n")
-        .containsPattern("ih/501 is freeing memory ffffffff82[0-9a-f]{6}-ffffffff82[0-9a-f]{6},"
-            + " with a lock still held there!\n[0-9a-f]{16} \\(mutex_A\\)")
+    as(
+        "ih",
+        () -> {
+          m.lock();
+          lockdep.checkNoLocksFreed(m, 32);
+        });
+    assertThat(log())
+        .contains("=========================\nWARNING: held lock freed!\n")
+        .containsPattern(
+            "ih/501 is freeing memory ffffffff82[0-9a-f]{6}-ffffffff82[0-9a-f]{6},"
+                + " with a lock still held there!\n[0-9a-f]{16} \\(mutex_A\\)")
         .contains("1 lock held by ih/501:\n #0: ");
   }
 
@@ -304,15 +360,20 @@ class LockdepTest {
   void returningToUserWithALockHeld_isReported() {
     LockMap a = map("A");
     Task t = new Task(700, "leaky");
-    Task.runAs(t, () -> {
-      lockdep.acquire(a, 0, false);
-      return null;
-    });
+    Task.runAs(
+        t,
+        () -> {
+          lockdep.acquire(a, 0, false);
+          return null;
+        });
     assertThat(lockdep.checkReturnToUser(t)).isTrue();
-    assertThat(log()).contains("================================================\n"
-        + "WARNING: lock held when returning to user space!\n")
-        .contains("leaky/700 is leaving the kernel with locks still held!\n"
-            + "1 lock held by leaky/700:\n #0: ");
+    assertThat(log())
+        .contains(
+            "================================================\n"
+                + "WARNING: lock held when returning to user space!\n")
+        .contains(
+            "leaky/700 is leaving the kernel with locks still held!\n"
+                + "1 lock held by leaky/700:\n #0: ");
     Task clean = new Task(701, "clean");
     assertThat(lockdep.checkReturnToUser(clean)).isFalse();
   }
@@ -321,18 +382,22 @@ class LockdepTest {
   void recursiveReadUnderALock_andTheReverse_isNoCycle() {
     LockMap rcu = map("rcu_read_lock");
     LockMap b = map("B");
-    as("t1", () -> {
-      lockdep.acquire(rcu, 2, false);
-      lockdep.acquire(b, 0, false);
-      lockdep.release(b);
-      lockdep.release(rcu);
-    });
-    as("t2", () -> {
-      lockdep.acquire(b, 0, false);
-      lockdep.acquire(rcu, 2, false);
-      lockdep.release(rcu);
-      lockdep.release(b);
-    });
+    as(
+        "t1",
+        () -> {
+          lockdep.acquire(rcu, 2, false);
+          lockdep.acquire(b, 0, false);
+          lockdep.release(b);
+          lockdep.release(rcu);
+        });
+    as(
+        "t2",
+        () -> {
+          lockdep.acquire(b, 0, false);
+          lockdep.acquire(rcu, 2, false);
+          lockdep.release(rcu);
+          lockdep.release(b);
+        });
     assertThat(lockdep.splatCount()).isZero();
   }
 
@@ -341,14 +406,16 @@ class LockdepTest {
     LockMap a = map("A");
     LockMap t = map("T");
     LockMap c = map("C");
-    as("t1", () -> {
-      lockdep.acquire(a, 0, false);
-      lockdep.acquire(t, 0, true); // no A -> T
-      lockdep.acquire(c, 0, false); // T -> C and, past the trylock, A -> C
-      lockdep.release(c);
-      lockdep.release(t);
-      lockdep.release(a);
-    });
+    as(
+        "t1",
+        () -> {
+          lockdep.acquire(a, 0, false);
+          lockdep.acquire(t, 0, true); // no A -> T
+          lockdep.acquire(c, 0, false); // T -> C and, past the trylock, A -> C
+          lockdep.release(c);
+          lockdep.release(t);
+          lockdep.release(a);
+        });
     assertThat(edgesFrom("A")).containsExactly("C");
     assertThat(edgesFrom("T")).containsExactly("C");
     as("t2", () -> nest(t, a)); // T -> A: fine, there is no A -> T
@@ -362,12 +429,14 @@ class LockdepTest {
     Object key = new Object();
     Mutex parent = new Mutex(lockdep, key, "&inode->i_rwsem");
     Mutex child = new Mutex(lockdep, key, "&inode->i_rwsem");
-    as("nest", () -> {
-      parent.lock();
-      child.lockNested(1);
-      child.unlock();
-      parent.unlock();
-    });
+    as(
+        "nest",
+        () -> {
+          parent.lock();
+          child.lockNested(1);
+          child.unlock();
+          parent.unlock();
+        });
     assertThat(lockdep.splatCount()).isZero();
     assertThat(lockdep.procLockdep()).contains("&inode->i_rwsem/1");
     assertThat(lockdep.taskList().heldCount()).isZero();
@@ -398,15 +467,16 @@ class LockdepTest {
   void freeKeyRange_zapsClassesEdgesAndChains() {
     Object modKey = new Object();
     LockMap a = map("A");
-    LockMap m = new LockMap(lockdep.classFor(modKey, "mod_lock", LockClass.Kind.MUTEX), modKey,
-        true);
+    LockMap m =
+        new LockMap(lockdep.classFor(modKey, "mod_lock", LockClass.Kind.MUTEX), modKey, true);
     as("1", () -> nest(a, m));
     assertThat(edgesFrom("A")).containsExactly("mod_lock");
     assertThat(lockdep.procLockdepChains()).contains("] A\n[ffffffff83").contains("] mod_lock\n");
     assertThat(lockdep.freeKeyRange(k -> k == modKey)).isEqualTo(1);
     assertThat(edgesFrom("A")).isEmpty();
     assertThat(lockdep.procLockdepChains()).doesNotContain("mod_lock");
-    assertThat(lockdep.procLockdepStats()).contains(" zapped classes:                          1\n")
+    assertThat(lockdep.procLockdepStats())
+        .contains(" zapped classes:                          1\n")
         .contains(" zapped lock chains:                      1\n");
     Object again = new Object();
     assertThat(lockdep.classFor(again, "mod_lock", LockClass.Kind.MUTEX).displayName())
@@ -422,8 +492,10 @@ class LockdepTest {
     assertThat(lockdep.enabled()).isTrue();
     as("full", () -> lockdep.classFor(new Object(), "one too many", LockClass.Kind.MUTEX));
     assertThat(lockdep.enabled()).isFalse();
-    assertThat(log()).contains("BUG: MAX_LOCKDEP_KEYS too low!\n"
-        + "turning off the locking correctness validator.\n");
+    assertThat(log())
+        .contains(
+            "BUG: MAX_LOCKDEP_KEYS too low!\n"
+                + "turning off the locking correctness validator.\n");
     assertThat(lockdep.classCount()).isEqualTo(Lockdep.MAX_LOCKDEP_KEYS);
   }
 
@@ -433,12 +505,14 @@ class LockdepTest {
     LockMap b = map("B");
     as("1", () -> nest(a, b));
     String stats = lockdep.procLockdepStats();
-    assertThat(stats).startsWith(" lock-classes:                            2 [max: 8192]\n"
-        + " direct dependencies:                     2 [max: 32768]\n"
-        + " indirect dependencies:                   3\n"
-        + " all direct dependencies:                 2\n"
-        + " dependency chains:                       2 [max: 65536]\n"
-        + " dependency chain hlocks used:            3 [max: 327680]\n")
+    assertThat(stats)
+        .startsWith(
+            " lock-classes:                            2 [max: 8192]\n"
+                + " direct dependencies:                     2 [max: 32768]\n"
+                + " indirect dependencies:                   3\n"
+                + " all direct dependencies:                 2\n"
+                + " dependency chains:                       2 [max: 65536]\n"
+                + " dependency chain hlocks used:            3 [max: 327680]\n")
         .contains(" max locking depth:                       2\n")
         .contains(" debug_locks:                             1\n\n zapped classes:");
   }
@@ -449,7 +523,8 @@ class LockdepTest {
     LockMap b = map("B");
     as("1", () -> nest(a, b));
     as("2", () -> nest(b, a));
-    assertThat(lockdep.dot()).contains("\"A\" -> \"B\" [color=red")
+    assertThat(lockdep.dot())
+        .contains("\"A\" -> \"B\" [color=red")
         .contains("\"B\" -> \"A\" [color=red, penwidth=2.5, style=dashed");
   }
 }

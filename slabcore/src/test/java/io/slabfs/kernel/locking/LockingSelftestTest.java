@@ -25,7 +25,8 @@ class LockingSelftestTest {
     List<String> table = suite.run("6.18.0-slabfs");
     table.forEach(System.out::println);
     assertThat(suite.cases()).hasSize(93);
-    assertThat(table).contains("Good, all  93 testcases passed! |")
+    assertThat(table)
+        .contains("Good, all  93 testcases passed! |")
         .contains("                     A-A deadlock:  ok  |  ok  |  ok  |  ok  |  ok  |  ok  |")
         .contains("           recursive read-lock #2:             |  ok  |             |  ok  |");
   }
@@ -34,10 +35,16 @@ class LockingSelftestTest {
   void theSuiteCatchesALockdepThatIgnoresEdgeTypes() {
     // a case whose outcome depends on the -(SR)-/-(SN)- rules: with reads counted as writes
     // it would report; the suite must see that as a failure, not pass it
-    LockingSelftest.Case abba2 = LockingSelftest.suite().cases().stream()
-        .filter(c -> c.name().equals("rlock_ABBA2")).findFirst().orElseThrow();
-    String asWrites = abba2.script().replace("T read_lock", "T write_lock")
-        .replace("T read_unlock", "T write_unlock");
+    LockingSelftest.Case abba2 =
+        LockingSelftest.suite().cases().stream()
+            .filter(c -> c.name().equals("rlock_ABBA2"))
+            .findFirst()
+            .orElseThrow();
+    String asWrites =
+        abba2
+            .script()
+            .replace("T read_lock", "T write_lock")
+            .replace("T read_unlock", "T write_unlock");
     LockingSelftest.Case broken =
         new LockingSelftest.Case(abba2.row(), abba2.name(), asWrites, abba2.expectSilent());
     assertThat(LockingSelftest.passes(broken, "6.18.0-slabfs")).isFalse();

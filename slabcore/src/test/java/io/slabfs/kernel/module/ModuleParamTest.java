@@ -94,8 +94,16 @@ class ModuleParamTest {
   }
 
   @ParameterizedTest(name = "verify_n_cpus <- {0} -> {1}")
-  @CsvSource({"0x10, 16", "0X10, 16", "010, 8", "16, 16", "-5, -5", "+7, 7", "2147483647, 2147483647",
-      "-2147483648, -2147483648"})
+  @CsvSource({
+    "0x10, 16",
+    "0X10, 16",
+    "010, 8",
+    "16, 16",
+    "-5, -5",
+    "+7, 7",
+    "2147483647, 2147483647",
+    "-2147483648, -2147483648"
+  })
   void intParam_base0(String input, String shown) throws Exception {
     String p = "/module/clocksource/parameters/verify_n_cpus";
     assertThat(cat(vfs(), p)).isEqualTo("8\n");
@@ -104,8 +112,16 @@ class ModuleParamTest {
   }
 
   @ParameterizedTest(name = "verify_n_cpus <- {0} -> {1}")
-  @CsvSource({"2147483648, ERANGE", "-2147483649, ERANGE", "99999999999999999999, ERANGE",
-      "abc, EINVAL", "0x, EINVAL", "08, EINVAL", "' 1', EINVAL", "1.5, EINVAL"})
+  @CsvSource({
+    "2147483648, ERANGE",
+    "-2147483649, ERANGE",
+    "99999999999999999999, ERANGE",
+    "abc, EINVAL",
+    "0x, EINVAL",
+    "08, EINVAL",
+    "' 1', EINVAL",
+    "1.5, EINVAL"
+  })
   void intParam_rejects_andIsUnchanged(String input, Errno errno) throws Exception {
     String p = "/module/clocksource/parameters/verify_n_cpus";
     assertThat(errno(() -> write(vfs(), p, input))).isEqualTo(errno);
@@ -133,8 +149,9 @@ class ModuleParamTest {
     // param_set_charp copies the whole buffer; param_get_charp prints "%s\n"
     Dmesg dmesg = new Dmesg(() -> 0L);
     Lockdep lockdep = new Lockdep(dmesg, "6.18.0");
-    KernelParam param = new KernelParam(
-        "greeting", ParamType.parse("charp"), 0644, "hello", new Mutex(lockdep, "param_lock"));
+    KernelParam param =
+        new KernelParam(
+            "greeting", ParamType.parse("charp"), 0644, "hello", new Mutex(lockdep, "param_lock"));
     KernfsRoot root = new KernfsRoot(lockdep, () -> 0L);
     Sysfs sysfs = new Sysfs(root, dmesg);
     KernfsDir dir = root.createDir(root.rootDir(), "parameters", 0755);
@@ -153,8 +170,8 @@ class ModuleParamTest {
     assertThat(errno(() -> vfs().open("/module/tcp_cubic/parameters/bic_scale", Vfs.O_WRONLY)))
         .isEqualTo(Errno.EACCES);
     Lockdep lockdep = new Lockdep(new Dmesg(() -> 0L), "6.18.0");
-    KernelParam ro = new KernelParam(
-        "ro", ParamType.parse("int"), 0444, "1", new Mutex(lockdep, "param_lock"));
+    KernelParam ro =
+        new KernelParam("ro", ParamType.parse("int"), 0444, "1", new Mutex(lockdep, "param_lock"));
     assertThat(errno(() -> ro.store(Sys.bytes("2\0"), 1))).isEqualTo(Errno.EPERM);
     assertThat(ro.show()).isEqualTo("1\n");
   }

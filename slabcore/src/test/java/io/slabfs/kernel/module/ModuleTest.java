@@ -32,8 +32,12 @@ class ModuleTest {
   }
 
   private Kernel boot(KernelEra era) throws Exception {
-    k = kernels.boot(BootOptions.defaults().withEra(era).withBootSet(BootSet.MINIMAL)
-        .withHungTask(0, BootOptions.DeadlockMode.BREAK, false));
+    k =
+        kernels.boot(
+            BootOptions.defaults()
+                .withEra(era)
+                .withBootSet(BootSet.MINIMAL)
+                .withHungTask(0, BootOptions.DeadlockMode.BREAK, false));
     return k;
   }
 
@@ -51,22 +55,22 @@ class ModuleTest {
   }
 
   private String stats() {
-    return k.stats().replaceAll("(?m)^(requests|dmesg_records|caches_released|lockdep_\\w+) .*\n", "");
+    return k.stats()
+        .replaceAll("(?m)^(requests|dmesg_records|caches_released|lockdep_\\w+) .*\n", "");
   }
 
   /**
-   * try_module_get() with the module in hand while an rmmod runs to completion: the get
-   * must then fail (atomic_inc_not_zero on the count try_stop_module() zeroed), not revive
-   * the count of a module that is gone. Found by stress/module-churn, where such a get
-   * "succeeded" and its holder's next module_put found no module.
+   * try_module_get() with the module in hand while an rmmod runs to completion: the get must then
+   * fail (atomic_inc_not_zero on the count try_stop_module() zeroed), not revive the count of a
+   * module that is gone. Found by stress/module-churn, where such a get "succeeded" and its
+   * holder's next module_put found no module.
    */
   @Test
   void moduleGetOvertakenByRmmod_fails() throws Exception {
     boot(KernelEra.V6_18);
     k.ctl("insmod racy");
     k.ctl("pause try_module_get");
-    CompletableFuture<Errno> get =
-        CompletableFuture.supplyAsync(() -> ctlErrno("module_get racy"));
+    CompletableFuture<Errno> get = CompletableFuture.supplyAsync(() -> ctlErrno("module_get racy"));
     Errno rmmod;
     try {
       k.ctl("await try_module_get timeout=10");
@@ -84,8 +88,19 @@ class ModuleTest {
     boot(KernelEra.V6_18);
     String before = stats();
     k.ctl("insmod mymod cache=mymod_obj:200::mymod_ctor param=debug=3 param=verbose=N");
-    assertThat(k.vfs().readdir("/module/mymod")).contains("holders", "parameters", "sections",
-        "notes", "uevent", "srcversion", "initstate", "coresize", "initsize", "taint", "refcnt");
+    assertThat(k.vfs().readdir("/module/mymod"))
+        .contains(
+            "holders",
+            "parameters",
+            "sections",
+            "notes",
+            "uevent",
+            "srcversion",
+            "initstate",
+            "coresize",
+            "initsize",
+            "taint",
+            "refcnt");
     assertThat(cat(k.vfs(), "/module/mymod/initstate")).isEqualTo("live\n");
     assertThat(cat(k.vfs(), "/module/mymod/refcnt")).isEqualTo("0\n");
     assertThat(cat(k.vfs(), "/module/mymod/initsize")).isEqualTo("0\n");
@@ -98,7 +113,8 @@ class ModuleTest {
     assertThat(cat(k.vfs(), "/module/mymod/parameters/debug")).isEqualTo("3\n");
     Sys.write(k.vfs(), "/module/mymod/parameters/debug", "0x10\n");
     assertThat(cat(k.vfs(), "/module/mymod/parameters/debug")).isEqualTo("16\n");
-    assertThat(cat(k.vfs(), "/kernel/slab/mymod_obj/ctor")).matches("mymod_ctor\\+0x0/0x\\w+ \\[mymod\\]\n");
+    assertThat(cat(k.vfs(), "/kernel/slab/mymod_obj/ctor"))
+        .matches("mymod_ctor\\+0x0/0x\\w+ \\[mymod\\]\n");
     assertThat(log()).contains("mymod: loading out-of-tree module taints kernel.");
     assertThat(k.dmesg().taint().toString()).isEqualTo("Tainted: G           O      ");
     k.ctl("rmmod mymod");
@@ -130,9 +146,9 @@ class ModuleTest {
   }
 
   /**
-   * insmod/rmmod cycles add no lock classes: every module's param_lock is one class (the
-   * static key of init_param_lock()'s mutex_init()) and every module parameter file one
-   * kn->active class (sysfs_attr_init() in add_sysfs_param()); before, each cycle added two.
+   * insmod/rmmod cycles add no lock classes: every module's param_lock is one class (the static key
+   * of init_param_lock()'s mutex_init()) and every module parameter file one kn->active class
+   * (sysfs_attr_init() in add_sysfs_param()); before, each cycle added two.
    */
   @Test
   void insmodRmmodCycles_addNoLockClasses() throws Exception {
@@ -148,8 +164,8 @@ class ModuleTest {
     }
     assertThat(k.lockdep().classCount()).isEqualTo(classes);
     assertThat(k.lockdep().procLockdepStats())
-        .contains(" lock-classes:                  " + String.format("%11d", classes)
-            + " [max: 8192]\n");
+        .contains(
+            " lock-classes:                  " + String.format("%11d", classes) + " [max: 8192]\n");
   }
 
   /** mod_sysfs_teardown drains: rmmod waits for a parameter store in flight. */
@@ -159,20 +175,37 @@ class ModuleTest {
     k.ctl("insmod m param=level=1");
     k.ctl("pause param_attr_store");
     CompletableFuture<String> store = new CompletableFuture<>();
-    Thread w = new Thread(() -> Task.runAs(new Task(3003, "echo"), () -> {
-      try {
-        Sys.write(k.vfs(), "/module/m/parameters/level", "2\n");
-        store.complete("ok");
-      } catch (ErrnoException e) {
-        store.complete(e.errno().name());
-      }
-      return null;
-    }));
+    Thread w =
+        new Thread(
+            () ->
+                Task.runAs(
+                    new Task(3003, "echo"),
+                    () -> {
+                      try {
+                        Sys.write(k.vfs(), "/module/m/parameters/level", "2\n");
+                        store.complete("ok");
+                      } catch (ErrnoException e) {
+                        store.complete(e.errno().name());
+                      }
+                      return null;
+                    }));
     w.start();
     k.ctl("await param_attr_store timeout=10");
     CompletableFuture<String> unload = run(new Task(3004, "rmmod"), "rmmod m");
-    assertThat(k.lockdep().taskList().awaitTasks(all -> all.stream().anyMatch(t -> t.blocked() != null
-        && t.blocked().what().startsWith("drain of module/m/parameters/level")), 10_000)).isTrue();
+    assertThat(
+            k.lockdep()
+                .taskList()
+                .awaitTasks(
+                    all ->
+                        all.stream()
+                            .anyMatch(
+                                t ->
+                                    t.blocked() != null
+                                        && t.blocked()
+                                            .what()
+                                            .startsWith("drain of module/m/parameters/level")),
+                    10_000))
+        .isTrue();
     assertThat(unload).isNotDone();
     k.ctl("resume param_attr_store");
     assertThat(store.get(10, TimeUnit.SECONDS)).isEqualTo("ok");
@@ -201,7 +234,8 @@ class ModuleTest {
     assertThat(k.vfs().readdir("/module/base/holders")).isEmpty();
     assertThat(cat(k.vfs(), "/module/base/refcnt")).isEqualTo("0\n");
     k.ctl("rmmod base");
-    assertThat(ctlErrno("insmod longp param=p=" + "x".repeat(1100))).as("parse_args")
+    assertThat(ctlErrno("insmod longp param=p=" + "x".repeat(1100)))
+        .as("parse_args")
         .isEqualTo(Errno.ENOSPC);
     assertThat(k.vfs().readdir("/module")).doesNotContain("longp");
     assertThat(ctlErrno("insmod bad cache=x")).isEqualTo(Errno.EINVAL);
@@ -254,10 +288,12 @@ class ModuleTest {
     assertThat(k.vfs().readdir("/module")).doesNotContain("st");
     assertThat(k.kasan().reportCount()).isZero();
     k.ctl("kobject_put st_cache");
-    assertThat(k.kasan().reportCount()).as("first access reported, later ones counted")
+    assertThat(k.kasan().reportCount())
+        .as("first access reported, later ones counted")
         .isGreaterThan(1);
     assertThat(k.dmesg().taint().toString()).isEqualTo("Tainted: G    B      O      ");
-    assertThat(log()).contains("BUG: KASAN: vmalloc-out-of-bounds in kobject_put")
+    assertThat(log())
+        .contains("BUG: KASAN: vmalloc-out-of-bounds in kobject_put")
         .contains("Write of size 4 at addr ")
         .containsPattern("The buggy address belongs to the variable:\n 0xffffffffc0[0-9a-f]{6}\n")
         .contains("slabfs: the buggy address was st_cache+0xa0/0x100 [st]")
@@ -267,11 +303,16 @@ class ModuleTest {
 
   private CompletableFuture<String> run(Task task, String command) {
     CompletableFuture<String> f = new CompletableFuture<>();
-    Thread t = new Thread(() -> Task.runAs(task, () -> {
-      Errno e = ctlErrno(command);
-      f.complete(e == null ? "ok" : e.name());
-      return null;
-    }));
+    Thread t =
+        new Thread(
+            () ->
+                Task.runAs(
+                    task,
+                    () -> {
+                      Errno e = ctlErrno(command);
+                      f.complete(e == null ? "ok" : e.name());
+                      return null;
+                    }));
     t.setDaemon(true);
     t.start();
     return f;

@@ -16,8 +16,9 @@ class ExtraCachesTest {
   @ParameterizedTest
   @EnumSource(KernelEra.class)
   void everyExtraCacheHasItsOwnDirectory(KernelEra era, Kernels kernels) throws Exception {
-    Kernel k = kernels.boot(
-        BootOptions.defaults().withBootSet(BootSet.MINIMAL).withEra(era).withExtraCaches(40));
+    Kernel k =
+        kernels.boot(
+            BootOptions.defaults().withBootSet(BootSet.MINIMAL).withEra(era).withExtraCaches(40));
     int before = k.slab().caches().size();
     Kernel min = kernels.boot(BootOptions.defaults().withBootSet(BootSet.MINIMAL).withEra(era));
     assertThat(before).isEqualTo(min.slab().caches().size() + 40);

@@ -25,8 +25,7 @@ class SimCtlNamesTest {
   }
 
   private KmemCache bootUdp() {
-    return k.slab().caches().stream().filter(c -> c.name().equals("UDP")).findFirst()
-        .orElseThrow();
+    return k.slab().caches().stream().filter(c -> c.name().equals("UDP")).findFirst().orElseThrow();
   }
 
   private static Errno errno(ErrnoException e) {
@@ -46,20 +45,28 @@ class SimCtlNamesTest {
     k.ctl("free UDP 5");
     k.ctl("kobject_get UDP");
     k.ctl("kmem_cache_destroy UDP");
-    assertThat(Sim.dmesgSince(k, 0)).anyMatch(m -> m.startsWith("slabfs: ctl: destroyed UDP = ")
-        && m.contains("UDP now means the UDP created before it, " + boot.kobj().name()));
+    assertThat(Sim.dmesgSince(k, 0))
+        .anyMatch(
+            m ->
+                m.startsWith("slabfs: ctl: destroyed UDP = ")
+                    && m.contains(
+                        "UDP now means the UDP created before it, " + boot.kobj().name()));
     // the reference taken through the name is the one kobject_put UDP drops, not the boot one
     k.ctl("kobject_put UDP");
     assertThat(boot.kobj().refcount()).isEqualTo(bootRefs);
-    assertThatThrownBy(() -> k.ctl("kobject_put UDP")).isInstanceOf(ErrnoException.class)
-        .extracting(e -> errno((ErrnoException) e)).isEqualTo(Errno.EINVAL);
+    assertThatThrownBy(() -> k.ctl("kobject_put UDP"))
+        .isInstanceOf(ErrnoException.class)
+        .extracting(e -> errno((ErrnoException) e))
+        .isEqualTo(Errno.EINVAL);
 
     k.ctl("alloc UDP 3");
     assertThat(boot.allocatedObjects()).as("now the boot UDP").isEqualTo(bootObjects + 3);
     k.ctl("free UDP 3");
     k.ctl("kmem_cache_destroy UDP");
-    assertThatThrownBy(() -> k.ctl("alloc UDP 1")).isInstanceOf(ErrnoException.class)
-        .extracting(e -> errno((ErrnoException) e)).isEqualTo(Errno.ENOENT);
+    assertThatThrownBy(() -> k.ctl("alloc UDP 1"))
+        .isInstanceOf(ErrnoException.class)
+        .extracting(e -> errno((ErrnoException) e))
+        .isEqualTo(Errno.ENOENT);
   }
 
   @Test
@@ -72,12 +79,15 @@ class SimCtlNamesTest {
     k.ctl("kobject_put shared");
     assertThatThrownBy(() -> k.ctl("kmem_cache_destroy shared"))
         .isInstanceOf(ErrnoException.class)
-        .extracting(e -> errno((ErrnoException) e)).isEqualTo(Errno.EPERM);
+        .extracting(e -> errno((ErrnoException) e))
+        .isEqualTo(Errno.EPERM);
     k.ctl("alloc shared 1");
     k.ctl("free shared 1");
     k.ctl("rmmod namemod");
-    assertThatThrownBy(() -> k.ctl("alloc shared 1")).isInstanceOf(ErrnoException.class)
-        .extracting(e -> errno((ErrnoException) e)).isEqualTo(Errno.ENOENT);
+    assertThatThrownBy(() -> k.ctl("alloc shared 1"))
+        .isInstanceOf(ErrnoException.class)
+        .extracting(e -> errno((ErrnoException) e))
+        .isEqualTo(Errno.ENOENT);
   }
 
   @Test
@@ -87,11 +97,13 @@ class SimCtlNamesTest {
     k.ctl("insmod namemod cache=shared:100:SLAB_NO_MERGE");
     assertThatThrownBy(() -> k.ctl("kmem_cache_destroy shared"))
         .isInstanceOf(ErrnoException.class)
-        .extracting(e -> errno((ErrnoException) e)).isEqualTo(Errno.EPERM);
+        .extracting(e -> errno((ErrnoException) e))
+        .isEqualTo(Errno.EPERM);
     k.ctl("rmmod namemod");
     k.ctl("kmem_cache_destroy shared");
     assertThatThrownBy(() -> k.ctl("kmem_cache_destroy shared"))
         .isInstanceOf(ErrnoException.class)
-        .extracting(e -> errno((ErrnoException) e)).isEqualTo(Errno.ENOENT);
+        .extracting(e -> errno((ErrnoException) e))
+        .isEqualTo(Errno.ENOENT);
   }
 }

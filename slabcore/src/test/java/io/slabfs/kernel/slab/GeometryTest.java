@@ -77,8 +77,17 @@ class GeometryTest {
 
   @ParameterizedTest(name = "size {0} -> min_partial {1}")
   @CsvSource({
-    "8, 5", "4088, 5", "4096, 6", "8192, 6", "16376, 6", "16384, 7", "51488, 7", "65536, 8",
-    "262144, 9", "1048576, 10", "4194304, 10",
+    "8, 5",
+    "4088, 5",
+    "4096, 6",
+    "8192, 6",
+    "16376, 6",
+    "16384, 7",
+    "51488, 7",
+    "65536, 8",
+    "262144, 9",
+    "1048576, 10",
+    "4194304, 10",
   })
   void minPartial_isHalfIlog2ClampedTo5And10(int size, long minPartial) {
     Geometry g = Geometry.calculate(size, 0, 0, false, -1, CPUS);
@@ -88,7 +97,13 @@ class GeometryTest {
 
   @ParameterizedTest(name = "s->size {0} -> cpu_partial {1}")
   @CsvSource({
-    "8, 120", "248, 120", "256, 52", "1016, 52", "1024, 24", "4088, 24", "4096, 6",
+    "8, 120",
+    "248, 120",
+    "256, 52",
+    "1016, 52",
+    "1024, 24",
+    "4088, 24",
+    "4096, 6",
     "51488, 6",
   })
   void defaultCpuPartial_followsSizeTable(int size, int cpuPartial) {
@@ -133,7 +148,17 @@ class GeometryTest {
   // ------------------------------------------------------------------ alignment
 
   @ParameterizedTest(name = "HWCACHE_ALIGN, object {0} -> align {1}")
-  @CsvSource({"8, 8", "9, 16", "16, 16", "17, 32", "24, 32", "32, 32", "33, 64", "72, 64", "4096, 64"})
+  @CsvSource({
+    "8, 8",
+    "9, 16",
+    "16, 16",
+    "17, 32",
+    "24, 32",
+    "32, 32",
+    "33, 64",
+    "72, 64",
+    "4096, 64"
+  })
   void hwcacheAlign_halvesWhileObjectFitsInHalf(int size, int align) {
     assertThat(Geometry.calculateAlignment(SLAB_HWCACHE_ALIGN, 0, size)).isEqualTo(align);
   }
@@ -174,8 +199,8 @@ class GeometryTest {
 
   @Test
   void tcp_rcuHwcache_is2368() {
-    Geometry g = Geometry.calculate(2304, 0, SLAB_HWCACHE_ALIGN | SLAB_TYPESAFE_BY_RCU, false, -1,
-        CPUS);
+    Geometry g =
+        Geometry.calculate(2304, 0, SLAB_HWCACHE_ALIGN | SLAB_TYPESAFE_BY_RCU, false, -1, CPUS);
     assertThat(g.size()).isEqualTo(2368);
     assertThat(g.objects()).isEqualTo(13);
   }
@@ -189,8 +214,8 @@ class GeometryTest {
 
   @Test
   void freePointer_explicitOffset_addsNothing() {
-    Geometry g = Geometry.calculate(192, 0, SLAB_HWCACHE_ALIGN | SLAB_TYPESAFE_BY_RCU, false, 96,
-        CPUS);
+    Geometry g =
+        Geometry.calculate(192, 0, SLAB_HWCACHE_ALIGN | SLAB_TYPESAFE_BY_RCU, false, 96, CPUS);
     assertThat(g.size()).isEqualTo(192);
     assertThat(g.offset()).isEqualTo(96);
     Geometry without =
@@ -226,12 +251,19 @@ class GeometryTest {
 
   // ------------------------------------------------------------------ golden tables
 
-  /** Rows of "Per-size defaults observed (slab_size order objs_per_slab cpu_partial min_partial)". */
+  /**
+   * Rows of "Per-size defaults observed (slab_size order objs_per_slab cpu_partial min_partial)".
+   */
   static Stream<Arguments> perSizeDefaults() {
     return goldenRows("######## Per-size defaults observed").stream()
-        .map(r -> Arguments.of(
-            Integer.parseInt(r[0]), Integer.parseInt(r[1]), Integer.parseInt(r[2]),
-            Integer.parseInt(r[3]), Long.parseLong(r[4])));
+        .map(
+            r ->
+                Arguments.of(
+                    Integer.parseInt(r[0]),
+                    Integer.parseInt(r[1]),
+                    Integer.parseInt(r[2]),
+                    Integer.parseInt(r[3]),
+                    Long.parseLong(r[4])));
   }
 
   @ParameterizedTest(name = "slab_size {0}: order {1}, {2} objs, cpu_partial {3}, min_partial {4}")
@@ -252,29 +284,46 @@ class GeometryTest {
   }
 
   /**
-   * Rows of "object_size slab_size align hwcache rcu ctor usersize reclaim dma for all real
-   * dirs". The requested alignment is not in the capture; the resulting one is, and passing it
-   * as the request gives the same alignment back (it is a multiple of 8 and at least what
-   * HWCACHE_ALIGN asks for), so every row is derivable. For unique-id directories the
-   * object_size shown is the largest merged object_size (it only grows); ALIGN(object_size,
-   * align) still gives the slab_size for all of them. Excluded rows: none.
+   * Rows of "object_size slab_size align hwcache rcu ctor usersize reclaim dma for all real dirs".
+   * The requested alignment is not in the capture; the resulting one is, and passing it as the
+   * request gives the same alignment back (it is a multiple of 8 and at least what HWCACHE_ALIGN
+   * asks for), so every row is derivable. For unique-id directories the object_size shown is the
+   * largest merged object_size (it only grows); ALIGN(object_size, align) still gives the slab_size
+   * for all of them. Excluded rows: none.
    */
   static Stream<Arguments> realDirs() {
     return goldenRows("######## object_size slab_size align hwcache rcu ctor").stream()
-        .map(r -> Arguments.of(r[0], Integer.parseInt(r[1]), Integer.parseInt(r[2]),
-            Integer.parseInt(r[3]), r[4].equals("1"), r[5].equals("1"), r[6].equals("1"),
-            r[8].equals("1"), r[9].equals("1")));
+        .map(
+            r ->
+                Arguments.of(
+                    r[0],
+                    Integer.parseInt(r[1]),
+                    Integer.parseInt(r[2]),
+                    Integer.parseInt(r[3]),
+                    r[4].equals("1"),
+                    r[5].equals("1"),
+                    r[6].equals("1"),
+                    r[8].equals("1"),
+                    r[9].equals("1")));
   }
 
   @ParameterizedTest(name = "{0}: object {1} -> slab_size {2}")
   @MethodSource("realDirs")
   void golden_realDirectory_slabSizeDerivesFromObjectSize(
-      String name, int objectSize, int slabSize, int align, boolean hwcache, boolean rcu,
-      boolean ctor, boolean reclaim, boolean dma) {
-    long flags = (hwcache ? SLAB_HWCACHE_ALIGN : 0)
-        | (rcu ? SLAB_TYPESAFE_BY_RCU : 0)
-        | (reclaim ? SLAB_RECLAIM_ACCOUNT : 0)
-        | (dma ? SLAB_CACHE_DMA : 0);
+      String name,
+      int objectSize,
+      int slabSize,
+      int align,
+      boolean hwcache,
+      boolean rcu,
+      boolean ctor,
+      boolean reclaim,
+      boolean dma) {
+    long flags =
+        (hwcache ? SLAB_HWCACHE_ALIGN : 0)
+            | (rcu ? SLAB_TYPESAFE_BY_RCU : 0)
+            | (reclaim ? SLAB_RECLAIM_ACCOUNT : 0)
+            | (dma ? SLAB_CACHE_DMA : 0);
     int freeptr = FREEPTR.getOrDefault(name, -1);
     Geometry g = Geometry.calculate(objectSize, align, flags, ctor, freeptr, CPUS);
     assertThat(g.align()).as("align").isEqualTo(align);

@@ -144,8 +144,8 @@ class MergeTest {
     assertThat(baz).isSameAs(foo);
     assertThat(attr(":0000064", "object_size")).as("never shrinks").isEqualTo("64\n");
     assertThat(attr(":0000064", "aliases")).isEqualTo("2\n");
-    long links = vfs().readdir("/kernel/slab").stream()
-        .filter(n -> isLinkTo(n, ":0000064")).count();
+    long links =
+        vfs().readdir("/kernel/slab").stream().filter(n -> isLinkTo(n, ":0000064")).count();
     assertThat(links).as("links == aliases + 1").isEqualTo(3);
     assertThat(k.slab().caches()).filteredOn(c -> c == foo).hasSize(1);
   }
@@ -168,22 +168,28 @@ class MergeTest {
   }
 
   @ParameterizedTest
-  @EnumSource(value = KernelEra.class, names = {"V5_19", "V6_1"})
+  @EnumSource(
+      value = KernelEra.class,
+      names = {"V5_19", "V6_1"})
   void slabNoMerge_before65_doesNotExist(KernelEra era) throws Exception {
     boot(era);
     assertThatThrownBy(() -> create("nm 64 flags=SLAB_NO_MERGE"))
         .isInstanceOf(ErrnoException.class)
-        .extracting(e -> ((ErrnoException) e).errno()).isEqualTo(Errno.EINVAL);
+        .extracting(e -> ((ErrnoException) e).errno())
+        .isEqualTo(Errno.EINVAL);
   }
 
   @ParameterizedTest
-  @EnumSource(value = KernelEra.class, names = {"V6_1", "V6_18"})
+  @EnumSource(
+      value = KernelEra.class,
+      names = {"V6_1", "V6_18"})
   void slabKmalloc_permittedFrom62(KernelEra era) throws Exception {
     boot(era);
     if (era == KernelEra.V6_1) {
       assertThatThrownBy(() -> create("km 64 flags=SLAB_KMALLOC"))
           .isInstanceOf(ErrnoException.class)
-          .extracting(e -> ((ErrnoException) e).errno()).isEqualTo(Errno.EINVAL);
+          .extracting(e -> ((ErrnoException) e).errno())
+          .isEqualTo(Errno.EINVAL);
     } else {
       assertThat(create("km 64 flags=SLAB_KMALLOC")).isNotNull();
     }
@@ -199,18 +205,19 @@ class MergeTest {
   }
 
   @ParameterizedTest(name = "{0}")
-  @ValueSource(strings = {
-    "ctor=u_ctor",
-    "flags=SLAB_TYPESAFE_BY_RCU",
-    "useroffset=0 usersize=16",
-    "flags=SLAB_NO_MERGE",
-    "flags=SLAB_RED_ZONE",
-    "flags=SLAB_POISON",
-    "flags=SLAB_STORE_USER",
-    "flags=SLAB_TRACE",
-    "flags=SLAB_NOLEAKTRACE",
-    "sheaf=32",
-  })
+  @ValueSource(
+      strings = {
+        "ctor=u_ctor",
+        "flags=SLAB_TYPESAFE_BY_RCU",
+        "useroffset=0 usersize=16",
+        "flags=SLAB_NO_MERGE",
+        "flags=SLAB_RED_ZONE",
+        "flags=SLAB_POISON",
+        "flags=SLAB_STORE_USER",
+        "flags=SLAB_TRACE",
+        "flags=SLAB_NOLEAKTRACE",
+        "sheaf=32",
+      })
   void unmergeableCache_getsNamedDirectory_andNeverMerges(String extra) throws Exception {
     boot();
     KmemCache u1 = create("u1 64 " + extra);
@@ -253,10 +260,16 @@ class MergeTest {
     boot();
     assertThat(type(name)).isEqualTo(Stat.Type.DIRECTORY);
     assertThat(attr(name, "aliases")).isEqualTo("0\n");
-    KmemCache s = k.slab().caches().stream().filter(c -> c.name().equals(name)).findFirst()
-        .orElseThrow();
+    KmemCache s =
+        k.slab().caches().stream().filter(c -> c.name().equals(name)).findFirst().orElseThrow();
     assertThat(s.refcount()).isEqualTo(-1);
-    assertThat(errno(() -> { k.slab().destroy(s); return null; })).isEqualTo(Errno.EINVAL);
+    assertThat(
+            errno(
+                () -> {
+                  k.slab().destroy(s);
+                  return null;
+                }))
+        .isEqualTo(Errno.EINVAL);
   }
 
   @Test
@@ -304,40 +317,46 @@ class MergeTest {
     assertThat(create("m121 121")).as("aligned up to 128: no waste").isSameAs(m128);
     assertThat(create("m127 127")).isSameAs(m128);
     assertThat(create("m136 136")).as("larger than the candidate").isNotSameAs(m128);
-    assertThat(create("a96 96 align=64"))
-        .as("alignment rounds 96 up to 128").isSameAs(m128);
+    assertThat(create("a96 96 align=64")).as("alignment rounds 96 up to 128").isSameAs(m128);
   }
 
   /**
    * A mergeable cache named like another cache's directory: sysfs_slab_alias() calls
-   * sysfs_remove_link(), which is kernfs_remove_by_name() and removes that directory whatever
-   * it is (mm/slub.c, fs/sysfs/symlink.c), then links the name to the cache merged into. The
-   * kernel says nothing; slabfs says which cache lost its directory.
+   * sysfs_remove_link(), which is kernfs_remove_by_name() and removes that directory whatever it is
+   * (mm/slub.c, fs/sysfs/symlink.c), then links the name to the cache merged into. The kernel says
+   * nothing; slabfs says which cache lost its directory.
    */
   @Test
   void mergeableCacheNamedLikeADirectory_removesThatDirectory() throws Exception {
     boot();
-    KmemCache kmalloc64 = k.slab().caches().stream()
-        .filter(c -> c.name().equals("kmalloc-64")).findFirst().orElseThrow();
+    KmemCache kmalloc64 =
+        k.slab().caches().stream()
+            .filter(c -> c.name().equals("kmalloc-64"))
+            .findFirst()
+            .orElseThrow();
     assertThat(type("kmalloc-64")).isEqualTo(Stat.Type.DIRECTORY);
     KmemCache a = create("a 64 flags=SLAB_CONSISTENCY_CHECKS");
     assertThat(vfs().readlink(SLAB + "a")).isEqualTo(":F-0000064");
     assertThat(create("kmalloc-64 64")).as("merged into the newest candidate").isSameAs(a);
     assertThat(vfs().readlink(SLAB + "kmalloc-64")).isEqualTo(":F-0000064");
     assertThat(k.slab().caches()).contains(kmalloc64);
-    assertThat(dmesgHas("slabfs: creating kmalloc-64 removed /kernel/slab/kmalloc-64, the "
-        + "directory of cache kmalloc-64")).isTrue();
+    assertThat(
+            dmesgHas(
+                "slabfs: creating kmalloc-64 removed /kernel/slab/kmalloc-64, the "
+                    + "directory of cache kmalloc-64"))
+        .isTrue();
   }
-
 
   /**
    * mm/slub.c sysfs_slab_add() ignores the return value of the first sysfs_slab_alias() ("Setup
-   * first alias"); only kobject_init_and_add() can fail the add. So a name link that cannot be
-   * made (the name is a directory already) neither fails the create (pre-6.13) nor logs "Unable
-   * to add cache" (6.13+).
+   * first alias"); only kobject_init_and_add() can fail the add. So a name link that cannot be made
+   * (the name is a directory already) neither fails the create (pre-6.13) nor logs "Unable to add
+   * cache" (6.13+).
    */
   @ParameterizedTest
-  @EnumSource(value = KernelEra.class, names = {"V6_1", "V6_18"})
+  @EnumSource(
+      value = KernelEra.class,
+      names = {"V6_1", "V6_18"})
   void firstAliasFailure_isIgnored_likeSysfsSlabAdd(KernelEra era) throws Exception {
     boot(era);
     int kobjects = k.sysfs().kobjectCount();
@@ -393,7 +412,9 @@ class MergeTest {
   }
 
   @ParameterizedTest
-  @EnumSource(value = KernelEra.class, names = {"V5_19", "V6_1", "V6_18"})
+  @EnumSource(
+      value = KernelEra.class,
+      names = {"V5_19", "V6_1", "V6_18"})
   @ExpectDmesg(" at mm/sl")
   void destroyWithLiveObjects_warns_andEraDecidesWhetherItStaysListed(KernelEra era)
       throws Exception {
@@ -420,7 +441,9 @@ class MergeTest {
    * removes a node of any type), so the second gets the name; no clash, in every era.
    */
   @ParameterizedTest
-  @EnumSource(value = KernelEra.class, names = {"V5_19", "V6_1", "V6_18"})
+  @EnumSource(
+      value = KernelEra.class,
+      names = {"V5_19", "V6_1", "V6_18"})
   void duplicateUnmergeableName_takesTheFirstCachesDirectory(KernelEra era) throws Exception {
     boot(era);
     KmemCache first = create("dup 64 ctor=dup_ctor");
@@ -430,24 +453,29 @@ class MergeTest {
     assertThat(second.kobj().stateInSysfs()).isTrue();
     assertThat(type("dup")).isEqualTo(Stat.Type.DIRECTORY);
     assertThat(dmesgHas("cannot create duplicate filename")).isFalse();
-    assertThat(dmesgHas("slabfs: creating dup removed /kernel/slab/dup, the directory of cache "
-        + "dup")).isTrue();
+    assertThat(
+            dmesgHas(
+                "slabfs: creating dup removed /kernel/slab/dup, the directory of cache " + "dup"))
+        .isTrue();
   }
 
   /**
-   * A unique-id clash: an unmergeable cache named like the unique id that a later mergeable
-   * cache gets. sysfs_slab_add() does not remove unique-id names, so kobject_add fails with
-   * EEXIST: before 6.13 the create fails, from 6.13 the cache lives without sysfs.
+   * A unique-id clash: an unmergeable cache named like the unique id that a later mergeable cache
+   * gets. sysfs_slab_add() does not remove unique-id names, so kobject_add fails with EEXIST:
+   * before 6.13 the create fails, from 6.13 the cache lives without sysfs.
    */
   @ParameterizedTest
-  @EnumSource(value = KernelEra.class, names = {"V6_1", "V6_18"})
+  @EnumSource(
+      value = KernelEra.class,
+      names = {"V6_1", "V6_18"})
   void uniqueIdClash_failsBefore613_livesWithoutSysfsFrom613(KernelEra era) throws Exception {
     boot(era);
     create(":A-0000200 200 ctor=x_ctor");
     if (era == KernelEra.V6_1) {
       assertThatThrownBy(() -> create("z 200 flags=SLAB_ACCOUNT"))
           .isInstanceOf(ErrnoException.class)
-          .extracting(e -> ((ErrnoException) e).errno()).isEqualTo(Errno.EEXIST);
+          .extracting(e -> ((ErrnoException) e).errno())
+          .isEqualTo(Errno.EEXIST);
       assertThat(dmesgHas("kmem_cache_create_usercopy(z) failed with error -17")).isTrue();
     } else {
       KmemCache z = create("z 200 flags=SLAB_ACCOUNT");
@@ -461,8 +489,11 @@ class MergeTest {
   @Test
   void createDestroyCycles_leakNoKernfsNodesKobjectsOrMetadata() throws Exception {
     boot();
-    KmemCache kmemCache = k.slab().caches().stream()
-        .filter(c -> c.name().equals("kmem_cache")).findFirst().orElseThrow();
+    KmemCache kmemCache =
+        k.slab().caches().stream()
+            .filter(c -> c.name().equals("kmem_cache"))
+            .findFirst()
+            .orElseThrow();
     int nodes0 = k.kernfs().nodeCount();
     int kobjects0 = k.sysfs().kobjectCount();
     int caches0 = k.slab().caches().size();

@@ -7,13 +7,19 @@ import java.util.List;
 import java.util.function.IntUnaryOperator;
 
 /**
- * The test oracle for {@link SlubAlloc}: the allocation model as it was before slabs became
- * runs, one {@code Slab} object per slab and one step per object, with {@code free} taking
- * objects in the same order (from a chosen slab on, in creation order, each slab emptied before
- * the next). The counters of the two must agree after every operation.
+ * The test oracle for {@link SlubAlloc}: the allocation model as it was before slabs became runs,
+ * one {@code Slab} object per slab and one step per object, with {@code free} taking objects in the
+ * same order (from a chosen slab on, in creation order, each slab emptied before the next). The
+ * counters of the two must agree after every operation.
  */
 final class OneByOneSlub {
-  enum Where { CPU, CPU_PARTIAL, NODE_PARTIAL, FULL, FREED }
+  enum Where {
+    CPU,
+    CPU_PARTIAL,
+    NODE_PARTIAL,
+    FULL,
+    FREED
+  }
 
   static final class S {
     final int node;
@@ -44,8 +50,8 @@ final class OneByOneSlub {
   long allocated;
   long serials;
 
-  OneByOneSlub(int perSlab, boolean hasCpuPartial, int cpus, int nodes,
-      IntUnaryOperator cpuToNode) {
+  OneByOneSlub(
+      int perSlab, boolean hasCpuPartial, int cpus, int nodes, IntUnaryOperator cpuToNode) {
     this.perSlab = perSlab;
     this.hasCpuPartial = hasCpuPartial;
     this.cpuToNode = cpuToNode;
@@ -141,7 +147,7 @@ final class OneByOneSlub {
     s.inuse--;
     allocated--;
     switch (s.where) {
-      case CPU, CPU_PARTIAL -> { }
+      case CPU, CPU_PARTIAL -> {}
       case FULL -> {
         if (hasCpuPartial) {
           putCpuPartial(cpu, s);
@@ -250,8 +256,10 @@ final class OneByOneSlub {
         if (s == null) {
           continue;
         }
-        long x = (so & KmemCache.SO_TOTAL) != 0 ? s.objects
-            : (so & KmemCache.SO_OBJECTS) != 0 ? s.inuse : 1;
+        long x =
+            (so & KmemCache.SO_TOTAL) != 0
+                ? s.objects
+                : (so & KmemCache.SO_OBJECTS) != 0 ? s.inuse : 1;
         total += x;
         nodes[s.node] += x;
         S head = cpuPartial.get(cpu).peekFirst();
@@ -281,8 +289,10 @@ final class OneByOneSlub {
       for (int n = 0; n < nodes.length; n++) {
         long x = 0;
         for (S s : nodePartial.get(n)) {
-          x += (so & KmemCache.SO_TOTAL) != 0 ? s.objects
-              : (so & KmemCache.SO_OBJECTS) != 0 ? s.inuse : 1;
+          x +=
+              (so & KmemCache.SO_TOTAL) != 0
+                  ? s.objects
+                  : (so & KmemCache.SO_OBJECTS) != 0 ? s.inuse : 1;
         }
         total += x;
         nodes[n] += x;
@@ -301,8 +311,15 @@ final class OneByOneSlub {
   public String toString() {
     StringBuilder sb = new StringBuilder();
     for (S x : live) {
-      sb.append(x.where).append(x.where == Where.CPU || x.where == Where.CPU_PARTIAL ? "@" + x.cpu : "")
-          .append("/n").append(x.node).append(':').append(x.inuse).append('/').append(x.objects).append(' ');
+      sb.append(x.where)
+          .append(x.where == Where.CPU || x.where == Where.CPU_PARTIAL ? "@" + x.cpu : "")
+          .append("/n")
+          .append(x.node)
+          .append(':')
+          .append(x.inuse)
+          .append('/')
+          .append(x.objects)
+          .append(' ');
     }
     return sb.toString();
   }

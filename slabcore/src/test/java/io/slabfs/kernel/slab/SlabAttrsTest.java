@@ -31,15 +31,41 @@ import org.junit.jupiter.params.provider.EnumSource;
 @KernelTest
 class SlabAttrsTest {
   /** slab_attrs[] of 6.18 mm/slub.c with SLUB_DEBUG, ZONE_DMA, NUMA, HARDENED_USERCOPY. */
-  static final List<String> SLAB_ATTRS_6_18 = List.of(
-      "slab_size", "object_size", "objs_per_slab", "order", "sheaf_capacity", "min_partial",
-      "cpu_partial", "objects_partial", "partial", "cpu_slabs", "ctor", "aliases", "align",
-      "hwcache_align", "reclaim_account", "destroy_by_rcu", "shrink", "slabs_cpu_partial",
-      "total_objects", "objects", "slabs", "sanity_checks", "trace", "red_zone", "poison",
-      "store_user", "validate", "cache_dma", "remote_node_defrag_ratio", "usersize");
+  static final List<String> SLAB_ATTRS_6_18 =
+      List.of(
+          "slab_size",
+          "object_size",
+          "objs_per_slab",
+          "order",
+          "sheaf_capacity",
+          "min_partial",
+          "cpu_partial",
+          "objects_partial",
+          "partial",
+          "cpu_slabs",
+          "ctor",
+          "aliases",
+          "align",
+          "hwcache_align",
+          "reclaim_account",
+          "destroy_by_rcu",
+          "shrink",
+          "slabs_cpu_partial",
+          "total_objects",
+          "objects",
+          "slabs",
+          "sanity_checks",
+          "trace",
+          "red_zone",
+          "poison",
+          "store_user",
+          "validate",
+          "cache_dma",
+          "remote_node_defrag_ratio",
+          "usersize");
 
-  static final List<String> COUNTS = List.of(
-      "objects", "slabs", "partial", "cpu_slabs", "total_objects", "objects_partial");
+  static final List<String> COUNTS =
+      List.of("objects", "slabs", "partial", "cpu_slabs", "total_objects", "objects_partial");
 
   private static final Pattern COUNT = Pattern.compile("^(\\d+)((?: N\\d+=\\d+)*)\\n$");
   private static final Pattern NODE = Pattern.compile(" N(\\d+)=(\\d+)");
@@ -129,14 +155,19 @@ class SlabAttrsTest {
     for (var e : golden.entrySet()) {
       Stat st = k.vfs().stat("/kernel/slab/kmalloc-64/" + e.getKey());
       assertThat(st.type()).as(e.getKey()).isEqualTo(Stat.Type.FILE);
-      assertThat(Integer.toOctalString(st.mode())).as(e.getKey())
+      assertThat(Integer.toOctalString(st.mode()))
+          .as(e.getKey())
           .isEqualTo(Integer.toOctalString(e.getValue()));
       assertThat(st.size()).as(e.getKey()).isEqualTo(4096);
       assertThat(st.nlink()).as(e.getKey()).isEqualTo(1);
     }
-    assertThat(golden).containsEntry("cpu_partial", 0600).containsEntry("min_partial", 0600)
-        .containsEntry("remote_node_defrag_ratio", 0600).containsEntry("shrink", 0600)
-        .containsEntry("validate", 0600).containsEntry("order", 0400);
+    assertThat(golden)
+        .containsEntry("cpu_partial", 0600)
+        .containsEntry("min_partial", 0600)
+        .containsEntry("remote_node_defrag_ratio", 0600)
+        .containsEntry("shrink", 0600)
+        .containsEntry("validate", 0600)
+        .containsEntry("order", 0400);
   }
 
   @Test
@@ -150,14 +181,17 @@ class SlabAttrsTest {
   }
 
   @ParameterizedTest
-  @EnumSource(value = KernelEra.class, names = {"V5_19", "V6_1"})
+  @EnumSource(
+      value = KernelEra.class,
+      names = {"V5_19", "V6_1"})
   void oldEras_haveNoSheafCapacity_29Files(KernelEra era) throws Exception {
     minimal(era);
     List<String> expected = new ArrayList<>(SLAB_ATTRS_6_18);
     expected.remove("sheaf_capacity");
     assertThat(new SlabAttrs(k.slab()).attrs().stream().map(Attribute::name).toList())
         .containsExactlyElementsOf(expected);
-    assertThat(k.vfs().readdir("/kernel/slab/kmalloc-64")).hasSize(29)
+    assertThat(k.vfs().readdir("/kernel/slab/kmalloc-64"))
+        .hasSize(29)
         .doesNotContain("sheaf_capacity");
   }
 
@@ -332,7 +366,8 @@ class SlabAttrsTest {
     assertThat(attr("k64", "slabs_cpu_partial")).isEqualTo("0(0)\n");
     assertThat(attr("k64", "partial")).isEqualTo("3 N0=3\n");
     assertThat(attr("k64", "objects_partial")).isEqualTo("189 N0=189\n");
-    assertThat(attr("k64", "objects")).as("total minus free on node partials")
+    assertThat(attr("k64", "objects"))
+        .as("total minus free on node partials")
         .isEqualTo("317 N0=317\n");
   }
 
@@ -349,8 +384,8 @@ class SlabAttrsTest {
   }
 
   /**
-   * 6.18 show_slab_objects(SO_CPU): "slab = READ_ONCE(c->slab); if (!slab) continue;" comes
-   * before the per-CPU partial count, so a CPU with partial slabs but no active slab adds 0.
+   * 6.18 show_slab_objects(SO_CPU): "slab = READ_ONCE(c->slab); if (!slab) continue;" comes before
+   * the per-CPU partial count, so a CPU with partial slabs but no active slab adds 0.
    */
   @Test
   void cpuSlabs_cpuWithoutActiveSlab_countsNothing() throws Exception {
@@ -399,11 +434,21 @@ class SlabAttrsTest {
   @Test
   void flagAttributes_showOneForTheirFlag() throws Exception {
     minimal(KernelEra.V6_18);
-    create("dbg 64 flags=SLAB_RED_ZONE|SLAB_POISON|SLAB_STORE_USER|SLAB_TRACE"
-        + "|SLAB_CONSISTENCY_CHECKS|SLAB_HWCACHE_ALIGN|SLAB_RECLAIM_ACCOUNT|SLAB_CACHE_DMA"
-        + "|SLAB_TYPESAFE_BY_RCU");
-    for (String name : List.of("red_zone", "poison", "store_user", "trace", "sanity_checks",
-        "hwcache_align", "reclaim_account", "cache_dma", "destroy_by_rcu")) {
+    create(
+        "dbg 64 flags=SLAB_RED_ZONE|SLAB_POISON|SLAB_STORE_USER|SLAB_TRACE"
+            + "|SLAB_CONSISTENCY_CHECKS|SLAB_HWCACHE_ALIGN|SLAB_RECLAIM_ACCOUNT|SLAB_CACHE_DMA"
+            + "|SLAB_TYPESAFE_BY_RCU");
+    for (String name :
+        List.of(
+            "red_zone",
+            "poison",
+            "store_user",
+            "trace",
+            "sanity_checks",
+            "hwcache_align",
+            "reclaim_account",
+            "cache_dma",
+            "destroy_by_rcu")) {
       assertThat(attr("dbg", name)).as(name).isEqualTo("1\n");
     }
     assertThat(attr("dbg", "cpu_partial")).isEqualTo("0\n");

@@ -11,9 +11,9 @@ import io.slabfs.kernel.locking.Task;
 import io.slabfs.kernel.sim.BootOptions;
 import io.slabfs.kernel.sim.BootSet;
 import io.slabfs.kernel.sim.Kernel;
-import io.slabfs.kernel.testing.ScriptedRandom;
 import io.slabfs.kernel.testing.KernelTest;
 import io.slabfs.kernel.testing.Kernels;
+import io.slabfs.kernel.testing.ScriptedRandom;
 import io.slabfs.kernel.testing.Sim;
 import java.util.List;
 import java.util.Random;
@@ -53,15 +53,16 @@ class SlubAllocTest {
   // ---------------------------------------------------------------- same counters as before
 
   /**
-   * Random operations on runs of slabs give, after every step, exactly the counters of doing
-   * them one object at a time on one object per slab (the model before runs).
+   * Random operations on runs of slabs give, after every step, exactly the counters of doing them
+   * one object at a time on one object per slab (the model before runs).
    */
   @ParameterizedTest
-  @ValueSource(strings = {
-    "a 2080 flags=SLAB_HWCACHE_ALIGN|SLAB_NO_MERGE",
-    "b 64 flags=SLAB_NO_MERGE",
-    "dbg 700 flags=SLAB_RED_ZONE|SLAB_POISON",
-  })
+  @ValueSource(
+      strings = {
+        "a 2080 flags=SLAB_HWCACHE_ALIGN|SLAB_NO_MERGE",
+        "b 64 flags=SLAB_NO_MERGE",
+        "dbg 700 flags=SLAB_RED_ZONE|SLAB_POISON",
+      })
   void everyCounter_matchesOneObjectAtATime(String cache) throws Exception {
     k = kernels.boot(BootOptions.defaults().withBootSet(BootSet.MINIMAL).withCpus(4, 2));
     Cpus cpus = k.hotplug().cpus();
@@ -74,8 +75,13 @@ class SlubAllocTest {
       if (seed % 3 == 1) {
         s.setMinPartial(r.nextInt(8));
       }
-      OneByOneSlub ref = new OneByOneSlub(s.objsPerSlab(), s.hasCpuPartial(),
-          cpus.nrPossible(), cpus.nrNodes(), cpus::cpuToNode);
+      OneByOneSlub ref =
+          new OneByOneSlub(
+              s.objsPerSlab(),
+              s.hasCpuPartial(),
+              cpus.nrPossible(),
+              cpus.nrNodes(),
+              cpus::cpuToNode);
       ref.minPartial = s.minPartial();
       ref.cpuPartialSlabs = s.cpuPartialSlabs();
       int per = s.objsPerSlab();
@@ -120,11 +126,20 @@ class SlubAllocTest {
             ref.minPartial = mp;
           }
         }
-        String at = cache + " seed " + seed + " step " + step + " (" + op + ")\nmodel:  "
-            + s.dumpRuns() + "\noracle: " + ref;
+        String at =
+            cache
+                + " seed "
+                + seed
+                + " step "
+                + step
+                + " ("
+                + op
+                + ")\nmodel:  "
+                + s.dumpRuns()
+                + "\noracle: "
+                + ref;
         for (int so : SO) {
-          assertThat(s.showSlabObjects(so)).as(at + " so=" + so)
-              .isEqualTo(ref.showSlabObjects(so));
+          assertThat(s.showSlabObjects(so)).as(at + " so=" + so).isEqualTo(ref.showSlabObjects(so));
         }
         assertThat(s.showSlabsCpuPartial()).as(at).isEqualTo(cpuPartialShow(ref, per));
         assertThat(s.allocatedObjects()).as(at).isEqualTo(ref.allocated);
@@ -142,7 +157,12 @@ class SlubAllocTest {
       int n = (int) ref.cpuPartialLength(cpu);
       slabs += n;
       if (n > 0) {
-        each.append(" C").append(cpu).append('=').append(n * per / 2).append('(').append(n)
+        each.append(" C")
+            .append(cpu)
+            .append('=')
+            .append(n * per / 2)
+            .append('(')
+            .append(n)
             .append(')');
       }
     }
@@ -172,18 +192,22 @@ class SlubAllocTest {
       assertThat(s.validate()).isEmpty();
     }
     assertThat(big.allocatedObjects()).isEqualTo(10_000_000 - 5_000_000 + 2_000_000 - 3_333_333);
-    assertThat(big.modelRuns()).as("runs for 10M objects (10 objects: %d)", small.modelRuns())
+    assertThat(big.modelRuns())
+        .as("runs for 10M objects (10 objects: %d)", small.modelRuns())
         .isLessThanOrEqualTo(small.modelRuns() + 8);
   }
 
   // ---------------------------------------------------------------- out of memory
 
   @ParameterizedTest
-  @EnumSource(value = KernelEra.class, names = {"V5_19", "V6_18"})
+  @EnumSource(
+      value = KernelEra.class,
+      names = {"V5_19", "V6_18"})
   void allocPastMemory_isEnomemWithTheKernelsWarnings_andFreesGiveItBack(KernelEra era)
       throws Exception {
-    k = kernels.boot(BootOptions.defaults().withBootSet(BootSet.MINIMAL).withEra(era)
-        .withMem(64L << 20));
+    k =
+        kernels.boot(
+            BootOptions.defaults().withBootSet(BootSet.MINIMAL).withEra(era).withMem(64L << 20));
     k.ctl("kmem_cache_create oom 64 ctor=oom_ctor"); // SLAB_NO_MERGE is 6.5+
     long before = k.pages().slabPages();
     long seq = k.dmesg().sequence();
@@ -198,26 +222,46 @@ class SlubAllocTest {
     assertThat(e).isNotNull();
     assertThat(e.errno()).isEqualTo(Errno.ENOMEM);
     assertThat(k.pages().freePages()).isZero();
-    KmemCache s = k.slab().caches().stream().filter(c -> c.name().equals("oom")).findFirst()
-        .orElseThrow();
+    KmemCache s =
+        k.slab().caches().stream().filter(c -> c.name().equals("oom")).findFirst().orElseThrow();
     long slabs = s.slabPages();
     List<String> dmesg = Sim.dmesgSince(k, seq);
-    String mode = era == KernelEra.V5_19 ? "mode:0xcc0(GFP_KERNEL)"
-        : "mode:0x40cc0(GFP_KERNEL|__GFP_COMP)";
-    assertThat(dmesg).anyMatch(m -> m.endsWith(": page allocation failure: order:0, " + mode
-        + ", nodemask=(null),cpuset=/,mems_allowed=0"));
-    String oom = era == KernelEra.V5_19 ? "SLUB: Unable to allocate memory on node -1, "
-        + "gfp=0xcc0(GFP_KERNEL)"
-        : "SLUB: Unable to allocate memory on CPU 1 (of node 0) on node -1, gfp=0xcc0(GFP_KERNEL)";
-    assertThat(dmesg).containsSubsequence("Call Trace:", " <TASK>", " dump_stack_lvl",
-        " warn_alloc", " __alloc_pages_slowpath", " allocate_slab", " ___slab_alloc",
-        " </TASK>", "Mem-Info:", " free:0 free_pcp:0 free_cma:0", (64L << 20 >> 12) + " pages RAM",
-        oom,
-        "  cache: oom, object size: 64, buffer size: " + s.size()
-            + ", default order: 0, min order: 0",
-        "  node 0: slabs: " + slabs + ", objs: " + slabs * s.objsPerSlab() + ", free: 0");
-    assertThat(dmesg).anyMatch(m -> m.startsWith("slabfs: ctl: 'alloc oom 10000000 cpu=1' by ")
-        && m.contains(": ENOMEM: out of memory: allocated "));
+    String mode =
+        era == KernelEra.V5_19 ? "mode:0xcc0(GFP_KERNEL)" : "mode:0x40cc0(GFP_KERNEL|__GFP_COMP)";
+    assertThat(dmesg)
+        .anyMatch(
+            m ->
+                m.endsWith(
+                    ": page allocation failure: order:0, "
+                        + mode
+                        + ", nodemask=(null),cpuset=/,mems_allowed=0"));
+    String oom =
+        era == KernelEra.V5_19
+            ? "SLUB: Unable to allocate memory on node -1, " + "gfp=0xcc0(GFP_KERNEL)"
+            : "SLUB: Unable to allocate memory on CPU 1 (of node 0) on node -1, gfp=0xcc0(GFP_KERNEL)";
+    assertThat(dmesg)
+        .containsSubsequence(
+            "Call Trace:",
+            " <TASK>",
+            " dump_stack_lvl",
+            " warn_alloc",
+            " __alloc_pages_slowpath",
+            " allocate_slab",
+            " ___slab_alloc",
+            " </TASK>",
+            "Mem-Info:",
+            " free:0 free_pcp:0 free_cma:0",
+            (64L << 20 >> 12) + " pages RAM",
+            oom,
+            "  cache: oom, object size: 64, buffer size: "
+                + s.size()
+                + ", default order: 0, min order: 0",
+            "  node 0: slabs: " + slabs + ", objs: " + slabs * s.objsPerSlab() + ", free: 0");
+    assertThat(dmesg)
+        .anyMatch(
+            m ->
+                m.startsWith("slabfs: ctl: 'alloc oom 10000000 cpu=1' by ")
+                    && m.contains(": ENOMEM: out of memory: allocated "));
     assertThat(Sim.stats(k).get("mem_free_pages")).isEqualTo("0");
 
     k.ctl("free oom " + s.allocatedObjects());
@@ -236,8 +280,9 @@ class SlubAllocTest {
     assertThat(s.order()).isPositive();
     assertThatThrownBy(() -> s.alloc(0, 10_000_000)).isInstanceOf(ErrnoException.class);
     assertThat(k.pages().freePages()).isZero();
-    long total = Long.parseLong(s.showSlabObjects(KmemCache.SO_ALL | KmemCache.SO_TOTAL)
-        .split(" ")[0].strip());
+    long total =
+        Long.parseLong(
+            s.showSlabObjects(KmemCache.SO_ALL | KmemCache.SO_TOTAL).split(" ")[0].strip());
     long slabs = Long.parseLong(s.showSlabObjects(KmemCache.SO_ALL).split(" ")[0].strip());
     assertThat(total).as("some slabs hold fewer objects").isLessThan(slabs * s.objsPerSlab());
     assertThat(s.validate()).isEmpty();
@@ -255,14 +300,17 @@ class SlubAllocTest {
     Task task = new Task(4242, "victim");
     AtomicInteger checks = new AtomicInteger();
     task.setSignalSource(() -> checks.incrementAndGet() > 3);
-    ErrnoException e = Task.runAs(task, () -> {
-      try {
-        s.alloc(1, 10_000_000);
-        return null;
-      } catch (ErrnoException x) {
-        return x;
-      }
-    });
+    ErrnoException e =
+        Task.runAs(
+            task,
+            () -> {
+              try {
+                s.alloc(1, 10_000_000);
+                return null;
+              } catch (ErrnoException x) {
+                return x;
+              }
+            });
     assertThat(e).isNotNull();
     assertThat(e.errno()).isEqualTo(Errno.EINTR);
     assertThat(e.why()).startsWith("fatal signal pending: allocated ");
@@ -271,14 +319,17 @@ class SlubAllocTest {
     assertThat(s.validate()).isEmpty();
 
     checks.set(0);
-    ErrnoException f = Task.runAs(task, () -> {
-      try {
-        s.free(0, afterAlloc, new Random(4));
-        return null;
-      } catch (ErrnoException x) {
-        return x;
-      }
-    });
+    ErrnoException f =
+        Task.runAs(
+            task,
+            () -> {
+              try {
+                s.free(0, afterAlloc, new Random(4));
+                return null;
+              } catch (ErrnoException x) {
+                return x;
+              }
+            });
     assertThat(f.errno()).isEqualTo(Errno.EINTR);
     assertThat(s.allocatedObjects()).isLessThan(afterAlloc).isPositive();
     assertThat(s.validate()).isEmpty();

@@ -39,9 +39,17 @@ class StoreTest {
   private static final String DIR = "/kernel/slab/kmalloc-64";
   private static final List<String> WRITABLE =
       List.of("cpu_partial", "min_partial", "remote_node_defrag_ratio", "shrink", "validate");
+
   /** Attributes that a successful flush or shrink legitimately changes. */
-  private static final List<String> COUNTERS = List.of("objects", "slabs", "partial",
-      "cpu_slabs", "total_objects", "objects_partial", "slabs_cpu_partial");
+  private static final List<String> COUNTERS =
+      List.of(
+          "objects",
+          "slabs",
+          "partial",
+          "cpu_slabs",
+          "total_objects",
+          "objects_partial",
+          "slabs_cpu_partial");
 
   private Kernels kernels;
   private Kernel k;
@@ -161,8 +169,11 @@ class StoreTest {
     assertThat(errno(() -> write(vfs(), path, "101\n"))).isEqualTo(Errno.ERANGE);
     assertThat(write(vfs(), path, "37\n")).isEqualTo(3);
     assertThat(cat(vfs(), path)).isEqualTo("37\n");
-    KmemCache s = k.slab().caches().stream().filter(c -> c.name().equals("kmalloc-64"))
-        .findFirst().orElseThrow();
+    KmemCache s =
+        k.slab().caches().stream()
+            .filter(c -> c.name().equals("kmalloc-64"))
+            .findFirst()
+            .orElseThrow();
     assertThat(s.remoteNodeDefragRatio()).isEqualTo(370);
   }
 
@@ -209,8 +220,11 @@ class StoreTest {
 
   @Test
   void cpuPartial_store_setsCpuPartialSlabsWithU32Arithmetic() throws Exception {
-    KmemCache s = k.slab().caches().stream().filter(c -> c.name().equals("kmalloc-64"))
-        .findFirst().orElseThrow();
+    KmemCache s =
+        k.slab().caches().stream()
+            .filter(c -> c.name().equals("kmalloc-64"))
+            .findFirst()
+            .orElseThrow();
     write(vfs(), DIR + "/cpu_partial", "30");
     assertThat(s.cpuPartialSlabs()).isEqualTo(1); // DIV_ROUND_UP(60, 64)
     write(vfs(), DIR + "/cpu_partial", "2147483648"); // objects * 2 wraps to 0
@@ -289,7 +303,8 @@ class StoreTest {
     for (String attr : WRITABLE) {
       for (byte[] bad : List.of(bytes("abc"), bytes(" 1"), bytes("-1"))) {
         assertThat(errno(() -> write(vfs(), DIR + "/" + attr, bad)))
-            .as(attr + " <- " + Arrays.toString(bad)).isEqualTo(Errno.EINVAL);
+            .as(attr + " <- " + Arrays.toString(bad))
+            .isEqualTo(Errno.EINVAL);
       }
     }
     for (String d : dirs) {

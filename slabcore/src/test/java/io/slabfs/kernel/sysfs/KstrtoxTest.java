@@ -15,8 +15,8 @@ import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * lib/kstrtox.c as the stores see it: the input is the store buffer, {@code len} bytes followed
- * by a NUL.
+ * lib/kstrtox.c as the stores see it: the input is the store buffer, {@code len} bytes followed by
+ * a NUL.
  */
 class KstrtoxTest {
   /** The buffer a store receives for a write of {@code s}: its bytes plus a NUL. */
@@ -59,8 +59,8 @@ class KstrtoxTest {
         Arguments.of("4294967295", buf("4294967295"), 4294967295L, null),
         Arguments.of("4294967296", buf("4294967296"), null, Errno.ERANGE),
         Arguments.of("abc", buf("abc"), null, Errno.EINVAL),
-        Arguments.of("binary", buf(new byte[] {(byte) 0x80, (byte) 0xff, 0x01, 0x7f}), null,
-            Errno.EINVAL),
+        Arguments.of(
+            "binary", buf(new byte[] {(byte) 0x80, (byte) 0xff, 0x01, 0x7f}), null, Errno.EINVAL),
         Arguments.of("5000 digits", buf("1".repeat(5000)), null, Errno.ERANGE));
   }
 
@@ -154,16 +154,27 @@ class KstrtoxTest {
   // ------------------------------------------------------------------ signed
 
   @ParameterizedTest(name = "kstrtoint(\"{0}\") = {1}")
-  @CsvSource({"-1, -1", "-0, 0", "+7, 7", "-2147483648, -2147483648", "2147483647, 2147483647",
-      "-0x10, -16"})
+  @CsvSource({
+    "-1, -1",
+    "-0, 0",
+    "+7, 7",
+    "-2147483648, -2147483648",
+    "2147483647, 2147483647",
+    "-0x10, -16"
+  })
   void kstrtoint_values(String input, int value) throws Exception {
     int base = input.contains("x") ? 0 : 10;
     assertThat(Kstrtox.kstrtoint(buf(input), base)).isEqualTo(value);
   }
 
   @ParameterizedTest(name = "kstrtoint(\"{0}\") -> {1}")
-  @CsvSource({"2147483648, ERANGE", "-2147483649, ERANGE", "-+5, EINVAL", "--5, EINVAL",
-      "-, EINVAL"})
+  @CsvSource({
+    "2147483648, ERANGE",
+    "-2147483649, ERANGE",
+    "-+5, EINVAL",
+    "--5, EINVAL",
+    "-, EINVAL"
+  })
   void kstrtoint_errors(String input, Errno errno) {
     assertThat(errnoOf(() -> Kstrtox.kstrtoint(buf(input), 10))).isEqualTo(errno);
   }
@@ -182,10 +193,26 @@ class KstrtoxTest {
 
   @ParameterizedTest(name = "kstrtobool(\"{0}\") = {1}")
   @CsvSource({
-    "1, true", "y, true", "Y, true", "t, true", "T, true", "yes, true",
-    "on, true", "ON, true", "oN, true", "On, true",
-    "0, false", "n, false", "N, false", "f, false", "F, false", "no, false",
-    "off, false", "OFF, false", "of, false", "0junk, false",
+    "1, true",
+    "y, true",
+    "Y, true",
+    "t, true",
+    "T, true",
+    "yes, true",
+    "on, true",
+    "ON, true",
+    "oN, true",
+    "On, true",
+    "0, false",
+    "n, false",
+    "N, false",
+    "f, false",
+    "F, false",
+    "no, false",
+    "off, false",
+    "OFF, false",
+    "of, false",
+    "0junk, false",
   })
   void kstrtobool_accepts(String input, boolean value) throws Exception {
     assertThat(Kstrtox.kstrtobool(buf(input))).isEqualTo(value);

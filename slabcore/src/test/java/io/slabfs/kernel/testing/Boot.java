@@ -10,10 +10,10 @@ import java.lang.annotation.RetentionPolicy;
 import java.lang.annotation.Target;
 
 /**
- * The boot options of the {@link io.slabfs.kernel.sim.Kernel} that {@link KernelExtension}
- * injects as a parameter; on the method, else on the class, else {@link
- * BootOptions#defaults()}. A test that needs options computed at run time (an era from a
- * parameter) takes {@link Kernels} instead and calls {@link Kernels#boot(BootOptions)}.
+ * The boot options of the {@link io.slabfs.kernel.sim.Kernel} that {@link KernelExtension} injects
+ * as a parameter; on the method, else on the class, else {@link BootOptions#defaults()}. A test
+ * that needs options computed at run time (an era from a parameter) takes {@link Kernels} instead
+ * and calls {@link Kernels#boot(BootOptions)}.
  */
 @Target({ElementType.TYPE, ElementType.METHOD})
 @Retention(RetentionPolicy.RUNTIME)

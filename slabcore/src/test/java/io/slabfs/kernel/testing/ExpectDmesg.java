@@ -8,9 +8,9 @@ import java.lang.annotation.Target;
 
 /**
  * A kernel-problem line ({@code BUG:}, {@code WARNING:}, KASAN, lockdep, hung task) that a test
- * provokes on purpose. {@link KernelExtension} then accepts dmesg lines containing {@link
- * #value()} instead of failing the test on them, and fails the test if no line of the kernel's
- * dmesg contains it: a declared splat that does not happen is a regression too.
+ * provokes on purpose. {@link KernelExtension} then accepts dmesg lines containing {@link #value()}
+ * instead of failing the test on them, and fails the test if no line of the kernel's dmesg contains
+ * it: a declared splat that does not happen is a regression too.
  *
  * <p>On a class it applies to every test of the class.
  */

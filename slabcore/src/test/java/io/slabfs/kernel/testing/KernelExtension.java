@@ -15,14 +15,14 @@ import org.junit.platform.commons.support.AnnotationSupport;
 
 /**
  * Boots the kernels of a model test and, after it (and after its {@code @AfterEach} methods),
- * asserts that each is quiescent ({@link Quiescence}) and closes it. A test gets a kernel as
- * a parameter of type {@link Kernel} (booted with {@link Boot} options; one per test, shared by
- * {@code @BeforeEach} and the test method) or boots its own through a {@link Kernels}
- * parameter. dmesg lines the test provokes on purpose are declared with {@link ExpectDmesg}.
+ * asserts that each is quiescent ({@link Quiescence}) and closes it. A test gets a kernel as a
+ * parameter of type {@link Kernel} (booted with {@link Boot} options; one per test, shared by
+ * {@code @BeforeEach} and the test method) or boots its own through a {@link Kernels} parameter.
+ * dmesg lines the test provokes on purpose are declared with {@link ExpectDmesg}.
  *
  * <p>A failure names each leak: the task and the lock it still holds or the wait it is still
- * blocked in, the kernfs node with an active reference, the file never released, the
- * {@code sim/stats} line that disagrees with the tree, the dmesg line nobody declared.
+ * blocked in, the kernfs node with an active reference, the file never released, the {@code
+ * sim/stats} line that disagrees with the tree, the dmesg line nobody declared.
  */
 public final class KernelExtension implements ParameterResolver, AfterEachCallback {
   private static final ExtensionContext.Namespace NS =
@@ -41,22 +41,26 @@ public final class KernelExtension implements ParameterResolver, AfterEachCallba
       return kernels;
     }
     ExtensionContext.Store store = ec.getStore(NS);
-    return store.getOrComputeIfAbsent("kernel", key -> {
-      try {
-        return kernels.boot(options(ec));
-      } catch (Exception e) {
-        throw new ParameterResolutionException("boot failed: " + e, e);
-      }
-    }, Kernel.class);
+    return store.getOrComputeIfAbsent(
+        "kernel",
+        key -> {
+          try {
+            return kernels.boot(options(ec));
+          } catch (Exception e) {
+            throw new ParameterResolutionException("boot failed: " + e, e);
+          }
+        },
+        Kernel.class);
   }
 
   private static Kernels kernels(ExtensionContext ec) {
-    return ec.getStore(NS).getOrComputeIfAbsent("kernels", key -> new Kernels(expected(ec)),
-        Kernels.class);
+    return ec.getStore(NS)
+        .getOrComputeIfAbsent("kernels", key -> new Kernels(expected(ec)), Kernels.class);
   }
 
   private static BootOptions options(ExtensionContext ec) {
-    Optional<Boot> boot = ec.getTestMethod().flatMap(m -> AnnotationSupport.findAnnotation(m, Boot.class));
+    Optional<Boot> boot =
+        ec.getTestMethod().flatMap(m -> AnnotationSupport.findAnnotation(m, Boot.class));
     if (boot.isEmpty()) {
       boot = ec.getTestClass().flatMap(c -> AnnotationSupport.findAnnotation(c, Boot.class));
     }
@@ -85,8 +89,12 @@ public final class KernelExtension implements ParameterResolver, AfterEachCallba
     }
     List<String> problems = kernels.checkAndClose();
     if (!problems.isEmpty()) {
-      AssertionError e = new AssertionError("kernel not quiescent after "
-          + ec.getDisplayName() + ":\n  - " + String.join("\n  - ", problems));
+      AssertionError e =
+          new AssertionError(
+              "kernel not quiescent after "
+                  + ec.getDisplayName()
+                  + ":\n  - "
+                  + String.join("\n  - ", problems));
       e.setStackTrace(new StackTraceElement[0]); // the message says it all; the test has ended
       throw e;
     }

@@ -26,8 +26,8 @@ import org.junit.platform.testkit.engine.EngineTestKit;
 import org.junit.platform.testkit.engine.Events;
 
 /**
- * The check of {@link KernelExtension} itself: fixtures that leak on purpose, run through a
- * nested Jupiter engine, must fail with a message naming the leak; clean ones must pass.
+ * The check of {@link KernelExtension} itself: fixtures that leak on purpose, run through a nested
+ * Jupiter engine, must fail with a message naming the leak; clean ones must pass.
  */
 class KernelExtensionTest {
   private static final String FIXTURES = "slabfs.kernelExtensionFixtures";
@@ -39,30 +39,41 @@ class KernelExtensionTest {
     if (events != null) {
       return events;
     }
-    events = EngineTestKit.engine("junit-jupiter")
-        .configurationParameter(FIXTURES, "true")
-        .selectors(selectClass(Fixtures.class))
-        .execute()
-        .testEvents();
+    events =
+        EngineTestKit.engine("junit-jupiter")
+            .configurationParameter(FIXTURES, "true")
+            .selectors(selectClass(Fixtures.class))
+            .execute()
+            .testEvents();
     assertThat(events.started().count()).as("fixtures that ran").isEqualTo(8);
     return events;
   }
 
   private static void failsNaming(Events events, String fixture, String... parts) {
-    events.assertThatEvents().haveExactly(1, event(test(fixture),
-        finishedWithFailure(instanceOf(AssertionError.class), message(m -> {
-          for (String p : parts) {
-            if (!m.contains(p)) {
-              return false;
-            }
-          }
-          return m.startsWith("kernel not quiescent after " + fixture + "(");
-        }))));
+    events
+        .assertThatEvents()
+        .haveExactly(
+            1,
+            event(
+                test(fixture),
+                finishedWithFailure(
+                    instanceOf(AssertionError.class),
+                    message(
+                        m -> {
+                          for (String p : parts) {
+                            if (!m.contains(p)) {
+                              return false;
+                            }
+                          }
+                          return m.startsWith("kernel not quiescent after " + fixture + "(");
+                        }))));
   }
 
   @Test
   void leakedActiveReference_isNamedWithItsNodeAndHolder() {
-    failsNaming(run(), "leaksAnActiveReference",
+    failsNaming(
+        run(),
+        "leaksAnActiveReference",
         "active reference: kernfs node kernel/slab/kmalloc-64/order has 1 active reference(s)",
         "held by [leaker/4242]",
         "held lock: task leaker/4242 still holds (kn->active#");
@@ -70,26 +81,32 @@ class KernelExtensionTest {
 
   @Test
   void leakedLock_isNamedWithItsTask() {
-    failsNaming(run(), "leaksALock",
-        "held lock: task leaker/4242 still holds (cpu_hotplug_lock){++++}");
+    failsNaming(
+        run(), "leaksALock", "held lock: task leaker/4242 still holds (cpu_hotplug_lock){++++}");
   }
 
   @Test
   void leakedOpenFile_isNamedWithItsPath() {
-    failsNaming(run(), "leaksAnOpenFile",
+    failsNaming(
+        run(),
+        "leaksAnOpenFile",
         "open file: handle 1 on kernel/slab/kmalloc-64/objects was never released");
   }
 
   @Test
   void undeclaredWarning_isNamed() {
-    failsNaming(run(), "printsAnUndeclaredWarning",
+    failsNaming(
+        run(),
+        "printsAnUndeclaredWarning",
         "dmesg: unexpected line \"WARNING: CPU: 0 PID: ",
         "at mm/slab_common.c:343 __kmem_cache_create_args");
   }
 
   @Test
   void declaredLineThatNeverCame_fails() {
-    failsNaming(run(), "declaresALineThatNeverComes",
+    failsNaming(
+        run(),
+        "declaresALineThatNeverComes",
         "@ExpectDmesg(\"WARNING: possible circular locking dependency detected\"), but no dmesg"
             + " line contains it");
   }
@@ -97,8 +114,10 @@ class KernelExtensionTest {
   @Test
   void cleanTests_andDeclaredWarnings_pass() {
     Events events = run();
-    for (String ok : new String[] {"leavesNothing", "declaresTheWarningItPrints",
-        "bootsTwoKernelsWithOptionsFromTheTest"}) {
+    for (String ok :
+        new String[] {
+          "leavesNothing", "declaresTheWarningItPrints", "bootsTwoKernelsWithOptionsFromTheTest"
+        }) {
       events.assertThatEvents().haveExactly(1, event(test(ok), finishedSuccessfully()));
     }
   }
@@ -127,10 +146,12 @@ class KernelExtensionTest {
     }
 
     private static void asLeaker(Body body) throws Exception {
-      Task.runAs(new Task(4242, "leaker"), () -> {
-        body.run();
-        return null;
-      });
+      Task.runAs(
+          new Task(4242, "leaker"),
+          () -> {
+            body.run();
+            return null;
+          });
     }
 
     @Test

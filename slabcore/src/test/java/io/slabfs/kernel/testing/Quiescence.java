@@ -24,47 +24,53 @@ import java.util.regex.Pattern;
  * The state a kernel must be back in once a test has finished with it (the idea of Caffeine's
  * {@code CacheValidationInterceptor}): no task holds a lock or is blocked, no kernfs node has an
  * active reference, no file is open, {@code sim/stats} agrees with the tree and with dmesg, and
- * dmesg holds no {@code BUG:}, {@code WARNING:}, KASAN, lockdep or hung-task line the test did
- * not declare ({@link ExpectDmesg}), while every declared one did appear.
+ * dmesg holds no {@code BUG:}, {@code WARNING:}, KASAN, lockdep or hung-task line the test did not
+ * declare ({@link ExpectDmesg}), while every declared one did appear.
  *
- * <p>One instance follows one kernel: {@link #check} looks at the dmesg records printed since
- * its previous call, so a property test can check after every try without reading a record
- * twice and without missing one the 128 KiB ring later drops.
+ * <p>One instance follows one kernel: {@link #check} looks at the dmesg records printed since its
+ * previous call, so a property test can check after every try without reading a record twice and
+ * without missing one the 128 KiB ring later drops.
  */
 public final class Quiescence {
   /** How long the check waits for tasks of the test still on their way out. */
   public static final Duration SETTLE = Duration.ofSeconds(10);
 
   /** Markers of a kernel problem in a dmesg line. */
-  static final List<String> PROBLEMS = List.of(
-      "BUG:",
-      "WARNING:",
-      "KASAN",
-      "possible circular locking dependency",
-      "possible recursive locking",
-      "inconsistent lock state",
-      "bad unlock balance",
-      "lock held when returning to user space",
-      "blocked for more than",
-      "Kernel panic",
-      "Oops",
-      "general protection fault",
-      "UBSAN:");
+  static final List<String> PROBLEMS =
+      List.of(
+          "BUG:",
+          "WARNING:",
+          "KASAN",
+          "possible circular locking dependency",
+          "possible recursive locking",
+          "inconsistent lock state",
+          "bad unlock balance",
+          "lock held when returning to user space",
+          "blocked for more than",
+          "Kernel panic",
+          "Oops",
+          "general protection fault",
+          "UBSAN:");
 
-  private static final Pattern HUNG = Pattern.compile("^INFO: task \\S+:\\d+ blocked for more than");
-  private static final List<String> SPLATS = List.of(
-      "WARNING: possible circular locking dependency detected",
-      "WARNING: possible recursive locking detected");
+  private static final Pattern HUNG =
+      Pattern.compile("^INFO: task \\S+:\\d+ blocked for more than");
+  private static final List<String> SPLATS =
+      List.of(
+          "WARNING: possible circular locking dependency detected",
+          "WARNING: possible recursive locking detected");
 
   private final Kernel kernel;
   private final List<String> expected;
   private final List<String> tolerated = new ArrayList<>();
   private final Set<String> seen = new HashSet<>();
   private long dmesgChecked;
+
   /** Records of the whole boot that report a lockdep splat, a hung task, a KASAN report. */
   private int splatRecords;
+
   private int hungRecords;
   private boolean kasanRecord;
+
   /** No record was lost to the ring between checks, so dmesg counts can be compared. */
   private boolean dmesgComplete = true;
 
@@ -74,8 +80,8 @@ public final class Quiescence {
   }
 
   /**
-   * Lines containing {@code text} may appear and are no failure, but need not appear: for
-   * property tests whose random input provokes a kernel {@code WARN()} on some tries.
+   * Lines containing {@code text} may appear and are no failure, but need not appear: for property
+   * tests whose random input provokes a kernel {@code WARN()} on some tries.
    */
   public Quiescence tolerate(String text) {
     tolerated.add(text);
@@ -88,9 +94,9 @@ public final class Quiescence {
 
   /**
    * Waits (bounded by {@link #SETTLE}) for tasks that still hold a lock, wait or hold an active
-   * reference to finish, then returns every way the kernel is not quiet, each naming what
-   * leaked; empty when all is well. {@code finalCheck}: also report declared dmesg lines that
-   * never appeared.
+   * reference to finish, then returns every way the kernel is not quiet, each naming what leaked;
+   * empty when all is well. {@code finalCheck}: also report declared dmesg lines that never
+   * appeared.
    */
   public List<String> check(boolean finalCheck) {
     settle();
@@ -98,13 +104,20 @@ public final class Quiescence {
     Lockdep lockdep = kernel.lockdep();
     for (Task t : lockdep.taskList().tasks()) {
       for (HeldLock h : t.held()) {
-        problems.add("held lock: task " + t + " still holds " + h.map().lockClass().withUsage()
-            + " at " + h.map().address() + ", taken at " + h.at());
+        problems.add(
+            "held lock: task "
+                + t
+                + " still holds "
+                + h.map().lockClass().withUsage()
+                + " at "
+                + h.map().address()
+                + ", taken at "
+                + h.at());
       }
       Wait w = t.blocked();
       if (w != null) {
-        problems.add("blocked task: " + t + " is blocked in " + w.sleepFrames()[0] + " on "
-            + w.what());
+        problems.add(
+            "blocked task: " + t + " is blocked in " + w.sleepFrames()[0] + " on " + w.what());
       }
     }
     KernfsRoot kernfs = kernel.kernfs();
@@ -115,24 +128,36 @@ public final class Quiescence {
       int n = kn.activeRefs();
       activeInTree += n;
       if (n != 0) {
-        problems.add("active reference: kernfs node " + kn.path() + " has " + n
-            + " active reference(s) (kernfs_get_active without kernfs_put_active), held by "
-            + names(kn.activeHolders()));
+        problems.add(
+            "active reference: kernfs node "
+                + kn.path()
+                + " has "
+                + n
+                + " active reference(s) (kernfs_get_active without kernfs_put_active), held by "
+                + names(kn.activeHolders()));
       }
     }
     if (kernfs.activeRefCount() != activeInTree) {
-      problems.add("active reference: kernfs_root counts " + kernfs.activeRefCount()
-          + " active references, the linked nodes " + activeInTree
-          + " (a reference on a removed node, or a miscounted put)");
+      problems.add(
+          "active reference: kernfs_root counts "
+              + kernfs.activeRefCount()
+              + " active references, the linked nodes "
+              + activeInTree
+              + " (a reference on a removed node, or a miscounted put)");
     }
     Vfs vfs = kernel.vfs();
     Map<Long, String> handles = vfs.openHandles();
-    handles.forEach((fh, path) ->
-        problems.add("open file: handle " + fh + " on " + path + " was never released"));
+    handles.forEach(
+        (fh, path) ->
+            problems.add("open file: handle " + fh + " on " + path + " was never released"));
     long fileHandles = handles.values().stream().filter(p -> !p.endsWith("/")).count();
     if (kernfs.openFileCount() != fileHandles) {
-      problems.add("open file: kernfs counts " + kernfs.openFileCount()
-          + " open files, the VFS has " + fileHandles + " file handles");
+      problems.add(
+          "open file: kernfs counts "
+              + kernfs.openFileCount()
+              + " open files, the VFS has "
+              + fileHandles
+              + " file handles");
     }
     checkDmesg(problems, finalCheck);
     checkStats(problems, nodes.size(), activeInTree, fileHandles);
@@ -143,15 +168,15 @@ public final class Quiescence {
   public void assertQuiescent(String when, boolean finalCheck) {
     List<String> problems = check(finalCheck);
     if (!problems.isEmpty()) {
-      throw new AssertionError("kernel not quiescent " + when + ":\n  - "
-          + String.join("\n  - ", problems));
+      throw new AssertionError(
+          "kernel not quiescent " + when + ":\n  - " + String.join("\n  - ", problems));
     }
   }
 
   /**
-   * Waits for the Java threads of tasks that still hold a lock, wait, or hold an active
-   * reference: a thread the test started may be on its way out of its last system call when
-   * the test's own assertions are done. Bounded; what is still there afterwards is a leak.
+   * Waits for the Java threads of tasks that still hold a lock, wait, or hold an active reference:
+   * a thread the test started may be on its way out of its last system call when the test's own
+   * assertions are done. Bounded; what is still there afterwards is a leak.
    */
   private void settle() {
     long deadline = System.nanoTime() + SETTLE.toNanos();
@@ -203,8 +228,8 @@ public final class Quiescence {
       // counts of sim/stats can no longer be compared with dmesg
       dmesgComplete = false;
     }
-    List<String> news = records.subList(records.size() - (int) Math.min(fresh, records.size()),
-        records.size());
+    List<String> news =
+        records.subList(records.size() - (int) Math.min(fresh, records.size()), records.size());
     dmesgChecked = seq;
     for (String record : news) {
       for (String splat : SPLATS) {
@@ -224,18 +249,23 @@ public final class Quiescence {
             seen.add(e);
           }
         }
-        if (isProblem(line) && expected.stream().noneMatch(line::contains)
+        if (isProblem(line)
+            && expected.stream().noneMatch(line::contains)
             && tolerated.stream().noneMatch(line::contains)) {
-          problems.add("dmesg: unexpected line \"" + line.strip()
-              + "\" (declare it with @ExpectDmesg if the test provokes it)");
+          problems.add(
+              "dmesg: unexpected line \""
+                  + line.strip()
+                  + "\" (declare it with @ExpectDmesg if the test provokes it)");
         }
       }
     }
     if (finalCheck) {
       for (String e : expected) {
         if (!seen.contains(e)) {
-          problems.add("dmesg: the test declares @ExpectDmesg(\"" + e
-              + "\"), but no dmesg line contains it");
+          problems.add(
+              "dmesg: the test declares @ExpectDmesg(\""
+                  + e
+                  + "\"), but no dmesg line contains it");
         }
       }
     }
@@ -251,8 +281,8 @@ public final class Quiescence {
   }
 
   /** {@code sim/stats} as the renderer prints it, against the tree and dmesg. */
-  private void checkStats(List<String> problems, int nodesInTree, long activeInTree,
-      long fileHandles) {
+  private void checkStats(
+      List<String> problems, int nodesInTree, long activeInTree, long fileHandles) {
     Map<String, String> stats = Sim.stats(kernel);
     expect(problems, stats, "kernfs_nodes", nodesInTree, "nodes linked in the kernfs tree");
     expect(problems, stats, "active_refs", activeInTree, "active references on linked nodes");
@@ -260,12 +290,24 @@ public final class Quiescence {
     // the renderer leaves out the task reading sim/stats, so do the counts here
     List<Task> others = new ArrayList<>(kernel.lockdep().taskList().tasks());
     others.remove(Task.current());
-    expect(problems, stats, "held_locks", others.stream().mapToInt(t -> t.held().size()).sum(),
+    expect(
+        problems,
+        stats,
+        "held_locks",
+        others.stream().mapToInt(t -> t.held().size()).sum(),
         "locks the tasks of lockdep hold");
-    expect(problems, stats, "tasks_holding_locks",
-        others.stream().filter(t -> !t.held().isEmpty()).count(), "tasks of lockdep holding locks");
-    expect(problems, stats, "blocked_tasks",
-        others.stream().filter(t -> t.blocked() != null).count(), "tasks of lockdep blocked");
+    expect(
+        problems,
+        stats,
+        "tasks_holding_locks",
+        others.stream().filter(t -> !t.held().isEmpty()).count(),
+        "tasks of lockdep holding locks");
+    expect(
+        problems,
+        stats,
+        "blocked_tasks",
+        others.stream().filter(t -> t.blocked() != null).count(),
+        "tasks of lockdep blocked");
     expect(problems, stats, "caches", kernel.slab().caches().size(), "slab_caches");
     expect(problems, stats, "modules", kernel.modules().loadedCount(), "loaded modules");
     try {
@@ -273,30 +315,46 @@ public final class Quiescence {
       long modules = Long.parseLong(stats.get("modules"));
       long builtin = Long.parseLong(stats.get("builtin_modules"));
       if (listed != modules + builtin) {
-        problems.add("sim/stats: modules " + modules + " + builtin_modules " + builtin
-            + ", but /sys/module lists " + listed);
+        problems.add(
+            "sim/stats: modules "
+                + modules
+                + " + builtin_modules "
+                + builtin
+                + ", but /sys/module lists "
+                + listed);
       }
       String online = Sys.cat(kernel.vfs(), "/devices/system/cpu/online").strip();
-      expect(problems, stats, "cpus_online", cpulistWeight(online),
+      expect(
+          problems,
+          stats,
+          "cpus_online",
+          cpulistWeight(online),
           "CPUs in /sys/devices/system/cpu/online (" + online + ")");
     } catch (ErrnoException e) {
       problems.add("sim/stats: cannot read the tree to compare: " + e);
     }
     if (dmesgComplete) {
-      expect(problems, stats, "lockdep_splats", splatRecords,
-          "lockdep reports in dmesg");
-      expect(problems, stats, "hung_task_reports", hungRecords,
+      expect(problems, stats, "lockdep_splats", splatRecords, "lockdep reports in dmesg");
+      expect(
+          problems,
+          stats,
+          "hung_task_reports",
+          hungRecords,
           "INFO: task ... blocked for more than ... in dmesg");
       long uaf = Long.parseLong(stats.get("use_after_free_reports"));
       if ((uaf > 0) != kasanRecord) {
-        problems.add("sim/stats: use_after_free_reports " + uaf + ", but dmesg "
-            + (kasanRecord ? "has" : "has no") + " BUG: KASAN: vmalloc-out-of-bounds report");
+        problems.add(
+            "sim/stats: use_after_free_reports "
+                + uaf
+                + ", but dmesg "
+                + (kasanRecord ? "has" : "has no")
+                + " BUG: KASAN: vmalloc-out-of-bounds report");
       }
     }
   }
 
-  private static void expect(List<String> problems, Map<String, String> stats, String key,
-      long want, String what) {
+  private static void expect(
+      List<String> problems, Map<String, String> stats, String key, long want, String what) {
     String got = stats.get(key);
     if (got == null) {
       problems.add("sim/stats: no " + key + " line");

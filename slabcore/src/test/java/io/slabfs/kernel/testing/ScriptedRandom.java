@@ -5,9 +5,9 @@ import java.util.Deque;
 import java.util.Random;
 
 /**
- * A {@link Random} whose {@link #nextInt(int)} answers from a script, so a test can choose
- * which slab {@code KmemCache.free} takes an object from (index into the cache's slabs in
- * creation order). After the script is used up it answers 0.
+ * A {@link Random} whose {@link #nextInt(int)} answers from a script, so a test can choose which
+ * slab {@code KmemCache.free} takes an object from (index into the cache's slabs in creation
+ * order). After the script is used up it answers 0.
  */
 public final class ScriptedRandom extends Random {
   private final Deque<Integer> script = new ArrayDeque<>();
