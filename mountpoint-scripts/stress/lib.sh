@@ -991,6 +991,7 @@ dmesg_poll() {
   local out
   out=$({ cat "$MNT/sim/dmesg" 2>/dev/null || true; } | awk -v last="$DMESG_LAST" \
     -v win="$DMESG_WINDOW" -v setf="$TMPD/dmesg.set" -v badf="$TMPD/dmesg.bad" \
+    -v repf="$TMPD/dmesg.lockdep" \
     -v dl="$DEADLOCKS_EXPECTED" '
     BEGIN { maxts = last + 0 }
     FILENAME == setf { prev[$0] = 1; next }
@@ -1003,6 +1004,10 @@ dmesg_poll() {
       if (ts > maxts) maxts = ts
       if (key in prev) next
       n++
+      # a lockdep report is one printk, so a poll sees all of it: keep it for stale_dir_splat,
+      # as the ring may have dropped it by the end of the run
+      if (/possible circular locking dependency detected/) rep = 1
+      if (rep) { print >> repf; if (/stack backtrace:/) rep = 0 }
       if (/BUG:|KASAN|use-after-free/) { print >> badf; next }
       if (dl == 1 && /possible circular locking|INFO: task .* blocked for more than|breaking it by failing/) next
       # judged by stale_dir_splat at the end (its chain must be the kernel path)
@@ -1039,11 +1044,11 @@ dmesg_follower() {
 # merges, sysfs_slab_alias()) -> sysfs_remove_link() -> kernfs_remove_by_name() drains that
 # directory's files (kn->active) under slab_mutex.
 stale_dir_splat() {
-  awk '/possible circular locking dependency detected/ { f = 1 }
+  { cat "$TMPD/dmesg.lockdep" "$MNT/sim/dmesg" 2>/dev/null || true; } | awk '/possible circular locking dependency detected/ { f = 1 }
     f && /-> #0 \(kn->active/ { z = 1 }
     z && /sysfs_slab_(add|alias)\+/ { ok = 1 }
     /Chain exists of:/ { f = 0; z = 0 }
-    END { exit !ok }' "$MNT/sim/dmesg"
+    END { exit !ok }'
 }
 
 # dmesg_check DELTA: no unexpected line among the DELTA records logged during the run,
