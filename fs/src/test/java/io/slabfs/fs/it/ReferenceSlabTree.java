@@ -40,22 +40,7 @@ final class ReferenceSlabTree {
 
   /** The whitespace-split rows under the capture's section heading starting with {@code head}. */
   static List<String[]> rows(String head) {
-    List<String[]> rows = new ArrayList<>();
-    boolean in = false;
-    for (String line : text().split("\n", -1)) {
-      if (!in) {
-        in = line.startsWith(head);
-        continue;
-      }
-      if (line.isBlank() || line.startsWith("#")) {
-        break;
-      }
-      rows.add(line.trim().split("\\s+"));
-    }
-    if (rows.isEmpty()) {
-      throw new IllegalStateException("no rows under '" + head + "' in " + GOLDEN);
-    }
-    return rows;
+    return Sys.sectionRows(GOLDEN, head);
   }
 
   /** Every real cache directory of the capture, in its (sorted) order. */

@@ -55,25 +55,11 @@ public final class Dmesg {
 
   /** Appends one or more lines (split at '\n'), all with the same timestamp. */
   public void printk(String text) {
-    long now = clock.nanosSinceBoot();
-    String prefix = timestamp(now);
+    String prefix = timestamp(clock.nanosSinceBoot());
     synchronized (this) {
-      String body = text.endsWith("\n") ? text.substring(0, text.length() - 1) : text;
-      for (String line : body.split("\n", -1)) {
-        String record = prefix + line + "\n";
-        ring.addLast(record);
-        bytes += record.length();
-        sequence++;
-        log.info("{}", line);
-      }
-      while (bytes > LOG_BUF_LEN && ring.size() > 1) {
-        bytes -= ring.removeFirst().length();
-      }
+      append(prefix, text);
     }
-    Runnable l = listener;
-    if (l != null) {
-      l.run();
-    }
+    notifyListener();
   }
 
   /**
@@ -83,20 +69,28 @@ public final class Dmesg {
   public void printkRecords(java.util.List<String> records) {
     synchronized (this) {
       for (String r : records) {
-        String prefix = timestamp(clock.nanosSinceBoot());
-        String body = r.endsWith("\n") ? r.substring(0, r.length() - 1) : r;
-        for (String line : body.split("\n", -1)) {
-          String record = prefix + line + "\n";
-          ring.addLast(record);
-          bytes += record.length();
-          sequence++;
-          log.info("{}", line);
-        }
-      }
-      while (bytes > LOG_BUF_LEN && ring.size() > 1) {
-        bytes -= ring.removeFirst().length();
+        append(timestamp(clock.nanosSinceBoot()), r);
       }
     }
+    notifyListener();
+  }
+
+  /** Appends {@code text}'s lines with {@code prefix}, dropping the oldest beyond the ring. */
+  private void append(String prefix, String text) {
+    String body = text.endsWith("\n") ? text.substring(0, text.length() - 1) : text;
+    for (String line : body.split("\n", -1)) {
+      String record = prefix + line + "\n";
+      ring.addLast(record);
+      bytes += record.length();
+      sequence++;
+      log.info("{}", line);
+    }
+    while (bytes > LOG_BUF_LEN && ring.size() > 1) {
+      bytes -= ring.removeFirst().length();
+    }
+  }
+
+  private void notifyListener() {
     Runnable l = listener;
     if (l != null) {
       l.run();

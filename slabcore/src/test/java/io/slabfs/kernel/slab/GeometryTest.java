@@ -11,7 +11,6 @@ import static io.slabfs.kernel.slab.SlabFlags.SLAB_TYPESAFE_BY_RCU;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.slabfs.kernel.testing.Sys;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
@@ -360,21 +359,6 @@ class GeometryTest {
 
   /** The whitespace-split rows of the golden section whose heading starts with {@code head}. */
   static List<String[]> goldenRows(String head) {
-    List<String[]> rows = new ArrayList<>();
-    boolean in = false;
-    for (String line : Sys.resource(GOLDEN).split("\n", -1)) {
-      if (!in) {
-        in = line.startsWith(head);
-        continue;
-      }
-      if (line.isBlank() || line.startsWith("#")) {
-        break;
-      }
-      rows.add(line.trim().split("\\s+"));
-    }
-    if (rows.isEmpty()) {
-      throw new IllegalStateException("no rows under '" + head + "' in " + GOLDEN);
-    }
-    return rows;
+    return Sys.sectionRows(GOLDEN, head);
   }
 }

@@ -108,4 +108,28 @@ public final class Sys {
       throw new UncheckedIOException(e);
     }
   }
+
+  /**
+   * The whitespace-split rows under the section heading starting with {@code head} in the text
+   * resource {@code resource} (a capture such as {@code golden/real-sysfs-sample.txt}), up to the
+   * next blank or {@code #} line.
+   */
+  public static List<String[]> sectionRows(String resource, String head) {
+    List<String[]> rows = new java.util.ArrayList<>();
+    boolean in = false;
+    for (String line : resource(resource).split("\n", -1)) {
+      if (!in) {
+        in = line.startsWith(head);
+        continue;
+      }
+      if (line.isBlank() || line.startsWith("#")) {
+        break;
+      }
+      rows.add(line.trim().split("\\s+"));
+    }
+    if (rows.isEmpty()) {
+      throw new IllegalStateException("no rows under '" + head + "' in " + resource);
+    }
+    return rows;
+  }
 }
