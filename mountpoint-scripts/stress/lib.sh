@@ -1042,13 +1042,31 @@ dmesg_follower() {
 # when an unmergeable cache is created while its namesake's directory is still being
 # unlinked after kmem_cache_destroy dropped slab_mutex: sysfs_slab_add() (or, for a cache that
 # merges, sysfs_slab_alias()) -> sysfs_remove_link() -> kernfs_remove_by_name() drains that
-# directory's files (kn->active) under slab_mutex.
+# directory's files (kn->active) under slab_mutex. Whichever edge closed the cycle, one
+# kn->active entry of the chain has that path.
 stale_dir_splat() {
-  { cat "$TMPD/dmesg.lockdep" "$MNT/sim/dmesg" 2>/dev/null || true; } | awk '/possible circular locking dependency detected/ { f = 1 }
-    f && /-> #0 \(kn->active/ { z = 1 }
+  lockdep_report | awk '/possible circular locking dependency detected/ { f = 1 }
+    f && /-> #[0-9]+ \(/ { z = /-> #[0-9]+ \(kn->active/ }
     z && /sysfs_slab_(add|alias)\+/ { ok = 1 }
     /Chain exists of:/ { f = 0; z = 0 }
     END { exit !ok }'
+}
+
+# lockdep_report: the lockdep report of the run, as the follower kept it and as sim/dmesg
+# still has it.
+lockdep_report() {
+  { cat "$TMPD/dmesg.lockdep" "$MNT/sim/dmesg" 2>/dev/null || true; } |
+    awk '/possible circular locking dependency detected/ { f = 1 } f { print } /stack backtrace:/ { f = 0 }'
+}
+
+# lockdep_chain_lines: the lock it tried to take, its chain entries with their first five frames,
+# and the chain summary, for a failure message.
+lockdep_chain_lines() {
+  lockdep_report | sed -E 's/^\[ *[0-9]+\.[0-9]+\] ?//' | awk '
+    /-> #[0-9]+ \(/ { print; k = 5; next }
+    k > 0 && /^ +[a-z_0-9.]+\+0x/ { print; k--; next }
+    /is trying to acquire lock:/ { print; if (getline > 0) print; next }
+    /Chain exists of:|^ +[^ ].* --> / { print }' | head -n 40
 }
 
 # dmesg_check DELTA: no unexpected line among the DELTA records logged during the run,
@@ -1098,7 +1116,7 @@ invariants_check() {
   fi
   DL_SPLATS=$((END[lockdep_splats] - START[lockdep_splats]))
   if [[ $DEADLOCKS_EXPECTED != 1 ]] && ((DL_SPLATS == 1)) && stale_dir_splat; then
-    check_ok "1 lockdep report, the kernel's own: a cache re-created while its old directory was still being unlinked; sysfs_slab_add's sysfs_remove_link drains that directory under slab_mutex"
+    check_ok "1 lockdep report, the kernel's own: a cache re-created while its old directory was still being unlinked; the sysfs_remove_link of sysfs_slab_add or sysfs_slab_alias drains that directory under slab_mutex"
     DL_SPLATS=0
   fi
   DL_HUNG=$((END[hung_task_reports] - START[hung_task_reports]))
@@ -1111,6 +1129,7 @@ invariants_check() {
     fi
   elif ((DL_SPLATS + DL_HUNG + DL_BROKEN > 0)); then
     check_fail "$ERA: $DL_SPLATS lockdep reports, $DL_HUNG hung-task reports, $DL_BROKEN broken deadlocks"
+    while IFS= read -r line; do CHECK_LINES+=("          $line"); done < <(lockdep_chain_lines)
   else
     check_ok "no lockdep report, hung task or broken deadlock"
   fi

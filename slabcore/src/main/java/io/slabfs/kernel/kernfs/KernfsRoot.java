@@ -134,31 +134,36 @@ public final class KernfsRoot {
    */
   public void remove(KernfsNode kn) {
     try (Task.Frame f = Task.enter("kernfs_remove")) {
-      List<KernfsNode> postOrder = new ArrayList<>();
+      removeSubtree(kn);
+    }
+  }
+
+  /** {@code __kernfs_remove()}: what {@link #remove} and {@link #removeByName} share. */
+  private void removeSubtree(KernfsNode kn) {
+    List<KernfsNode> postOrder = new ArrayList<>();
+    rwsem.writeLock().lock();
+    try {
+      if (kn.isRemoved() || kn.parent() == null) {
+        return;
+      }
+      collectPostOrder(kn, postOrder);
+      for (KernfsNode pos : postOrder) {
+        pos.deactivate();
+      }
+    } finally {
+      rwsem.writeLock().unlock();
+    }
+    for (KernfsNode pos : postOrder) {
+      drain(pos);
       rwsem.writeLock().lock();
       try {
-        if (kn.isRemoved() || kn.parent() == null) {
-          return;
-        }
-        collectPostOrder(kn, postOrder);
-        for (KernfsNode pos : postOrder) {
-          pos.deactivate();
+        if (!pos.isRemoved()) {
+          pos.parent().unlink(pos);
+          pos.markRemoved();
+          nodes.decrementAndGet();
         }
       } finally {
         rwsem.writeLock().unlock();
-      }
-      for (KernfsNode pos : postOrder) {
-        drain(pos);
-        rwsem.writeLock().lock();
-        try {
-          if (!pos.isRemoved()) {
-            pos.parent().unlink(pos);
-            pos.markRemoved();
-            nodes.decrementAndGet();
-          }
-        } finally {
-          rwsem.writeLock().unlock();
-        }
       }
     }
   }
@@ -175,7 +180,9 @@ public final class KernfsRoot {
     if (kn == null) {
       return false;
     }
-    remove(kn);
+    try (Task.Frame f = Task.enter("kernfs_remove_by_name_ns")) {
+      removeSubtree(kn);
+    }
     return true;
   }
 

@@ -405,8 +405,7 @@ public final class SlabCommon {
     }
     try (Task.Frame f1 =
             Task.enter(v().atLeast(6, 12) ? "do_kmem_cache_create" : "__kmem_cache_create");
-        Task.Frame f2 = Task.enter("sysfs_slab_add");
-        Task.Frame f3 = Task.enter("kobject_init_and_add")) {
+        Task.Frame f2 = Task.enter("sysfs_slab_add")) {
       slubSysfs.sysfsSlabAdd(s);
     } catch (ErrnoException e) {
       if (era.sysfsFailureFailsCreate()) {
@@ -456,7 +455,7 @@ public final class SlabCommon {
     if (s == null) {
       return null;
     }
-    try {
+    try (Task.Frame f = Task.enter("__kmem_cache_alias")) {
       slubSysfs.sysfsSlabAlias(s, args.name());
     } catch (ErrnoException e) {
       if (!era.cpuSlabsGone()) {

@@ -108,7 +108,9 @@ final class SlubSysfs {
     } else {
       name = createUniqueId(s);
     }
-    s.kobj().initAndAdd(sysfs, null, slabKset, name);
+    try (Task.Frame f = Task.enter("kobject_init_and_add")) {
+      s.kobj().initAndAdd(sysfs, null, slabKset, name);
+    }
     if (!unmergeable) {
       try {
         sysfsSlabAlias(s, s.name()); // its return value is ignored in sysfs_slab_add()
@@ -120,11 +122,13 @@ final class SlubSysfs {
 
   /** {@code sysfs_slab_alias()}: replace any stale link of that name, then link to {@code s}. */
   void sysfsSlabAlias(KmemCache s, String name) throws ErrnoException {
-    sysfsRemoveLink(name, name);
-    if (!s.kobj().stateInSysfs()) {
-      throw Errno.ENOENT.with(s.name() + " has no sysfs directory");
+    try (Task.Frame f = Task.enter("sysfs_slab_alias")) {
+      sysfsRemoveLink(name, name);
+      if (!s.kobj().stateInSysfs()) {
+        throw Errno.ENOENT.with(s.name() + " has no sysfs directory");
+      }
+      sysfs.createLink(slabKset.kobj().sd(), s.kobj().sd(), name);
     }
-    sysfs.createLink(slabKset.kobj().sd(), s.kobj().sd(), name);
   }
 
   /**
@@ -154,7 +158,9 @@ final class SlubSysfs {
         }
       }
     }
-    sysfs.removeLink(slabKset.kobj().sd(), name);
+    try (Task.Frame f = Task.enter("sysfs_remove_link")) {
+      sysfs.removeLink(slabKset.kobj().sd(), name);
+    }
   }
 
   /** {@code sysfs_slab_unlink()}: {@code kobject_del}, which drains the directory. */

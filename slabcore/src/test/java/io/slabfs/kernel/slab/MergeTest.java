@@ -16,6 +16,7 @@ import io.slabfs.kernel.sim.Kernel;
 import io.slabfs.kernel.testing.ExpectDmesg;
 import io.slabfs.kernel.testing.KernelTest;
 import io.slabfs.kernel.testing.Kernels;
+import io.slabfs.kernel.testing.Sys;
 import java.util.List;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.BeforeEach;
@@ -345,6 +346,42 @@ class MergeTest {
                 "slabfs: creating kmalloc-64 removed /kernel/slab/kmalloc-64, the "
                     + "directory of cache kmalloc-64"))
         .isTrue();
+  }
+
+  /**
+   * The drain of that directory runs under slab_mutex, so once a cpu_partial write has taught
+   * lockdep kn->active → cpu_hotplug_lock and a destroy cpu_hotplug_lock → slab_mutex, lockdep
+   * reports the cycle. Its {@code -> #0} entry is the call path as compiled: {@code
+   * sysfs_remove_link()} tail-calls {@code kernfs_remove_by_name_ns()}, which calls {@code
+   * __kernfs_remove()} (syzbot's 6.0-rc3 report: kernfs_remove_by_name_ns ← sysfs_slab_add).
+   */
+  @Test
+  @ExpectDmesg("possible circular locking dependency detected")
+  void mergingCreateDrainingADirectory_reportsTheAliasPath() throws Exception {
+    boot();
+    create("a 64 flags=SLAB_CONSISTENCY_CHECKS");
+    Sys.write(vfs(), SLAB + "kmalloc-64/cpu_partial", "30");
+    k.slab().destroy(create("b 96 ctor=b_ctor"));
+    create("kmalloc-64 64");
+    String report = String.join("\n", k.dmesg().messages());
+    String entry0 = report.substring(report.indexOf("-> #0 (kn->active"));
+    entry0 = entry0.substring(0, entry0.indexOf("other info"));
+    assertThat(functions(entry0))
+        .containsSubsequence(
+            "__kernfs_remove",
+            "kernfs_remove_by_name_ns",
+            "sysfs_slab_alias",
+            "__kmem_cache_alias",
+            "__kmem_cache_create_args")
+        .doesNotContain("sysfs_remove_link", "kernfs_remove", "kobject_init_and_add");
+  }
+
+  private static List<String> functions(String frames) {
+    return Pattern.compile("^\\s+([a-z_0-9.]+)\\+0x", Pattern.MULTILINE)
+        .matcher(frames)
+        .results()
+        .map(m -> m.group(1))
+        .toList();
   }
 
   /**
