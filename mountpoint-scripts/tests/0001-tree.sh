@@ -92,6 +92,29 @@ check_host_attr_table() {
   return "$rc"
 }
 
+# check_host_ls_f DIR: `ls -f` (getdents order: kernfs_name_hash, then name) of
+# kernel/slab/kmalloc-64, kernel/slab and module/kvm/parameters on the --boot host mount at
+# DIR against this machine's /sys, over the names both have (caches come and go here).
+check_host_ls_f() {
+  local rel want got rc=0 n
+  for rel in kernel/slab/kmalloc-64 kernel/slab module/kvm/parameters; do
+    [[ -d /sys/$rel ]] || continue
+    # shellcheck disable=SC2010 # the order ls -f prints is what is compared
+    want=$(ls -f "/sys/$rel" | grep -vx '\.\|\.\.') || return 1
+    # shellcheck disable=SC2010 # as above
+    got=$(ls -f "$1/$rel" | grep -vx '\.\|\.\.') || return 1
+    want=$(grep -Fxf <(echo "$got") <<<"$want") || true
+    got=$(grep -Fxf <(echo "$want") <<<"$got") || true
+    n=$(grep -c . <<<"$want") || true
+    echo "ls -f $rel: $n names in common"
+    if ((n < 2)) || [[ $want != "$got" ]]; then
+      diff <(echo "$want") <(echo "$got") | head -n 6
+      rc=1
+    fi
+  done
+  return "$rc"
+}
+
 check_read_all() {
   local n
   n=$(find "$MNT/kernel/slab" -type f | wc -l)
@@ -245,7 +268,7 @@ check_no_daemon() {
 }
 
 ktap_header
-ktap_plan 23
+ktap_plan 24
 
 slabfs_mount_first
 
@@ -255,13 +278,17 @@ ktap_run "cat kernel/slab/kmalloc-64/object_size prints 64" expect_content "$S/k
 ktap_run "kernel/slab/kmalloc-64 has the 30 files of 6.18 with their modes, size 4096" check_attr_table
 why=$(host_boot_skip_reason)
 if [[ -n $why ]]; then
+  ktap_skip "--boot host: ls -f lists kmalloc-64, kernel/slab, module/kvm/parameters in this machine's order" "$why"
   ktap_skip "--boot host: kmalloc-64 has this machine's files, modes and sizes" "$why"
 else
   DEFAULT_MNT=$MNT
   if slabfs_mount_tmp --boot host; then
+    ktap_run "--boot host: ls -f lists kmalloc-64, kernel/slab, module/kvm/parameters in this machine's order" \
+      check_host_ls_f "$MNT"
     ktap_run "--boot host: kmalloc-64 has this machine's files, modes and sizes" \
       check_host_attr_table "$MNT"
   else
+    ktap_not_ok "--boot host: ls -f lists kmalloc-64, kernel/slab, module/kvm/parameters in this machine's order"
     ktap_not_ok "--boot host: kmalloc-64 has this machine's files, modes and sizes"
   fi
   MNT=$DEFAULT_MNT

@@ -2,6 +2,7 @@ package io.slabfs.fs.fuse;
 
 import io.slabfs.kernel.errno.Errno;
 import io.slabfs.kernel.errno.ErrnoException;
+import io.slabfs.kernel.kernfs.Iattr;
 import io.slabfs.kernel.kernfs.Stat;
 import io.slabfs.kernel.kernfs.Vfs;
 import io.slabfs.kernel.locking.Task;
@@ -10,9 +11,11 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.concurrent.CountDownLatch;
 import jnr.ffi.Pointer;
+import jnr.ffi.types.gid_t;
 import jnr.ffi.types.mode_t;
 import jnr.ffi.types.off_t;
 import jnr.ffi.types.size_t;
+import jnr.ffi.types.uid_t;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import ru.serce.jnrfuse.ErrorCodes;
@@ -21,6 +24,7 @@ import ru.serce.jnrfuse.FuseFillDir;
 import ru.serce.jnrfuse.FuseStubFS;
 import ru.serce.jnrfuse.struct.FileStat;
 import ru.serce.jnrfuse.struct.FuseFileInfo;
+import ru.serce.jnrfuse.struct.Timespec;
 
 /**
  * The FUSE edge: each operation decodes its arguments, makes one call on the model's {@link Vfs} as
@@ -174,20 +178,98 @@ public final class SlabFuse extends FuseStubFS {
   }
 
   static void fill(FileStat stat, Stat s) {
-    stat.st_mode.set(fileType(s.type()) | s.mode());
+    var a = s.attrs();
+    stat.st_mode.set(fileType(s.type()) | a.mode());
     stat.st_size.set(s.size());
     stat.st_nlink.set(s.nlink());
-    stat.st_uid.set(0);
-    stat.st_gid.set(0);
+    stat.st_uid.set(a.uid());
+    stat.st_gid.set(a.gid());
     stat.st_blksize.set(4096);
-    long sec = s.mtimeMillis() / 1000;
-    long nsec = (s.mtimeMillis() % 1000) * 1_000_000;
-    stat.st_mtim.tv_sec.set(sec);
-    stat.st_mtim.tv_nsec.set(nsec);
-    stat.st_ctim.tv_sec.set(sec);
-    stat.st_ctim.tv_nsec.set(nsec);
-    stat.st_atim.tv_sec.set(sec);
-    stat.st_atim.tv_nsec.set(nsec);
+    stat.st_atim.tv_sec.set(Math.floorDiv(a.atime(), NANOS));
+    stat.st_atim.tv_nsec.set(Math.floorMod(a.atime(), NANOS));
+    stat.st_mtim.tv_sec.set(Math.floorDiv(a.mtime(), NANOS));
+    stat.st_mtim.tv_nsec.set(Math.floorMod(a.mtime(), NANOS));
+    stat.st_ctim.tv_sec.set(Math.floorDiv(a.ctime(), NANOS));
+    stat.st_ctim.tv_nsec.set(Math.floorMod(a.ctime(), NANOS));
+  }
+
+  private static final long NANOS = 1_000_000_000L;
+
+  /** {@code utimensat(2)}'s special {@code tv_nsec} values. */
+  private static final long UTIME_NOW = (1L << 30) - 1;
+
+  private static final long UTIME_OMIT = (1L << 30) - 2;
+
+  /** chmod(2); the kernel has checked that the caller owns the node or is root. */
+  @Override
+  public int chmod(String path, @mode_t long mode) {
+    return call(
+        "chmod",
+        path,
+        () -> {
+          vfs.setattr(path, Iattr.mode((int) (mode & 07777)));
+          return 0;
+        });
+  }
+
+  /** chown(2), lchown(2) (a symlink's own owner); -1 leaves an id as it is. */
+  @Override
+  public int chown(String path, @uid_t long uid, @gid_t long gid) {
+    return call(
+        "chown",
+        path,
+        () -> {
+          vfs.setattr(path, Iattr.owner((int) uid, (int) gid));
+          return 0;
+        });
+  }
+
+  /** utimensat(2), as {@code touch} calls it: {@code UTIME_NOW} and {@code UTIME_OMIT} honoured. */
+  @Override
+  public int utimens(String path, Timespec[] timespec) {
+    return call(
+        "utimens",
+        path,
+        () -> {
+          long[] t = new long[2];
+          int valid = 0;
+          for (int i = 0; i < 2; i++) {
+            long nsec = timespec[i].tv_nsec.longValue();
+            if (nsec == UTIME_OMIT) {
+              continue;
+            }
+            valid |= i == 0 ? Iattr.ATTR_ATIME : Iattr.ATTR_MTIME;
+            if (nsec != UTIME_NOW) {
+              valid |= i == 0 ? Iattr.ATTR_ATIME_SET : Iattr.ATTR_MTIME_SET;
+              t[i] = timespec[i].tv_sec.get() * NANOS + nsec;
+            }
+          }
+          vfs.setattr(path, new Iattr(valid, 0, 0, 0, t[0], t[1]));
+          return 0;
+        });
+  }
+
+  /** sysfs nodes carry no extended attributes until one is set: an empty list. */
+  @Override
+  public int listxattr(String path, Pointer list, @size_t long size) {
+    return call(
+        "listxattr",
+        path,
+        () -> {
+          vfs.stat(path);
+          return 0;
+        });
+  }
+
+  @Override
+  public int getxattr(String path, String name, Pointer value, @size_t long size) {
+    return call(
+        "getxattr",
+        path,
+        () -> {
+          vfs.stat(path);
+          throw Errno.ENODATA.with(name + " is not set on " + path);
+        });
   }
 
   @Override

@@ -31,6 +31,7 @@ public enum Errno {
   ENOSYS(38, "Function not implemented"),
   ENOTEMPTY(39, "Directory not empty"),
   ELOOP(40, "Too many levels of symbolic links"),
+  ENODATA(61, "No data available"),
   EOPNOTSUPP(95, "Operation not supported"),
   ETIMEDOUT(110, "Connection timed out");
 

@@ -29,9 +29,14 @@ public abstract sealed class KernfsNode permits KernfsDir, KernfsFile, KernfsLin
   private final KernfsRoot root;
   private final KernfsDir parent;
   private final String name;
-  private final int mode;
   private final long ino;
-  private final long ctimeMillis;
+
+  /**
+   * {@code kn->mode} and {@code kn->iattr}: what {@code stat} shows and the open check uses.
+   * Replaced whole by {@link #setattr}, so a reader sees one setattr's result or the next one's.
+   */
+  private volatile Attrs attrs;
+
   private final AtomicInteger active = new AtomicInteger(DEACTIVATED_BIAS);
   private volatile boolean removed;
 
@@ -42,10 +47,16 @@ public abstract sealed class KernfsNode permits KernfsDir, KernfsFile, KernfsLin
     this.root = root;
     this.parent = parent;
     this.name = name;
-    this.mode = mode;
     this.ino = root.nextIno();
-    this.ctimeMillis = root.wallClockMillis();
+    long now = root.wallClockMillis() * 1_000_000L;
+    this.attrs = new Attrs(mode, 0, 0, now, now, now);
   }
+
+  /**
+   * The attributes {@code stat} shows: mode, owner, and times in nanoseconds since the epoch (all
+   * three the node's creation time until a setattr).
+   */
+  public record Attrs(int mode, int uid, int gid, long atime, long mtime, long ctime) {}
 
   public String name() {
     return name;
@@ -58,15 +69,36 @@ public abstract sealed class KernfsNode permits KernfsDir, KernfsFile, KernfsLin
 
   /** Permission bits (e.g. {@code 0400}), without the file type. */
   public int mode() {
-    return mode;
+    return attrs.mode();
   }
 
   public long ino() {
     return ino;
   }
 
-  public long ctimeMillis() {
-    return ctimeMillis;
+  public Attrs attrs() {
+    return attrs;
+  }
+
+  /**
+   * {@code __kernfs_setattr()}: stores what {@code iattr} sets (kernfs keeps it in {@code
+   * kn->iattr}, so it shows in every later {@code stat} and permission check); the change time, and
+   * a time set without its {@code _SET} bit, become {@code nowNanos}.
+   */
+  synchronized void setattr(Iattr iattr, long nowNanos) {
+    Attrs a = attrs;
+    attrs =
+        new Attrs(
+            iattr.has(Iattr.ATTR_MODE) ? iattr.mode() & 07777 : a.mode(),
+            iattr.has(Iattr.ATTR_UID) ? iattr.uid() : a.uid(),
+            iattr.has(Iattr.ATTR_GID) ? iattr.gid() : a.gid(),
+            !iattr.has(Iattr.ATTR_ATIME)
+                ? a.atime()
+                : iattr.has(Iattr.ATTR_ATIME_SET) ? iattr.atimeNanos() : nowNanos,
+            !iattr.has(Iattr.ATTR_MTIME)
+                ? a.mtime()
+                : iattr.has(Iattr.ATTR_MTIME_SET) ? iattr.mtimeNanos() : nowNanos,
+            nowNanos);
   }
 
   public KernfsRoot root() {

@@ -168,6 +168,21 @@ public final class KernfsRoot {
     }
   }
 
+  /** {@code kernfs_setattr()}: a symlink keeps mode 0777, as {@code stat} shows it on sysfs. */
+  public void setattr(KernfsNode kn, Iattr iattr) {
+    Iattr effective =
+        kn instanceof KernfsLink
+            ? new Iattr(
+                iattr.valid() & ~Iattr.ATTR_MODE,
+                0,
+                iattr.uid(),
+                iattr.gid(),
+                iattr.atimeNanos(),
+                iattr.mtimeNanos())
+            : iattr;
+    kn.setattr(effective, wallClockMillis() * 1_000_000L);
+  }
+
   /** {@code kernfs_remove_by_name()}: removes the child of that name if there is one. */
   public boolean removeByName(KernfsDir parent, String name) {
     KernfsNode kn;

@@ -6,13 +6,17 @@ package io.slabfs.kernel.kernfs;
  * <p>What {@code stat(2)} reports for a kernfs node.
  *
  * @param type directory, regular file or symlink
- * @param mode permission bits only
  * @param size {@code st_size}: 0 for directories and links, {@code PAGE_SIZE} for attributes
  * @param nlink {@code st_nlink}
- * @param mtimeMillis creation time of the node, in milliseconds since the epoch
+ * @param attrs mode (permission bits only), owner and times
  * @param ino the kernfs inode number
  */
-public record Stat(Type type, int mode, long size, int nlink, long mtimeMillis, long ino) {
+public record Stat(Type type, long size, int nlink, KernfsNode.Attrs attrs, long ino) {
+  /** Permission bits only. */
+  public int mode() {
+    return attrs.mode();
+  }
+
   /** The node types kernfs has. */
   public enum Type {
     DIRECTORY,

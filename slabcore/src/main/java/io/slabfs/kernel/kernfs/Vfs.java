@@ -80,12 +80,21 @@ public final class Vfs {
 
   private Stat stat(KernfsNode kn) {
     if (kn instanceof KernfsDir dir) {
-      return new Stat(
-          Stat.Type.DIRECTORY, dir.mode(), 0, root.nlink(dir), dir.ctimeMillis(), dir.ino());
+      return new Stat(Stat.Type.DIRECTORY, 0, root.nlink(dir), dir.attrs(), dir.ino());
     } else if (kn instanceof KernfsFile file) {
-      return new Stat(Stat.Type.FILE, file.mode(), file.size(), 1, file.ctimeMillis(), file.ino());
+      return new Stat(Stat.Type.FILE, file.size(), 1, file.attrs(), file.ino());
     }
-    return new Stat(Stat.Type.SYMLINK, 0777, 0, 1, kn.ctimeMillis(), kn.ino());
+    return new Stat(Stat.Type.SYMLINK, 0, 1, kn.attrs(), kn.ino());
+  }
+
+  /**
+   * {@code kernfs_iop_setattr()} for {@code chmod}, {@code chown} and {@code touch} on the node at
+   * {@code path} itself (the VFS has already followed a symlink where the call follows one, and
+   * checked the caller's right to the change). A removed node answers {@code ENOENT} by path.
+   */
+  public void setattr(String path, Iattr iattr) throws ErrnoException {
+    KernfsNode kn = resolve(path);
+    root.setattr(kn, iattr);
   }
 
   /**
