@@ -78,7 +78,7 @@ final class KernelParam {
     }
     paramLock.lock();
     try {
-      value = type.set(buf, value);
+      type.set(buf, value, v -> value = v);
       return len;
     } finally {
       paramLock.unlock();

@@ -4,6 +4,7 @@ import io.slabfs.kernel.errno.Errno;
 import io.slabfs.kernel.errno.ErrnoException;
 import io.slabfs.kernel.sysfs.Kstrtox;
 import java.nio.charset.StandardCharsets;
+import java.util.function.Consumer;
 
 /**
  * Models: kernel/params.c.
@@ -16,9 +17,13 @@ sealed interface ParamType {
   /** {@code ->set}: parses {@code val} (the store buffer, up to its NUL) to the stored value. */
   String set(byte[] val) throws ErrnoException;
 
-  /** {@code ->set} for a parameter that holds {@code old} now (arrays keep what is not given). */
-  default String set(byte[] val, String old) throws ErrnoException {
-    return set(val);
+  /**
+   * {@code ->set} for a parameter that holds {@code old} now: hands {@code store} what the
+   * parameter holds afterwards. Arrays keep the elements not given, and store element by element,
+   * so a failing element leaves the ones before it set ({@code param_array()}).
+   */
+  default void set(byte[] val, String old, Consumer<String> store) throws ErrnoException {
+    store.accept(set(val));
   }
 
   /** {@code ->get}: the text {@code cat} shows, with its newline. */
@@ -33,7 +38,8 @@ sealed interface ParamType {
       return new ArrayType((Scalar) parse(type.substring(6)));
     }
     return switch (type) {
-      case "bool", "bint" -> new Bool(false);
+      case "bool" -> new Bool(false);
+      case "bint" -> new Bint();
       case "invbool" -> new Bool(true);
       case "charp" -> new Charp();
       case "byte" -> new Num(0, 0xFFL, false, false);
@@ -49,9 +55,25 @@ sealed interface ParamType {
   }
 
   /** Types that can be array elements. */
-  sealed interface Scalar extends ParamType permits Bool, Num {}
+  sealed interface Scalar extends ParamType permits Bool, Bint, Num {}
 
-  /** {@code param_ops_bool} / {@code bint} / {@code invbool}: {@code kstrtobool}, shown Y/N. */
+  /**
+   * {@code param_ops_bint}: set as a bool ({@code param_set_bint} re-uses {@code param_set_bool}),
+   * kept in an int and shown by {@code param_get_int}: {@code 0} or {@code 1}.
+   */
+  record Bint() implements Scalar {
+    @Override
+    public String set(byte[] val) throws ErrnoException {
+      return Kstrtox.kstrtobool(val) ? "1" : "0";
+    }
+
+    @Override
+    public String get(String stored) {
+      return stored + "\n";
+    }
+  }
+
+  /** {@code param_ops_bool} / {@code invbool}: {@code kstrtobool}, shown Y/N. */
   record Bool(boolean inverted) implements Scalar {
     @Override
     public String set(byte[] val) throws ErrnoException {
@@ -90,10 +112,22 @@ sealed interface ParamType {
     @Override
     public String get(String stored) {
       if (hex) {
-        return String.format("0x%08x\n", Long.parseUnsignedLong(stored));
+        return hexint(Long.parseUnsignedLong(stored)) + "\n";
       }
       return stored + "\n";
     }
+  }
+
+  /**
+   * {@code param_get_hexint}'s {@code "%#08x"} as the kernel's vsnprintf prints it: the {@code 0x}
+   * counts in the width of 8, and zero has no prefix at all ({@code 00000000}).
+   */
+  static String hexint(long v) {
+    if (v == 0) {
+      return "00000000";
+    }
+    String digits = Long.toHexString(v);
+    return "0x" + "0".repeat(Math.max(0, 6 - digits.length())) + digits;
   }
 
   /** {@code param_ops_charp}: keeps the text as written (an echo's newline included). */
@@ -138,23 +172,27 @@ sealed interface ParamType {
   record ArrayType(Scalar element) implements ParamType {
     @Override
     public String set(byte[] val) throws ErrnoException {
-      return set(val, null);
+      String[] out = new String[1];
+      set(val, null, v -> out[0] = v);
+      return out[0];
     }
 
     @Override
-    public String set(byte[] val, String old) throws ErrnoException {
+    public void set(byte[] val, String old, Consumer<String> store) throws ErrnoException {
       int n = Kstrtox.length(val);
       String text = new String(val, 0, n, StandardCharsets.ISO_8859_1);
       String[] parts = text.split(",", -1);
-      String[] current = old == null ? parts : old.split(",", -1);
-      if (parts.length > current.length) {
-        throw Errno.EINVAL.with("can only take " + current.length + " arguments");
+      String[] out = old == null ? parts.clone() : old.split(",", -1);
+      if (parts.length > out.length) {
+        throw Errno.EINVAL.with("can only take " + out.length + " arguments");
       }
-      String[] out = current.clone();
       for (int i = 0; i < parts.length; i++) {
-        out[i] = element.set(parts[i].getBytes(StandardCharsets.ISO_8859_1));
+        try {
+          out[i] = element.set(parts[i].getBytes(StandardCharsets.ISO_8859_1));
+        } finally {
+          store.accept(String.join(",", out));
+        }
       }
-      return String.join(",", out);
     }
 
     @Override
