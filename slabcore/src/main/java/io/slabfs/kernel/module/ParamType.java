@@ -4,6 +4,7 @@ import io.slabfs.kernel.errno.Errno;
 import io.slabfs.kernel.errno.ErrnoException;
 import io.slabfs.kernel.sysfs.Kstrtox;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.function.Consumer;
 
 /**
@@ -49,6 +50,11 @@ sealed interface ParamType {
       case "uint" -> new Num(0, 0xFFFF_FFFFL, false, false);
       case "hexint" -> new Num(0, 0xFFFF_FFFFL, false, true);
       case "long" -> new Num(Long.MIN_VALUE, Long.MAX_VALUE, true, false);
+      case "aspm_policy" ->
+          new SysfsMatch(List.of("default", "performance", "powersave", "powersupersave"), true);
+      case "online_policy" -> new SysfsMatch(List.of("contig-zones", "auto-movable"), false);
+      case "wq_affn_scope" -> new AffinityScope();
+      case "zswap_compressor" -> new ZswapCompressor(List.of("deflate", "lzo", "lzo-rle"));
       case "ulong" -> new Num(0, -1L, false, false);
       default -> throw new IllegalArgumentException("unknown param type " + type);
     };
@@ -128,6 +134,89 @@ sealed interface ParamType {
     }
     String digits = Long.toHexString(v);
     return "0x" + "0".repeat(Math.max(0, 6 - digits.length())) + digits;
+  }
+
+  /**
+   * Own ops that take one of fixed names with {@code sysfs_match_string()} (equal, or equal but for
+   * one trailing newline; {@code EINVAL} otherwise): {@code pcie_aspm.policy} (its get lists every
+   * policy with the current one in brackets, each followed by a space) and {@code
+   * memory_hotplug.online_policy} (its get prints the name).
+   */
+  record SysfsMatch(List<String> names, boolean listAll) implements ParamType {
+    @Override
+    public String set(byte[] val) throws ErrnoException {
+      String text = new String(val, 0, Kstrtox.length(val), StandardCharsets.ISO_8859_1);
+      for (String name : names) {
+        if (text.equals(name) || text.equals(name + "\n")) {
+          return name;
+        }
+      }
+      throw Errno.EINVAL.with("'" + text.strip() + "' is none of " + names);
+    }
+
+    @Override
+    public String get(String stored) {
+      if (!listAll) {
+        return stored + "\n";
+      }
+      StringBuilder out = new StringBuilder();
+      for (String name : names) {
+        out.append(name.equals(stored) ? "[" + name + "] " : name + " ");
+      }
+      return out.append('\n').toString();
+    }
+  }
+
+  /**
+   * {@code workqueue.default_affinity_scope} (kernel/workqueue.c {@code wq_affn_dfl_set}): the
+   * first scope name the value starts with, ignoring case ({@code strncasecmp} over the name's
+   * length); {@code default} itself, or no match, is {@code EINVAL}.
+   */
+  record AffinityScope() implements ParamType {
+    private static final List<String> NAMES =
+        List.of("default", "cpu", "smt", "cache", "numa", "system");
+
+    @Override
+    public String set(byte[] val) throws ErrnoException {
+      String text = new String(val, 0, Kstrtox.length(val), StandardCharsets.ISO_8859_1);
+      for (String name : NAMES) {
+        if (text.regionMatches(true, 0, name, 0, name.length())) {
+          if (name.equals("default")) {
+            break;
+          }
+          return name;
+        }
+      }
+      throw Errno.EINVAL.with("'" + text.strip() + "' is no affinity scope but default");
+    }
+
+    @Override
+    public String get(String stored) {
+      return stored + "\n";
+    }
+  }
+
+  /**
+   * {@code zswap.compressor} (mm/zswap.c {@code __zswap_param_set}): the value stripped of
+   * surrounding whitespace must name a compression algorithm the crypto API has ({@code
+   * crypto_has_acomp}), else {@code ENOENT}; then it is kept as {@code param_set_charp} keeps it.
+   */
+  record ZswapCompressor(List<String> available) implements ParamType {
+    @Override
+    public String set(byte[] val) throws ErrnoException {
+      String s =
+          new String(val, 0, Kstrtox.length(val), StandardCharsets.ISO_8859_1)
+              .strip(); // strstrip(): isspace() on both ends
+      if (!available.contains(s)) {
+        throw Errno.ENOENT.with("compressor " + s + " not available");
+      }
+      return s;
+    }
+
+    @Override
+    public String get(String stored) {
+      return stored + "\n";
+    }
   }
 
   /** {@code param_ops_charp}: keeps the text as written (an echo's newline included). */

@@ -55,4 +55,53 @@ class ParamTypeTest {
             ErrnoException.class, e -> assertThat(e.errno()).isEqualTo(Errno.EINVAL));
     assertThat(stored).isEmpty();
   }
+
+  /** pcie_aspm_get_policy: every policy, the current one in brackets, each with a space. */
+  @Test
+  void aspmPolicy_showsAllPolicies_andTakesOneWithItsNewline() throws Exception {
+    ParamType policy = ParamType.parse("aspm_policy");
+    String v = policy.set(b("default"));
+    assertThat(policy.get(v)).isEqualTo("[default] performance powersave powersupersave \n");
+    v = policy.set(b("powersave\n"));
+    assertThat(policy.get(v)).isEqualTo("default performance [powersave] powersupersave \n");
+    assertThatThrownBy(() -> policy.set(b("power")))
+        .isInstanceOfSatisfying(
+            ErrnoException.class, e -> assertThat(e.errno()).isEqualTo(Errno.EINVAL));
+  }
+
+  /** wq_affn_dfl_set: strncasecmp over each name's length; "default" is refused. */
+  @ParameterizedTest
+  @CsvSource({"cache, cache", "CPU, cpu", "numa, numa", "systemd, system", "smtx, smt"})
+  void affinityScope_takesACaseInsensitivePrefixMatch(String input, String shown) throws Exception {
+    ParamType scope = ParamType.parse("wq_affn_scope");
+    assertThat(scope.get(scope.set(b(input + "\n")))).isEqualTo(shown + "\n");
+  }
+
+  @ParameterizedTest
+  @CsvSource({"default", "DEFAULT", "core", "''"})
+  void affinityScope_refusesDefaultAndUnknownNames(String input) {
+    ParamType scope = ParamType.parse("wq_affn_scope");
+    assertThatThrownBy(() -> scope.set(b(input)))
+        .isInstanceOfSatisfying(
+            ErrnoException.class, e -> assertThat(e.errno()).isEqualTo(Errno.EINVAL));
+  }
+
+  /** __zswap_param_set: strstrip, then crypto_has_acomp or ENOENT. */
+  @Test
+  void zswapCompressor_isStripped_andAnUnknownAlgorithmIsEnoent() throws Exception {
+    ParamType c = ParamType.parse("zswap_compressor");
+    assertThat(c.get(c.set(b("  deflate\n")))).isEqualTo("deflate\n");
+    assertThatThrownBy(() -> c.set(b("zstd-fast")))
+        .isInstanceOfSatisfying(
+            ErrnoException.class, e -> assertThat(e.errno()).isEqualTo(Errno.ENOENT));
+  }
+
+  @Test
+  void onlinePolicy_showsTheName() throws Exception {
+    ParamType p = ParamType.parse("online_policy");
+    assertThat(p.get(p.set(b("auto-movable\n")))).isEqualTo("auto-movable\n");
+    assertThatThrownBy(() -> p.set(b("auto")))
+        .isInstanceOfSatisfying(
+            ErrnoException.class, e -> assertThat(e.errno()).isEqualTo(Errno.EINVAL));
+  }
 }
