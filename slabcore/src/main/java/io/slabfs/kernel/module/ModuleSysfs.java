@@ -5,6 +5,7 @@ import io.slabfs.kernel.errno.ErrnoException;
 import io.slabfs.kernel.kernfs.KernfsDir;
 import io.slabfs.kernel.kernfs.KernfsOps;
 import io.slabfs.kernel.kernfs.KernfsRoot;
+import io.slabfs.kernel.kobject.KObject;
 import io.slabfs.kernel.kobject.KSet;
 import io.slabfs.kernel.locking.Task;
 import io.slabfs.kernel.sysfs.Attribute;
@@ -62,6 +63,14 @@ final class ModuleSysfs {
    * notes.
    */
   void setup(Module m) throws ErrnoException {
+    // mod_sysfs_init(): a module of that name in /sys/module already (a built-in one: the
+    // loaded-module list of add_unformed_module() does not hold those)
+    for (KObject<?> k : moduleKset.members()) {
+      if (k.name().equals(m.name)) {
+        sysfs.dmesg().printk(m.name + ": module is already loaded");
+        throw Errno.EINVAL.with(m.name + " is in /sys/module already (built in)");
+      }
+    }
     m.kobj.initAndAdd(sysfs, null, moduleKset, m.name);
     KernfsRoot kernfs = sysfs.kernfs();
     KernfsDir dir = m.kobj.sd();

@@ -31,7 +31,6 @@ import java.util.Map;
  */
 public final class Modules {
   private final ModuleSysfs moduleSysfs;
-  private final BuiltinModules builtin;
   private final SlabCommon slab;
   private final Lockdep lockdep;
   private final Kasan kasan;
@@ -51,7 +50,6 @@ public final class Modules {
 
   public Modules(Sysfs sysfs, BuiltinModules builtin, SlabCommon slab, Kasan kasan) {
     this.moduleSysfs = new ModuleSysfs(sysfs, builtin.moduleKset());
-    this.builtin = builtin;
     this.slab = slab;
     this.lockdep = sysfs.kernfs().lockdep();
     this.kasan = kasan;
@@ -107,6 +105,13 @@ public final class Modules {
               + spec.staticCaches().get(0).name()
               + "' needs the static-cache series (--kernel v7+static-cache)");
     }
+    // check_modinfo(): no "intree" tag, so TAINT_OOT_MODULE, before the module is formed; the
+    // taint stays if the load fails later
+    if (!tainted) {
+      tainted = true;
+      dmesg.printk(name + ": loading out-of-tree module taints kernel.");
+    }
+    dmesg.taint().add('O');
     Module m =
         new Module(
             name, kasan.region(name, 0x4000), 16384 + 4096 * spec.caches().size(), 4096, lockdep);
@@ -115,9 +120,6 @@ public final class Modules {
     try {
       if (modules.containsKey(name)) {
         throw Errno.EEXIST.with("module " + name + " is already loaded");
-      }
-      if (builtin.names().contains(name)) {
-        throw Errno.EEXIST.with("module " + name + " is built in");
       }
       for (String dep : spec.depends()) {
         Module d = modules.get(dep);
@@ -173,11 +175,6 @@ public final class Modules {
       forget(m);
       throw e;
     }
-    if (!tainted) {
-      tainted = true;
-      dmesg.printk(name + ": loading out-of-tree module taints kernel.");
-    }
-    dmesg.taint().add('O');
     try (Task.Frame f = Task.enter("do_init_module");
         Task.Frame g = Task.enter(name + "_init")) {
       slab.waitPoints().pass("module_init");

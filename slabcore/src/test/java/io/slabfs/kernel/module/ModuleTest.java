@@ -218,7 +218,10 @@ class ModuleTest {
     boot(KernelEra.V6_18);
     k.ctl("insmod base");
     assertThat(ctlErrno("insmod base")).isEqualTo(Errno.EEXIST);
-    assertThat(ctlErrno("insmod fuse")).as("built in").isEqualTo(Errno.EEXIST);
+    // mod_sysfs_init() finds the built-in's kobject in module_kset
+    assertThat(ctlErrno("insmod fuse")).as("built in").isEqualTo(Errno.EINVAL);
+    assertThat(k.dmesg().messages()).contains("fuse: module is already loaded");
+    assertThat(k.vfs().readdir("/module/fuse")).as("the built-in stays").contains("parameters");
     assertThat(ctlErrno("insmod user depends=nope")).isEqualTo(Errno.ENOENT);
     k.ctl("insmod user depends=base");
     assertThat(k.vfs().readlink("/module/base/holders/user")).isEqualTo("../../user");
