@@ -7,9 +7,9 @@ import io.slabfs.kernel.kernfs.KernfsOps;
 import io.slabfs.kernel.kernfs.KernfsRoot;
 import io.slabfs.kernel.kobject.KObject;
 import io.slabfs.kernel.kobject.KSet;
+import io.slabfs.kernel.kobject.KobjectUevent;
 import io.slabfs.kernel.locking.Task;
 import io.slabfs.kernel.sysfs.Attribute;
-import io.slabfs.kernel.sysfs.Kstrtox;
 import io.slabfs.kernel.sysfs.Sysfs;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -81,7 +81,7 @@ final class ModuleSysfs {
         sysfs.createFile(pd, p, p.attribute(), "param_attr", paramAttrKey);
       }
     }
-    sysfs.createFiles(dir, m, MODINFO_ATTRS, "module_attr");
+    sysfs.createFiles(dir, m, modinfoAttrs, "module_attr");
     for (Module d : m.uses) {
       // add_usage_links(): NAME in each dependency's holders/
       sysfs.createLink((KernfsDir) kernfs.child(d.kobj.sd(), "holders").orElseThrow(), dir, m.name);
@@ -106,9 +106,9 @@ final class ModuleSysfs {
   private static final Object NOTE_KEY = new Object();
 
   /** {@code modinfo_attrs[]}. */
-  private static final List<Attribute<Module>> MODINFO_ATTRS =
+  private final List<Attribute<Module>> modinfoAttrs =
       List.of(
-          Attribute.wo("uevent", ModuleSysfs::ueventStore),
+          Attribute.wo("uevent", this::ueventStore),
           Attribute.ro("srcversion", 0444, m -> m.srcversion + "\n"),
           Attribute.ro("initstate", 0444, m -> m.state.shown + "\n"),
           Attribute.ro("coresize", 0444, m -> m.coresize + "\n"),
@@ -116,20 +116,10 @@ final class ModuleSysfs {
           Attribute.ro("taint", 0444, m -> "O\n"),
           Attribute.ro("refcnt", 0444, m -> m.refcount() + "\n"));
 
-  /** {@code kobject_synth_uevent()}: an action, optionally a UUID and KEY=VALUE pairs. */
-  private static int ueventStore(Module m, byte[] buf, int len) throws ErrnoException {
-    String[] w =
-        new String(buf, 0, Kstrtox.length(buf), StandardCharsets.UTF_8).strip().split("\\s+");
-    if (!List.of("add", "remove", "change", "move", "online", "offline", "bind", "unbind")
-        .contains(w[0])) {
-      throw Errno.EINVAL.with("unknown uevent action '" + w[0] + "'");
-    }
-    if (w.length > 1
-        && !w[1].matches(
-            "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-" + "[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")) {
-      throw Errno.EINVAL.with("invalid uevent UUID '" + w[1] + "'");
-    }
-    return len; // no uevent listener here: the event goes nowhere, as without udev
+  /** {@code store_uevent()}: {@code kobject_synth_uevent()} on the module's kobject. */
+  private int ueventStore(Module m, byte[] buf, int len) throws ErrnoException {
+    KobjectUevent.synth("/" + m.kobj.sd().path(), buf, len, sysfs.dmesg());
+    return len;
   }
 
   /** An ELF build-id note: namesz 4, descsz 20, type 3, "GNU\0", 20 bytes of id. */
@@ -169,7 +159,7 @@ final class ModuleSysfs {
     KernfsRoot kernfs = sysfs.kernfs();
     delUsageLinks(m);
     if (m.kobj.sd() != null) {
-      for (Attribute<Module> a : MODINFO_ATTRS) {
+      for (Attribute<Module> a : modinfoAttrs) {
         kernfs.removeByName(m.kobj.sd(), a.name());
       }
       for (String sub : List.of("parameters", "holders", "notes", "sections")) {

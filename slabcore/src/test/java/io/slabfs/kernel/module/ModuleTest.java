@@ -320,4 +320,32 @@ class ModuleTest {
     t.start();
     return f;
   }
+
+  /**
+   * {@code uevent} (0200): lib/kobject_uevent.c kobject_synth_uevent(): an action, then optionally
+   * a UUID and KEY=VALUE words; otherwise EINVAL and the kernel's {@code synth uevent:} warning.
+   */
+  @Test
+  void uevent_takesTheKernelsSyntax_andWarnsAsKobjectSynthUeventDoes() throws Exception {
+    boot(KernelEra.V6_18);
+    k.ctl("insmod ev");
+    String p = "/module/ev/uevent";
+    Sys.write(k.vfs(), p, "add\n");
+    Sys.write(k.vfs(), p, "change 12345678-9abc-def0-1234-56789abcdef0 A=1 b2=xyz\n");
+    assertThat(log()).doesNotContain("synth uevent");
+    for (String bad : new String[] {"bogus\n", "add \n", "addx", "ADD"}) {
+      assertThat(Sys.errno(() -> Sys.write(k.vfs(), p, bad))).as(bad).isEqualTo(Errno.EINVAL);
+    }
+    assertThat(log()).contains("synth uevent: /module/ev: unknown uevent action string");
+    for (String bad :
+        new String[] {
+          "add nouuid",
+          "add 12345678-9abc-def0-1234-56789abcdef0 =1",
+          "add " + "12345678-9abc-def0-1234-56789abcdef0 A=x-y"
+        }) {
+      assertThat(Sys.errno(() -> Sys.write(k.vfs(), p, bad))).as(bad).isEqualTo(Errno.EINVAL);
+    }
+    assertThat(log()).contains("synth uevent: /module/ev: incorrect uevent action arguments");
+    k.ctl("rmmod ev");
+  }
 }
