@@ -981,7 +981,7 @@ slab_counters_check() {
 # commands are logged), so a follower reads the records of the run from sim/kmsg while it
 # lasts: one open file, whose position is a record sequence number, read every 0.1 s up to
 # the newest record (O_NONBLOCK, so a read at the end fails with EAGAIN instead of sleeping).
-# Each record carries its sequence number: one missing between two read is a record the ring
+# Each record carries its sequence number: one missing between two reads is a record the ring
 # dropped unread (the read in between failed with EPIPE), counted in dmesg.dropped; at the
 # end the records seen are checked against the growth of sim/stats dmesg_records.
 
@@ -990,10 +990,16 @@ slab_counters_check() {
 # records dropped before they were read to DMESG_DROPPED. DMESG_NEXT is the sequence number
 # of the next record of the run.
 dmesg_poll() {
-  local out
-  # dd reads one record per read(2) until EAGAIN (or EPIPE: the next poll reads on from the
-  # oldest record); its complaint about either is not ours
-  out=$({ dd bs=8192 status=none iflag=nonblock <&"$1" 2>/dev/null || true; } | awk \
+  local out tries
+  # dd reads one record per read(2) until EAGAIN, or until EPIPE: the next record was
+  # overwritten and the file now stands at the oldest one, which the next printk overwrites
+  # too, so read again at once (a reader that waits there loses every record to EPIPE)
+  : >"$TMPD/kmsg.chunk"
+  for ((tries = 0; tries < 100; tries++)); do
+    LC_ALL=C dd bs=8192 status=none iflag=nonblock <&"$1" >>"$TMPD/kmsg.chunk" 2>"$TMPD/kmsg.err"
+    [[ $(<"$TMPD/kmsg.err") == *"Broken pipe"* ]] || break
+  done
+  out=$(awk \
     -v next_seq="$DMESG_NEXT" -v badf="$TMPD/dmesg.bad" -v repf="$TMPD/dmesg.lockdep" \
     -v dl="$DEADLOCKS_EXPECTED" '
     function unescape(s,   out, i, h) {
@@ -1025,7 +1031,7 @@ dmesg_poll() {
       if (/possible circular locking dependency detected/) next
       if (/WARNING:|cut here|INFO: task .* blocked|circular locking|deadlock/) print >> badf
     }
-    END { printf "%d %d %d\n", next_seq, n, dropped }') || true
+    END { printf "%d %d %d\n", next_seq, n, dropped }' "$TMPD/kmsg.chunk") || true
   local n dropped
   read -r DMESG_NEXT n dropped <<<"$out"
   DMESG_SEEN=$((DMESG_SEEN + ${n:-0}))
