@@ -312,7 +312,8 @@ st_stats_snapshot() {
 
 # ---- readers ------------------------------------------------------------------------
 
-# st_list_files: FILES (readable) and WO_FILES (no read bit) under the four trees.
+# st_list_files: FILES (readable) and WO_FILES (no read bit) under the four trees; not
+# sim/kmsg, whose read sleeps until the next record (the dmesg follower reads it).
 st_list_files() {
   local mode path
   FILES=()
@@ -324,7 +325,7 @@ st_list_files() {
       WO_FILES+=("$path")
     fi
   done < <(find "$MNT/kernel/slab" "$MNT/module" "$MNT/devices/system/cpu" "$MNT/sim" \
-    \( -path "$MNT/sim/ctl" -o -path "$MNT/sim/ctl.d" \) -prune -o \
+    \( -path "$MNT/sim/ctl" -o -path "$MNT/sim/ctl.d" -o -path "$MNT/sim/kmsg" \) -prune -o \
     -type f -printf '%m %p\0' 2>/dev/null)
   # name symlinks of churned caches: read through them too (they may dangle)
   for path in "$MNT"/kernel/slab/stress_*; do
@@ -977,35 +978,51 @@ slab_counters_check() {
 
 # ---- sim/dmesg ----------------------------------------------------------------------
 # The log ring keeps only the last 128 KiB (a few seconds of churn, whose failed sim/ctl
-# commands are logged), so a follower reads it every 0.1 s while the run lasts and keeps
-# what is new; at the end the number of records it saw is checked against the growth of
-# sim/stats dmesg_records, so a record dropped unread cannot go unnoticed.
+# commands are logged), so a follower reads the records of the run from sim/kmsg while it
+# lasts: one open file, whose position is a record sequence number, read every 0.1 s up to
+# the newest record (O_NONBLOCK, so a read at the end fails with EAGAIN instead of sleeping).
+# Each record carries its sequence number: one missing between two reads is a record the ring
+# dropped unread (the read in between failed with EPIPE), counted in dmesg.dropped; at the
+# end the records seen are checked against the growth of sim/stats dmesg_records.
 
-# dmesg_poll: one read of sim/dmesg; appends the unexpected lines among the records not
-# seen before to dmesg.bad and adds their number to DMESG_SEEN. A record's timestamp is
-# taken before it is appended (in the kernel too), so records of concurrent printk()s
-# can land out of order: every poll looks back DMESG_WINDOW seconds from the newest
-# timestamp seen (DMESG_LAST) and remembers the records of that window in dmesg.set.
-DMESG_WINDOW=2
+# dmesg_poll FD: the records of sim/kmsg open on FD since the last poll; appends the
+# unexpected lines among them to dmesg.bad, adds their number to DMESG_SEEN and the number of
+# records dropped before they were read to DMESG_DROPPED. DMESG_NEXT is the sequence number
+# of the next record of the run.
 dmesg_poll() {
-  local out
-  out=$({ cat "$MNT/sim/dmesg" 2>/dev/null || true; } | awk -v last="$DMESG_LAST" \
-    -v win="$DMESG_WINDOW" -v setf="$TMPD/dmesg.set" -v badf="$TMPD/dmesg.bad" \
-    -v repf="$TMPD/dmesg.lockdep" \
+  local out tries
+  # dd reads one record per read(2) until EAGAIN, or until EPIPE: the next record was
+  # overwritten and the file now stands at the oldest one, which the next printk overwrites
+  # too, so read again at once (a reader that waits there loses every record to EPIPE)
+  : >"$TMPD/kmsg.chunk"
+  for ((tries = 0; tries < 100; tries++)); do
+    LC_ALL=C dd bs=8192 status=none iflag=nonblock <&"$1" >>"$TMPD/kmsg.chunk" 2>"$TMPD/kmsg.err"
+    [[ $(<"$TMPD/kmsg.err") == *"Broken pipe"* ]] || break
+  done
+  out=$(awk \
+    -v next_seq="$DMESG_NEXT" -v badf="$TMPD/dmesg.bad" -v repf="$TMPD/dmesg.lockdep" \
     -v dl="$DEADLOCKS_EXPECTED" '
-    BEGIN { maxts = last + 0 }
-    FILENAME == setf { prev[$0] = 1; next }
-    match($0, /^\[ *[0-9]+\.[0-9]+\]/) {
-      ts = substr($0, 2, RLENGTH - 2) + 0
-      if (ts < last - win) next
-      key = $0 "\t" (++occ[$0])
-      keys[++nk] = key
-      kts[nk] = ts
-      if (ts > maxts) maxts = ts
-      if (key in prev) next
+    function unescape(s,   out, i, h) {
+      out = ""
+      while ((i = index(s, "\\x")) > 0) {
+        h = substr(s, i + 2, 2)
+        out = out substr(s, 1, i - 1) sprintf("%c", (index("0123456789abcdef", substr(h, 1, 1)) - 1) * 16 + index("0123456789abcdef", substr(h, 2, 1)) - 1)
+        s = substr(s, i + 4)
+      }
+      return out s
+    }
+    BEGIN { n = 0; dropped = 0 }
+    match($0, /^[0-9]+,[0-9]+,[0-9]+,[^;]*;/) {
+      split(substr($0, 1, RLENGTH - 1), f, ",")
+      seq = f[2] + 0
+      if (seq < next_seq) next
+      if (seq > next_seq) dropped += seq - next_seq
+      next_seq = seq + 1
+      line = sprintf("[%5d.%06d] %s", int(f[3] / 1000000), f[3] % 1000000, unescape(substr($0, RLENGTH + 1)))
+      $0 = line
       n++
-      # a lockdep report is one printk, so a poll sees all of it: keep it for stale_dir_splat,
-      # as the ring may have dropped it by the end of the run
+      # a lockdep report is one run of records, kept for stale_dir_splat, as the ring may
+      # have dropped it by the end of the run
       if (/possible circular locking dependency detected/) rep = 1
       if (rep) { print >> repf; if (/stack backtrace:/) rep = 0 }
       if (/BUG:|KASAN|use-after-free/) { print >> badf; next }
@@ -1014,28 +1031,30 @@ dmesg_poll() {
       if (/possible circular locking dependency detected/) next
       if (/WARNING:|cut here|INFO: task .* blocked|circular locking|deadlock/) print >> badf
     }
-    END {
-      if (nk == 0) { print last, 0; exit }
-      printf "" > setf
-      for (i = 1; i <= nk; i++) if (kts[i] >= maxts - win) print keys[i] > setf
-      printf "%.6f %d\n", maxts, n
-    }' "$TMPD/dmesg.set" -) || true
-  read -r DMESG_LAST out <<<"$out"
-  DMESG_SEEN=$((DMESG_SEEN + ${out:-0}))
+    END { printf "%d %d %d\n", next_seq, n, dropped }' "$TMPD/kmsg.chunk") || true
+  local n dropped
+  read -r DMESG_NEXT n dropped <<<"$out"
+  DMESG_SEEN=$((DMESG_SEEN + ${n:-0}))
+  DMESG_DROPPED=$((DMESG_DROPPED + ${dropped:-0}))
 }
 
-# dmesg_follower: polls until a line arrives on STOP_FD, then once more; writes the
-# number of records seen to dmesg.seen.
+# dmesg_follower FIRST: follows sim/kmsg from record FIRST (the first of the run), polling
+# until a line arrives on STOP_FD, then once more; writes the number of records seen and
+# dropped unread to dmesg.seen.
 dmesg_follower() {
   set +e
+  local fd
+  DMESG_NEXT=$1 DMESG_SEEN=0 DMESG_DROPPED=0
+  exec {fd}<"$MNT/sim/kmsg"
   while :; do
-    dmesg_poll
+    dmesg_poll "$fd"
     if read -r -t 0.1 -u "$STOP_FD" _; then
       break
     fi
   done
-  dmesg_poll
-  echo "$DMESG_SEEN" >"$TMPD/dmesg.seen"
+  dmesg_poll "$fd"
+  exec {fd}<&-
+  echo "$DMESG_SEEN $DMESG_DROPPED" >"$TMPD/dmesg.seen"
 }
 
 # stale_dir_splat: whether the lockdep report in sim/dmesg is the one the kernel's path gives
@@ -1072,8 +1091,8 @@ lockdep_chain_lines() {
 # dmesg_check DELTA: no unexpected line among the DELTA records logged during the run,
 # and every one of them was seen.
 dmesg_check() {
-  local bad seen
-  seen=$(cat "$TMPD/dmesg.seen" 2>/dev/null) || seen=0
+  local bad seen=0 dropped=0
+  read -r seen dropped <"$TMPD/dmesg.seen" 2>/dev/null || true
   bad=$(head -n 8 "$TMPD/dmesg.bad" 2>/dev/null) || true
   if [[ -n $bad ]]; then
     check_fail "sim/dmesg has unexpected lines since the start:"
@@ -1081,8 +1100,8 @@ dmesg_check() {
   else
     check_ok "sim/dmesg: no BUG:, WARNING, KASAN$([[ $DEADLOCKS_EXPECTED == 1 ]] || echo ', lockdep or hung-task') line among the records logged during the run ($seen seen of $1)"
   fi
-  if ((seen < $1)); then
-    check_fail "sim/dmesg: $(($1 - seen)) of the $1 records logged during the run left the ring before they could be checked"
+  if ((dropped > 0 || seen < $1)); then
+    check_fail "sim/dmesg: $((dropped > $1 - seen ? dropped : $1 - seen)) of the $1 records logged during the run left the ring before they could be checked"
   fi
 }
 
@@ -1293,12 +1312,6 @@ stress_main() {
       PRE_LEFT+=" ${k#"$MNT"/}"
     fi
   done
-  # the records already in the ring are not ours: this first poll only remembers them
-  DMESG_LAST=0
-  DMESG_SEEN=0
-  : >"$TMPD/dmesg.set"
-  dmesg_poll
-  DMESG_SEEN=0
   st_stats_snapshot START
   for k in "$MNT"/kernel/slab/*; do BASE_SLAB[${k##*/}]=1; done
   for k in "$MNT"/module/*; do BASE_MOD[${k##*/}]=1; done
@@ -1320,7 +1333,8 @@ stress_main() {
   for k in "${kinds[@]}"; do counts+="${counts:+, }$k ${per[$k]}"; done
   mkfifo "$TMPD/done" "$TMPD/stop"
   exec {DONE_FD}<>"$TMPD/done" {STOP_FD}<>"$TMPD/stop"
-  dmesg_follower 2>"$TMPD/follower.stderr" &
+  # the records already in the ring are not ours: the follower starts at the next one
+  dmesg_follower "${START[dmesg_records]}" 2>"$TMPD/follower.stderr" &
   FOLLOWER_PID=$!
   st_now_us
   local t_start=$NOW_US

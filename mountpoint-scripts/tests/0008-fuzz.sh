@@ -423,7 +423,7 @@ pick() {
 gen_command() {
   local -a words=(kmem_cache_create kmem_cache_destroy alloc free kobject_get kobject_put
     insmod rmmod module_get module_put cpu_down cpu_up dmesg_clear lockdep_reset pause resume
-    await await_blocked await_dmesg kmem_cache_create2 ALLOC "")
+    await await_blocked await_dmesg await_open_files kmem_cache_create2 ALLOC "")
   local -a names=(fz_a fz_b fz_c "$DEBUG_CACHE" kmalloc-64 kmem_cache kmalloc_buckets UDP
     dentry .. . a/b fzm_cache "fz_a:64" :0000064)
   local -a sizes=(1 8 64 100 200 4096 4194304 4194305 0 -1 2147483648 99999999999 0x40 1e3)
@@ -497,7 +497,7 @@ gen_command() {
       pick "${ALL_POINTS[@]}"
       CMD+=" $PICK timeout=0"
       ;;
-    await_blocked) CMD+=" $((RANDOM % 3)) timeout=0" ;;
+    await_blocked | await_open_files) CMD+=" $((RANDOM % 3)) timeout=0" ;;
     await_dmesg)
       pick "${names[@]}"
       CMD+=" $PICK timeout=0"

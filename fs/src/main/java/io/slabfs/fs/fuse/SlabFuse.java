@@ -11,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.concurrent.CountDownLatch;
 import jnr.ffi.Pointer;
+import jnr.ffi.Struct;
 import jnr.ffi.types.gid_t;
 import jnr.ffi.types.mode_t;
 import jnr.ffi.types.off_t;
@@ -24,6 +25,7 @@ import ru.serce.jnrfuse.FuseFillDir;
 import ru.serce.jnrfuse.FuseStubFS;
 import ru.serce.jnrfuse.struct.FileStat;
 import ru.serce.jnrfuse.struct.FuseFileInfo;
+import ru.serce.jnrfuse.struct.FusePollhandle;
 import ru.serce.jnrfuse.struct.Timespec;
 
 /**
@@ -68,6 +70,9 @@ public final class SlabFuse extends FuseStubFS {
     fuseOperations.read.set(
         (FuseCallbacks.ReadCallback)
             (path, buf, size, offset, fi) -> read(path, buf, size, offset, fileInfo(fi)));
+    fuseOperations.poll.set(
+        (FuseCallbacks.PollCallback)
+            (path, fi, ph, reventsp) -> poll(path, fileInfo(fi), ph, reventsp));
     fuseOperations.release.set(
         (FuseCallbacks.ReleaseCallback) (path, fi) -> release(path, fileInfo(fi)));
   }
@@ -349,7 +354,10 @@ public final class SlabFuse extends FuseStubFS {
         "read",
         path,
         () -> {
-          byte[] data = vfs.read(fi.fh.get(), offset, (int) Math.min(size, Integer.MAX_VALUE));
+          // fi->flags of a READ are the file's f_flags now (O_NONBLOCK for /dev/kmsg)
+          byte[] data =
+              vfs.read(
+                  fi.fh.get(), offset, (int) Math.min(size, Integer.MAX_VALUE), fi.flags.get());
           buf.put(0, data, 0, data.length);
           return data.length;
         });
@@ -387,6 +395,37 @@ public final class SlabFuse extends FuseStubFS {
         path,
         () -> {
           vfs.release(fi.fh.get());
+          return 0;
+        });
+  }
+
+  /**
+   * {@code poll(2)}: the file's ready events; when none is ready and the kernel asked to be told
+   * ({@code ph} set, {@code FUSE_POLL_SCHEDULE_NOTIFY}), {@code fuse_notify_poll(ph)} at the next
+   * wake-up of the file's wait queue. A file without {@code ->poll} answers {@code
+   * DEFAULT_POLLMASK}, as the kernel does.
+   */
+  @Override
+  public int poll(String path, FuseFileInfo fi, FusePollhandle ph, Pointer reventsp) {
+    return poll(path, fi, ph == null ? null : Struct.getMemory(ph), reventsp);
+  }
+
+  /** {@link #poll} with the handle as libfuse passes it: {@code NULL} when no notify is wanted. */
+  private int poll(String path, FuseFileInfo fi, Pointer phPointer, Pointer reventsp) {
+    return call(
+        "poll",
+        path,
+        () -> {
+          Runnable wake = null;
+          if (phPointer != null && phPointer.address() != 0) {
+            FusePollhandle ph = FusePollhandle.of(phPointer);
+            wake =
+                () -> {
+                  libFuse.fuse_notify_poll(ph);
+                  libFuse.fuse_pollhandle_destroy(ph);
+                };
+          }
+          reventsp.putInt(0, vfs.poll(fi.fh.get(), wake));
           return 0;
         });
   }

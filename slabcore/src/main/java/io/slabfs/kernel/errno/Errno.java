@@ -25,6 +25,7 @@ public enum Errno {
   EINVAL(22, "Invalid argument"),
   ENOSPC(28, "No space left on device"),
   EROFS(30, "Read-only file system"),
+  EPIPE(32, "Broken pipe"),
   ERANGE(34, "Numerical result out of range"),
   EDEADLK(35, "Resource deadlock avoided"),
   ENAMETOOLONG(36, "File name too long"),

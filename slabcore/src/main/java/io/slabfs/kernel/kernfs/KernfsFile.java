@@ -35,7 +35,9 @@ public final class KernfsFile extends KernfsNode {
     return ops;
   }
 
-  public long size() {
-    return size;
+  /** {@code st_size}: the size it was created with, or what its ops say now. */
+  public long size() throws io.slabfs.kernel.errno.ErrnoException {
+    long now = ops.size();
+    return now >= 0 ? now : size;
   }
 }

@@ -34,6 +34,12 @@ public final class KernfsOpenFile {
   private final Mutex mutex;
   private final LockMap sbWriters;
 
+  /** The pid of the task that opened it (ours: simulator, for {@link Vfs#awaitOpenFiles}). */
+  private final int opener = Task.current().pid();
+
+  /** The device's open file, for a node that serves one ({@link KernfsOps#openDevice}). */
+  private final DeviceFile device;
+
   // seq_file state, guarded by mutex
   private byte[] buf = new byte[0];
   private int from;
@@ -42,8 +48,9 @@ public final class KernfsOpenFile {
   private long readPos;
   private boolean released;
 
-  private KernfsOpenFile(KernfsFile kn, boolean readable, boolean writable) {
+  private KernfsOpenFile(KernfsFile kn, boolean readable, boolean writable, DeviceFile device) {
     this.kn = kn;
+    this.device = device;
     this.readable = readable;
     this.writable = writable;
     KernfsRoot root = kn.root();
@@ -68,8 +75,9 @@ public final class KernfsOpenFile {
       if (read && ((kn.mode() & 0444) == 0 || !kn.ops().canRead())) {
         throw Errno.EACCES.with(kn.path() + " is not readable");
       }
-      kn.root().openFiles.incrementAndGet();
-      return new KernfsOpenFile(kn, read, write);
+      DeviceFile device = kn.ops().openDevice(read, write);
+      kn.root().openedFile();
+      return new KernfsOpenFile(kn, read, write, device);
     }
   }
 
@@ -77,19 +85,71 @@ public final class KernfsOpenFile {
     return kn;
   }
 
+  /** The pid of the task that opened it. */
+  int opener() {
+    return opener;
+  }
+
   /** {@code read(2)}/{@code pread(2)} of up to {@code size} bytes at {@code pos}. */
   public byte[] read(long pos, int size) throws ErrnoException {
+    return read(pos, size, 0);
+  }
+
+  /**
+   * {@code read(2)}/{@code pread(2)} of up to {@code size} bytes at {@code pos}, the file's {@code
+   * f_flags} being {@code flags} ({@code O_NONBLOCK} matters to a device).
+   */
+  public byte[] read(long pos, int size, int flags) throws ErrnoException {
     if (!readable) {
       throw Errno.EBADF.with("not open for reading");
     }
+    if (device != null) {
+      try (Task.Frame a = Task.enter("ksys_read");
+          Task.Frame b = Task.enter("vfs_read")) {
+        return device.read(size, flags);
+      }
+    }
     if (size <= 0) {
       return new byte[0];
+    }
+    if (kn.ops().readsAtPosition()) {
+      try (Task.Frame a = Task.enter("ksys_read");
+          Task.Frame b = Task.enter("vfs_read");
+          Task.Frame c = Task.enter("kernfs_file_read_iter")) {
+        return readAt(pos, size);
+      }
     }
     try (Task.Frame a = Task.enter("ksys_read");
         Task.Frame b = Task.enter("vfs_read");
         Task.Frame c = Task.enter("kernfs_fop_read_iter");
         Task.Frame d = Task.enter("seq_read_iter")) {
       return seqReadIter(pos, size);
+    }
+  }
+
+  /**
+   * {@code kernfs_file_read_iter()}: under the mutex and an active reference, the bytes at {@code
+   * pos}. A read that goes on where the previous one ended is served from that rendering while it
+   * lasts, so one pass of {@code cat} sees one consistent rendering; any other read, and a read at
+   * the end of it, renders afresh.
+   */
+  private byte[] readAt(long pos, int size) throws ErrnoException {
+    mutex.lock();
+    try {
+      if (pos == 0 || pos != readPos || pos >= buf.length) {
+        try (KernfsNode.Active a = kn.getActive()) {
+          buf = kn.ops().show();
+        }
+      }
+      readPos = pos;
+      if (pos >= buf.length) {
+        return new byte[0];
+      }
+      byte[] out = Arrays.copyOfRange(buf, (int) pos, (int) Math.min(buf.length, pos + size));
+      readPos += out.length;
+      return out;
+    } finally {
+      mutex.unlock();
     }
   }
 
@@ -187,6 +247,12 @@ public final class KernfsOpenFile {
     if (!writable) {
       throw Errno.EBADF.with("not open for writing");
     }
+    if (device != null) {
+      try (Task.Frame a = Task.enter("ksys_write");
+          Task.Frame b = Task.enter("vfs_write")) {
+        return device.write(Arrays.copyOf(data, len), len);
+      }
+    }
     int n = Math.min(len, PAGE_SIZE);
     byte[] buffer = Arrays.copyOf(data, n + 1);
     buffer[n] = 0; // buf[len] = '\0', even when more was written
@@ -219,13 +285,35 @@ public final class KernfsOpenFile {
     }
   }
 
+  /**
+   * {@code poll(2)}: a device's {@code ->poll}; a kernfs attribute without {@code ->poll} is always
+   * readable and writable ({@code DEFAULT_POLLMASK}).
+   */
+  public int poll(Runnable wake) {
+    if (device != null) {
+      return device.poll(wake);
+    }
+    return DeviceFile.POLLIN | DeviceFile.POLLRDNORM | 0x4 | 0x100; // | EPOLLOUT | EPOLLWRNORM
+  }
+
   /** {@code kernfs_fop_release()}: always succeeds, even after the node was removed. */
   public void release() {
+    if (device != null) {
+      synchronized (this) {
+        if (released) {
+          return;
+        }
+        released = true;
+      }
+      device.release();
+      kn.root().releasedFile();
+      return;
+    }
     mutex.lock();
     try {
       if (!released) {
         released = true;
-        kn.root().openFiles.decrementAndGet();
+        kn.root().releasedFile();
       }
     } finally {
       mutex.unlock();

@@ -43,6 +43,34 @@ public interface KernfsOps {
   }
 
   /**
+   * For a node that serves a character device's file operations instead of a kernfs attribute
+   * ({@code sim/kmsg} is {@code /dev/kmsg}): the device's {@code ->open}, whose {@link DeviceFile}
+   * serves every later operation on that open file. {@code null} (the default): a kernfs attribute.
+   */
+  default DeviceFile openDevice(boolean read, boolean write) throws ErrnoException {
+    return null;
+  }
+
+  /**
+   * Whether reads go to a {@code ->read} of their own instead of the seq_file ({@code
+   * kernfs_file_read_iter}): a read returns the bytes of {@link #show} at its position, and a
+   * reader that reached the end and reads again there gets a fresh rendering, so it sees what was
+   * added since ({@code tail -f}); a seq_file answers EOF there until the next read at 0.
+   */
+  default boolean readsAtPosition() {
+    return false;
+  }
+
+  /**
+   * {@code st_size}, or -1 for the size the node was created with. A file of the simulator's own
+   * that is not a sysfs attribute ({@code sim/dmesg}) reports the length its content has now, so
+   * that {@code tail -f} and {@code sendfile}-based copies see all of it.
+   */
+  default long size() throws ErrnoException {
+    return -1;
+  }
+
+  /**
    * A file that is only read: {@code show} gives its content, of any length (not a sysfs text
    * attribute: {@code sim/} files, binary module attributes). {@code key} is its lock class.
    */

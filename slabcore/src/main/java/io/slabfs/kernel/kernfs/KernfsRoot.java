@@ -30,6 +30,7 @@ import java.util.function.LongSupplier;
 public final class KernfsRoot {
   private final ReentrantReadWriteLock rwsem = new ReentrantReadWriteLock();
   private final WaitQueueHead deactivateWaitq;
+  private final WaitQueueHead openFilesChanged;
   private final AtomicLong lastIno = new AtomicLong(1);
   private final AtomicInteger nodes = new AtomicInteger();
   final AtomicLong activeRefs = new AtomicLong();
@@ -47,6 +48,7 @@ public final class KernfsRoot {
   public KernfsRoot(Lockdep lockdep, LongSupplier wallClockMillis) {
     this.lockdep = lockdep;
     this.deactivateWaitq = new WaitQueueHead(lockdep);
+    this.openFilesChanged = new WaitQueueHead(lockdep);
     this.wallClockMillis = wallClockMillis;
     this.rootDir = new KernfsDir(this, null, "", 0755);
     rootDir.activate();
@@ -86,6 +88,23 @@ public final class KernfsRoot {
   /** Open files not yet released. */
   public int openFileCount() {
     return openFiles.get();
+  }
+
+  /** Woken whenever an open file is released, for {@link Vfs#awaitOpenFiles}. */
+  WaitQueueHead openFilesChanged() {
+    return openFilesChanged;
+  }
+
+  /** A file was opened. */
+  void openedFile() {
+    openFiles.incrementAndGet();
+    openFilesChanged.wakeUpAll();
+  }
+
+  /** An open file was released. */
+  void releasedFile() {
+    openFiles.decrementAndGet();
+    openFilesChanged.wakeUpAll();
   }
 
   /** {@code kernfs_create_dir()}: a new, active directory; {@code EEXIST} if the name is taken. */

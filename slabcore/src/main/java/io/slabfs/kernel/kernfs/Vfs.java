@@ -78,7 +78,14 @@ public final class Vfs {
     }
   }
 
-  private Stat stat(KernfsNode kn) {
+  private static Stat.Type type(KernfsNode kn) {
+    if (kn instanceof KernfsDir) {
+      return Stat.Type.DIRECTORY;
+    }
+    return kn instanceof KernfsFile ? Stat.Type.FILE : Stat.Type.SYMLINK;
+  }
+
+  private Stat stat(KernfsNode kn) throws ErrnoException {
     if (kn instanceof KernfsDir dir) {
       return new Stat(Stat.Type.DIRECTORY, 0, root.nlink(dir), dir.attrs(), dir.ino());
     } else if (kn instanceof KernfsFile file) {
@@ -144,7 +151,7 @@ public final class Vfs {
     }
     List<Dirent> entries = new ArrayList<>();
     for (KernfsNode child : root.children(dir)) {
-      entries.add(new Dirent(child.name(), stat(child).type()));
+      entries.add(new Dirent(child.name(), type(child)));
     }
     return entries;
   }
@@ -203,8 +210,13 @@ public final class Vfs {
 
   /** {@code pread(2)}. */
   public byte[] read(long fh, long offset, int size) throws ErrnoException {
+    return read(fh, offset, size, 0);
+  }
+
+  /** {@code pread(2)} on a file whose {@code f_flags} are {@code flags} ({@code O_NONBLOCK}). */
+  public byte[] read(long fh, long offset, int size, int flags) throws ErrnoException {
     try {
-      return file(fh).read(offset, size);
+      return file(fh).read(offset, size, flags);
     } catch (DeadlockBroken e) {
       throw Errno.EDEADLK.with(e.getMessage());
     }
@@ -220,6 +232,34 @@ public final class Vfs {
     } catch (DeadlockBroken e) {
       throw Errno.EDEADLK.with(e.getMessage());
     }
+  }
+
+  /**
+   * {@code poll(2)} on an open file: the events ready now; {@code wake}, if not null, runs once
+   * when the file's wait queue is next woken ({@code poll_wait}).
+   */
+  public int poll(long fh, Runnable wake) throws ErrnoException {
+    return file(fh).poll(wake);
+  }
+
+  /**
+   * Ours: simulator ({@code sim/ctl await_open_files}). Waits until the open files other than those
+   * the calling task opened number {@code n} (true), or {@code timeoutMillis} pass (false); {@code
+   * EINTR} if the caller gets a signal. Every release wakes it: {@code close(2)} on FUSE returns
+   * before the release reaches slabfs, so a count read right after a close can still hold the
+   * closed file, and this waits for the release instead.
+   */
+  public boolean awaitOpenFiles(int n, long timeoutMillis) throws ErrnoException {
+    int self = io.slabfs.kernel.locking.Task.current().pid();
+    return root.openFilesChanged()
+        .waitEventKillableTimeout(
+            () -> openFilesExcept(self) == n, timeoutMillis, n + " open files");
+  }
+
+  /** Open files not opened by task {@code pid}. */
+  public int openFilesExcept(int pid) {
+    long own = files.values().stream().filter(of -> of.opener() == pid).count();
+    return root.openFileCount() - (int) own;
   }
 
   /** {@code close(2)}: always succeeds. */

@@ -1,5 +1,7 @@
 package io.slabfs.kernel.locking;
 
+import io.slabfs.kernel.errno.Errno;
+import io.slabfs.kernel.errno.ErrnoException;
 import java.util.Collection;
 import java.util.List;
 import java.util.function.BooleanSupplier;
@@ -142,6 +144,37 @@ public final class WaitQueueHead {
         }
       }
       return true;
+    }
+  }
+
+  /** How often a killable wait looks for a signal, which wakes no Java monitor. */
+  static final long SIGNAL_POLL_MILLIS = 100;
+
+  /**
+   * {@code wait_event_interruptible_timeout()} as a system call of a FUSE client sleeps in it:
+   * {@link #waitEventInterruptibleTimeout} until {@code condition} holds (true) or {@code
+   * timeoutMillis} pass (false; negative: no limit), ending with {@code EINTR} when the calling
+   * process gets a signal ({@link Task#fatalSignalPending}: FUSE's interrupt). The interrupt wakes
+   * no monitor, so the wait looks for it every {@link #SIGNAL_POLL_MILLIS}.
+   *
+   * @param what what is awaited, for the {@code EINTR} reason
+   */
+  public boolean waitEventKillableTimeout(
+      BooleanSupplier condition, long timeoutMillis, String what) throws ErrnoException {
+    Task self = Task.current();
+    long deadline = System.currentTimeMillis() + timeoutMillis;
+    while (true) {
+      long left = timeoutMillis < 0 ? SIGNAL_POLL_MILLIS : deadline - System.currentTimeMillis();
+      long slice = Math.min(Math.max(left, 0), SIGNAL_POLL_MILLIS);
+      if (waitEventInterruptibleTimeout(condition, slice)) {
+        return true;
+      }
+      if (self.fatalSignalPending()) {
+        throw Errno.EINTR.with("fatal signal pending while waiting for " + what);
+      }
+      if (timeoutMillis >= 0 && left <= slice) {
+        return false;
+      }
     }
   }
 

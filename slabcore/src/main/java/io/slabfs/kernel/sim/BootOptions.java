@@ -80,6 +80,24 @@ public record BootOptions(
         0);
   }
 
+  /** The same boot with {@code c} as {@code local_clock()}, so tests can drive time by hand. */
+  public BootOptions withClock(KernelClock c) {
+    return new BootOptions(
+        era,
+        cpus,
+        nodes,
+        bootSet,
+        seed,
+        hungTaskTimeoutSecs,
+        deadlockMode,
+        debugKobjectRelease,
+        hostSlab,
+        extraCaches,
+        c,
+        wallClockMillis,
+        memBytes);
+  }
+
   public BootOptions withEra(KernelEra e) {
     return new BootOptions(
         e,

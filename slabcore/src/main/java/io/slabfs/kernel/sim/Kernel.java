@@ -49,6 +49,7 @@ public final class Kernel implements AutoCloseable {
   private final KernfsRoot kernfs;
   private final Sysfs sysfs;
   private final Vfs vfs;
+  private final DevKmsg devKmsg;
   private final Cpus cpus;
   private final CpuHotplug hotplug;
   private final SlabCommon slab;
@@ -124,10 +125,12 @@ public final class Kernel implements AutoCloseable {
     this.kasan = new Kasan(dmesg, options.era().release() + "-slabfs");
     this.modules = new Modules(sysfs, builtinModules, slab, kasan);
     ctl.setModules(modules);
+    ctl.setVfs(vfs);
     slab.setModulesLinkedIn(modules::linkedIn);
     if (options.debugKobjectRelease()) {
       enableDelayedKobjectRelease(new Random(options.seed() ^ 0xdeb));
     }
+    this.devKmsg = new DevKmsg(dmesg, lockdep, options.clock());
     SimFiles.create(kernfs, this);
     this.hungTask =
         new HungTaskDetector(
@@ -244,6 +247,12 @@ public final class Kernel implements AutoCloseable {
   /** Before unmounting: blocked system calls fail, so their processes let go of the mount. */
   public void abortBlocked() {
     lockdep.taskList().abortAllWaits("slabfs is shutting down");
+    devKmsg.shutdown();
+  }
+
+  /** {@code /dev/kmsg}, served as {@code sim/kmsg}. */
+  DevKmsg devKmsg() {
+    return devKmsg;
   }
 
   public HungTaskDetector hungTask() {
@@ -316,6 +325,7 @@ public final class Kernel implements AutoCloseable {
   @Override
   public void close() {
     lockdep.taskList().abortAllWaits("slabfs is shutting down");
+    devKmsg.shutdown();
     if (kobjectReleaser != null) {
       kobjectReleaser.close();
     }

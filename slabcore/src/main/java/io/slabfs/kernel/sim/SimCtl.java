@@ -106,6 +106,12 @@ final class SimCtl {
     this.modules = m;
   }
 
+  private io.slabfs.kernel.kernfs.Vfs vfs;
+
+  void setVfs(io.slabfs.kernel.kernfs.Vfs v) {
+    this.vfs = v;
+  }
+
   SimCtl(
       SlabCommon slab,
       CpuHotplug hotplug,
@@ -227,7 +233,9 @@ final class SimCtl {
               "resume", "resume POINT", 1, 1, (c, a) -> c.slab.waitPoints().resume(point(a[0]))),
           new Command("await", "await POINT [timeout=S]", 1, 2, SimCtl::await),
           new Command("await_blocked", "await_blocked N [timeout=S]", 1, 2, SimCtl::awaitBlocked),
-          new Command("await_dmesg", "await_dmesg TEXT [timeout=S]", 1, ANY, SimCtl::awaitDmesg));
+          new Command("await_dmesg", "await_dmesg TEXT [timeout=S]", 1, ANY, SimCtl::awaitDmesg),
+          new Command(
+              "await_open_files", "await_open_files N [timeout=S]", 1, 2, SimCtl::awaitOpenFiles));
 
   private static Map<String, Command> table(Command... commands) {
     Map<String, Command> t = new java.util.LinkedHashMap<>();
@@ -273,8 +281,24 @@ final class SimCtl {
       throw COMMANDS.get("await_dmesg").usageError();
     }
     String text = String.join(" ", java.util.Arrays.copyOfRange(args, 0, words));
-    if (!killableWait(dmesgLogged, () -> dmesg.contains(text), timeout, "'" + text + "'")) {
+    if (!dmesgLogged.waitEventKillableTimeout(
+        () -> dmesg.contains(text), timeout, "'" + text + "'")) {
       throw Errno.ETIMEDOUT.with("no dmesg line with '" + printable(text) + "'");
+    }
+  }
+
+  /**
+   * Until the open files other than the writer's own (the {@code sim/ctl} it writes to, and any
+   * other it opened) number N: {@code close(2)} returns before FUSE's release reaches slabfs.
+   */
+  private void awaitOpenFiles(String[] args) throws ErrnoException {
+    long n = number(args[0], "N");
+    if (n > 1_000_000) {
+      throw Errno.EINVAL.with("N is at most 1000000");
+    }
+    if (!vfs.awaitOpenFiles((int) n, timeout(args, 1))) {
+      throw Errno.ETIMEDOUT.with(
+          vfs.openFilesExcept(Task.current().pid()) + " open files, not " + n);
     }
   }
 
@@ -362,38 +386,6 @@ final class SimCtl {
     all.sort((a, b) -> Long.compare(b.serial, a.serial));
     stack.clear();
     stack.addAll(all);
-  }
-
-  /** How often a killable wait looks for a fatal signal, which wakes no Java monitor. */
-  private static final long SIGNAL_POLL_MILLIS = 100;
-
-  /**
-   * {@code wait_event_killable_timeout()}: waits on {@code wq} until {@code condition} holds (true)
-   * or {@code timeoutMillis} pass (false); a fatal signal to the writer ends the wait with {@code
-   * EINTR}. FUSE's interrupt wakes no monitor, so the wait looks for it every {@link
-   * #SIGNAL_POLL_MILLIS}.
-   */
-  private static boolean killableWait(
-      io.slabfs.kernel.locking.WaitQueueHead wq,
-      java.util.function.BooleanSupplier condition,
-      long timeoutMillis,
-      String what)
-      throws ErrnoException {
-    Task self = Task.current();
-    long deadline = System.currentTimeMillis() + timeoutMillis;
-    while (true) {
-      long left = deadline - System.currentTimeMillis();
-      long slice = Math.min(Math.max(left, 0), SIGNAL_POLL_MILLIS);
-      if (wq.waitEventInterruptibleTimeout(condition, slice)) {
-        return true;
-      }
-      if (self.fatalSignalPending()) {
-        throw Errno.EINTR.with("fatal signal pending while waiting for " + what);
-      }
-      if (left <= slice) {
-        return false;
-      }
-    }
   }
 
   /** What {@code name} means now (see the class comment). */

@@ -14,8 +14,11 @@ import java.util.List;
  * Ours: simulator.
  *
  * <p>{@code sim/}: the simulator's own window, which real sysfs does not have. Its files are not
- * sysfs attributes: they may be longer than a page ({@code dmesg}), and like procfs files they
- * report size 0. This class creates them and renders {@code variant} and {@code stats}.
+ * sysfs attributes: they may be longer than a page ({@code dmesg}), and each reports as {@code
+ * st_size} the length its content has at that moment (procfs reports 0, which makes {@code tail -f}
+ * see every read as a truncation and {@code sendfile} copy nothing). {@code kmsg} is {@code
+ * /dev/kmsg} ({@link DevKmsg}). This class creates them and renders {@code variant} and {@code
+ * stats}.
  */
 final class SimFiles {
   /** Extra inodes for {@code sim/ctl} commands that run side by side. */
@@ -28,6 +31,7 @@ final class SimFiles {
     kernfs.createFile(sim, "dmesg", 0400, readOnly(() -> kernel.dmesg().contents()), 0);
     kernfs.createFile(sim, "variant", 0444, readOnly(() -> bytes(variant(kernel.options()))), 0);
     kernfs.createFile(sim, "stats", 0444, readOnly(() -> bytes(stats(kernel))), 0);
+    kernfs.createFile(sim, "kmsg", 0644, kernel.devKmsg(), 0);
     kernfs.createFile(sim, "ctl", 0200, writeOnly(kernel.ctl()), 0);
     // FUSE serialises writes to one inode (i_rwsem), so a command blocked in sim/ctl would
     // hold up every other; these are the same interpreter under other inodes.
@@ -182,9 +186,48 @@ final class SimFiles {
     };
   }
 
-  /** Each sim file is its own kn->active class. */
+  /**
+   * Each sim file is its own kn->active class; its size is the length of its content now, rendered
+   * for each {@code stat}, and each read renders it afresh and returns the bytes at its position.
+   */
   private static KernfsOps readOnly(java.util.function.Supplier<byte[]> show) {
-    return KernfsOps.readOnly(new Object(), show);
+    KernfsOps ops = KernfsOps.readOnly(new Object(), show);
+    return new KernfsOps() {
+      @Override
+      public boolean canRead() {
+        return true;
+      }
+
+      @Override
+      public boolean canWrite() {
+        return false;
+      }
+
+      @Override
+      public byte[] show() throws ErrnoException {
+        return ops.show();
+      }
+
+      @Override
+      public int write(byte[] buf, int len) throws ErrnoException {
+        return ops.write(buf, len);
+      }
+
+      @Override
+      public Object activeKey() {
+        return ops.activeKey();
+      }
+
+      @Override
+      public boolean readsAtPosition() {
+        return true;
+      }
+
+      @Override
+      public long size() {
+        return show.get().length;
+      }
+    };
   }
 
   private static byte[] bytes(String s) {

@@ -407,6 +407,7 @@ class SimCtlFuzzTest {
             "await",
             "await_blocked",
             "await_dmesg",
+            "await_open_files",
             "KMEM_CACHE_CREATE",
             "alloc\0",
             "kmem_cache_create2",
