@@ -204,9 +204,7 @@ sealed interface ParamType {
   record ZswapCompressor(List<String> available) implements ParamType {
     @Override
     public String set(byte[] val) throws ErrnoException {
-      String s =
-          new String(val, 0, Kstrtox.length(val), StandardCharsets.ISO_8859_1)
-              .strip(); // strstrip(): isspace() on both ends
+      String s = strim(new String(val, 0, Kstrtox.length(val), StandardCharsets.ISO_8859_1));
       if (!available.contains(s)) {
         throw Errno.ENOENT.with("compressor " + s + " not available");
       }
@@ -217,6 +215,24 @@ sealed interface ParamType {
     public String get(String stored) {
       return stored + "\n";
     }
+  }
+
+  /** {@code strim()}: without leading and trailing {@code isspace()} bytes (lib/ctype.c). */
+  static String strim(String s) {
+    int b = 0;
+    int e = s.length();
+    while (b < e && isspace(s.charAt(b))) {
+      b++;
+    }
+    while (e > b && isspace(s.charAt(e - 1))) {
+      e--;
+    }
+    return s.substring(b, e);
+  }
+
+  /** lib/ctype.c's {@code _S}: tab to carriage return, space, and Latin-1's 0xa0. */
+  private static boolean isspace(char c) {
+    return (c >= 9 && c <= 13) || c == ' ' || c == 0xa0;
   }
 
   /** {@code param_ops_charp}: keeps the text as written (an echo's newline included). */

@@ -22,6 +22,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
@@ -308,13 +309,52 @@ class WritableFileFuzzTest {
     assertThat(type).as("type of %s", file).isNotNull();
     int len = strlen(buf);
     switch (type) {
-      case "bool", "bint", "invbool" -> {
+      case "bool", "invbool" -> {
         if ("eEdD".indexOf(buf[0]) >= 0) {
           return; // see KstrtoxFuzzTest
         }
         boolean inv = type.equals("invbool");
         expectParse(
             file, RefKstrtox.kstrtobool(buf), got, what, v -> ((v != 0) ^ inv ? "Y" : "N") + "\n");
+      }
+      case "bint" -> {
+        if ("eEdD".indexOf(buf[0]) >= 0) {
+          return; // see KstrtoxFuzzTest
+        }
+        // param_set_bint: a bool into an int; param_get_int prints it
+        expectParse(file, RefKstrtox.kstrtobool(buf), got, what, v -> (v != 0 ? "1" : "0") + "\n");
+      }
+      case "aspm_policy", "online_policy" -> {
+        // sysfs_match_string(): one of the names, or it with one trailing newline
+        List<String> names =
+            type.equals("aspm_policy")
+                ? List.of("default", "performance", "powersave", "powersupersave")
+                : List.of("contig-zones", "auto-movable");
+        String text = new String(buf, 0, len, StandardCharsets.ISO_8859_1);
+        String hit = text.endsWith("\n") ? text.substring(0, text.length() - 1) : text;
+        assertThat(got).as(what).isEqualTo(names.contains(hit) ? null : Errno.EINVAL);
+      }
+      case "wq_affn_scope" -> {
+        // wq_affn_dfl_set: strncasecmp over each name's length, in order; "default" is refused
+        String text = new String(buf, 0, len, StandardCharsets.ISO_8859_1).toLowerCase(Locale.ROOT);
+        String hit = null;
+        for (String n : List.of("default", "cpu", "smt", "cache", "numa", "system")) {
+          if (text.startsWith(n)) {
+            hit = n;
+            break;
+          }
+        }
+        assertThat(got)
+            .as(what)
+            .isEqualTo(hit == null || hit.equals("default") ? Errno.EINVAL : null);
+      }
+      case "zswap_compressor" -> {
+        // __zswap_param_set: strstrip, then crypto_has_acomp
+        String text = new String(buf, 0, len, StandardCharsets.ISO_8859_1);
+        String s = text.replaceAll("^[\\t\\n\\x0b\\f\\r \\xa0]+|[\\t\\n\\x0b\\f\\r \\xa0]+$", "");
+        assertThat(got)
+            .as(what)
+            .isEqualTo(List.of("deflate", "lzo", "lzo-rle").contains(s) ? null : Errno.ENOENT);
       }
       case "byte" ->
           expectParse(
@@ -324,8 +364,13 @@ class WritableFileFuzzTest {
               file, unsigned(RefKstrtox.kstrtoull(buf, 0), 0xFFFFL), got, what, v -> v + "\n");
       case "uint" -> expectParse(file, RefKstrtox.kstrtouint(buf, 0), got, what, v -> v + "\n");
       case "hexint" ->
+          // "%#08x": the 0x counts in the width; 0 has no prefix
           expectParse(
-              file, RefKstrtox.kstrtouint(buf, 0), got, what, v -> String.format("0x%08x\n", v));
+              file,
+              RefKstrtox.kstrtouint(buf, 0),
+              got,
+              what,
+              v -> v == 0 ? "00000000\n" : String.format("0x%06x\n", v));
       case "ulong" ->
           expectParse(
               file, RefKstrtox.kstrtoul(buf, 0), got, what, v -> Long.toUnsignedString(v) + "\n");
@@ -513,7 +558,11 @@ class WritableFileFuzzTest {
   /** {@code param_set_charp} keeps the bytes ({@code kstrdup}); {@code cat} prints them back. */
   @Property(tries = 100)
   void textParam_readsBackTheBytesWritten(@ForAll("invalidUtf8") byte[] value) throws Exception {
-    String p = "/module/zswap/parameters/compressor";
+    // a loaded module's charp parameter (the boot set's writable ones have their own ops)
+    if (!vfs.readdir("/module").contains("textmod")) {
+      k.ctl("insmod textmod param=name=x");
+    }
+    String p = "/module/textmod/parameters/name";
     Sys.write(vfs, p, value);
     byte[] expected = Arrays.copyOf(value, value.length + 1);
     expected[value.length] = '\n';
