@@ -198,4 +198,22 @@ public record BootOptions(
         wallClockMillis,
         memBytes);
   }
+
+  /** The kernel's clock (tests drive time by hand with one of their own). */
+  public BootOptions withClock(KernelClock c) {
+    return new BootOptions(
+        era,
+        cpus,
+        nodes,
+        bootSet,
+        seed,
+        hungTaskTimeoutSecs,
+        deadlockMode,
+        debugKobjectRelease,
+        hostSlab,
+        extraCaches,
+        c,
+        wallClockMillis,
+        memBytes);
+  }
 }
