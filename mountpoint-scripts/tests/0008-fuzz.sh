@@ -335,6 +335,30 @@ check_module_params() {
   ((n > 100 && bad == 0))
 }
 
+# check_sysctls: garbage to every simulated sysctl of sim/proc/sys/kernel (the passthrough
+# names are symlinks and not written): EINVAL (proc_doulongvec_minmax, proc_dointvec_minmax),
+# the value unchanged on failure; then each is set back as it was (tainted only grows).
+check_sysctls() {
+  local d=$MNT/sim/proc/sys/kernel f bad=0 n=0 orig
+  while IFS= read -r -d '' f; do
+    n=$((n + 1))
+    value "$f"
+    orig=$VALUE
+    fuzz_file "$f" " EINVAL " "$d" || bad=$((bad + $?))
+    [[ ${f##*/} != tainted ]] || continue
+    put_text "$f" "$orig"
+    if [[ -n $ERRNO ]]; then
+      echo "$f: setting it back to '$orig' failed: $ERRNO"
+      bad=$((bad + 1))
+    fi
+  done < <(find "$d" -mindepth 1 -maxdepth 1 -type f -perm /200 -print0)
+  ((n == 5)) || {
+    echo "expected 5 writable sysctls in $d, found $n"
+    return 1
+  }
+  return $((bad > 100 ? 100 : bad))
+}
+
 check_cpu_online() {
   local f bad=0 n=0
   for f in "$MNT"/devices/system/cpu/cpu*/online; do
@@ -701,7 +725,7 @@ check_no_daemon() {
 # ---- the suite ------------------------------------------------------------------------
 
 ktap_header
-ktap_plan $((SAMPLE_SIZE + 16))
+ktap_plan $((SAMPLE_SIZE + 17))
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/slabfs-fuzz-inputs.XXXXXXXXXX")
 SLABFS_TMP_DIRS+=("$WORK") # removed (files, then the directory) on exit
@@ -736,6 +760,7 @@ KTAP_CASE_TIMEOUT=$FUZZ_LONG_TIMEOUT ktap_run \
   check_module_params
 ktap_run "garbage to devices/system/cpu/cpu*/online: EINVAL/EBUSY, nothing changes on failure" \
   check_cpu_online
+ktap_run "garbage to sim/proc/sys/kernel/*: EINVAL, nothing changes on failure" check_sysctls
 ktap_run "echo 1 > $DEBUG_CACHE/validate finds the model consistent" check_validate_debug_cache
 ktap_run "kernel/slab/kmalloc-64/../kmalloc-64/min_partial is kmalloc-64/min_partial" \
   check_dotdot_resolves

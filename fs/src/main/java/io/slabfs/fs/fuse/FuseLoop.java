@@ -97,6 +97,9 @@ final class FuseLoop {
   /** {@code offsetof(struct fuse_context, pid)}, from jnr-fuse's layout of the struct. */
   private static final long PID_OFFSET = new FuseContext(Runtime.getSystemRuntime()).pid.offset();
 
+  /** {@code offsetof(struct fuse_context, uid)}: the caller's fsuid. */
+  private static final long UID_OFFSET = new FuseContext(Runtime.getSystemRuntime()).uid.offset();
+
   private final Runtime runtime = Runtime.getSystemRuntime();
   private final AtomicInteger idle = new AtomicInteger();
   private final List<Thread> workers = new ArrayList<>();
@@ -173,6 +176,15 @@ final class FuseLoop {
   static int callerPid() {
     Pointer ctx = lib.fuse_get_context();
     return ctx == null ? 0 : ctx.getInt(PID_OFFSET);
+  }
+
+  /**
+   * The fsuid of the process whose request this thread is serving (0 outside a request): the
+   * credentials the kernel's own checks use, as the mount's {@code default_permissions} does.
+   */
+  static int callerUid() {
+    Pointer ctx = lib.fuse_get_context();
+    return ctx == null ? 0 : ctx.getInt(UID_OFFSET);
   }
 
   /**

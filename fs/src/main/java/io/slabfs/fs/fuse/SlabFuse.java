@@ -128,7 +128,7 @@ public final class SlabFuse extends FuseStubFS {
   /** Runs one request as the calling process; the one place where errors are translated. */
   int call(String op, String path, Op body) {
     try {
-      Task task = Caller.task(FuseLoop.callerPid());
+      Task task = Caller.task(FuseLoop.callerPid()).withUid(FuseLoop.callerUid());
       try {
         return Task.runAs(task, body::run);
       } finally {
@@ -373,7 +373,7 @@ public final class SlabFuse extends FuseStubFS {
           int n = (int) Math.min(size, Integer.MAX_VALUE);
           byte[] data = new byte[n];
           buf.get(0, data, 0, n);
-          return vfs.write(fi.fh.get(), data, n);
+          return vfs.write(fi.fh.get(), offset, data, n);
         });
   }
 

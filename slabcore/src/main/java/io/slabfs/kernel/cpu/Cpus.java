@@ -1,6 +1,7 @@
 package io.slabfs.kernel.cpu;
 
 import java.util.BitSet;
+import java.util.function.LongSupplier;
 
 /**
  * Models: kernel/cpu.c (the cpumasks it defines).
@@ -17,14 +18,44 @@ public final class Cpus {
   private final int nodes;
   private final BitSet online;
 
+  /** The kernel's clock (nanoseconds since boot). */
+  private final LongSupplier clock;
+
+  /**
+   * Per CPU: the time it has spent online before its current online period ({@code
+   * cpustat[CPUTIME_IDLE]}: a simulated CPU runs nothing, so all its time is idle), and when its
+   * current online period began.
+   */
+  private final long[] idleNanos;
+
+  private final long[] onlineSince;
+
   public Cpus(int possible, int nodes) {
+    this(possible, nodes, System::nanoTime);
+  }
+
+  /** The masks, every CPU online from now on {@code clock}. */
+  public Cpus(int possible, int nodes, LongSupplier clock) {
     if (possible < 1 || nodes < 1 || nodes > possible) {
       throw new IllegalArgumentException("need 1 <= nodes <= cpus");
     }
     this.possible = possible;
     this.nodes = nodes;
     this.online = new BitSet(possible);
+    this.clock = clock;
+    this.idleNanos = new long[possible];
+    this.onlineSince = new long[possible];
     online.set(0, possible);
+    long now = clock.getAsLong();
+    java.util.Arrays.fill(onlineSince, now);
+  }
+
+  /**
+   * The idle time of {@code cpu} in nanoseconds, as {@code /proc/stat} counts it ({@code
+   * get_idle_time()}): every moment it has been online, the current period included.
+   */
+  public synchronized long idleNanos(int cpu) {
+    return idleNanos[cpu] + (online.get(cpu) ? clock.getAsLong() - onlineSince[cpu] : 0);
   }
 
   /** {@code nr_cpu_ids}. */
@@ -62,6 +93,15 @@ public final class Cpus {
 
   /** Called by hotplug with the write lock held. */
   synchronized void setOnline(int cpu, boolean on) {
+    if (on == online.get(cpu)) {
+      return;
+    }
+    long now = clock.getAsLong();
+    if (on) {
+      onlineSince[cpu] = now;
+    } else {
+      idleNanos[cpu] += now - onlineSince[cpu];
+    }
     online.set(cpu, on);
   }
 

@@ -77,6 +77,11 @@ public final class Kasan {
       return module;
     }
 
+    /** The region's first address ({@code mod->mem[MOD_TEXT].base} for a module's core). */
+    public long base() {
+      return base;
+    }
+
     public boolean isFreed() {
       return freed;
     }

@@ -4,8 +4,10 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Models: fs/kernfs/dir.c.
@@ -20,14 +22,59 @@ public final class KernfsDir extends KernfsNode {
   private final TreeMap<Key, KernfsNode> children = new TreeMap<>();
   private int subdirs;
 
+  /**
+   * Ours: simulator. The names of a directory outside the tree that this one shows as symlinks to
+   * it (the passthrough names of {@code sim/proc}), read at every lookup and listing.
+   */
+  public interface Passthrough {
+    /** The names there now, in their listing order; empty if it cannot be read. */
+    List<String> names();
+
+    /** Whether {@code name} is there now. */
+    boolean exists(String name);
+
+    /** The absolute target of the link that stands for {@code name}. */
+    String target(String name);
+  }
+
+  private volatile Passthrough passthrough;
+
+  /** The links standing for passthrough names, kept so that a name keeps its inode. */
+  private final Map<String, KernfsLink> passthroughLinks = new ConcurrentHashMap<>();
+
   KernfsDir(KernfsRoot root, KernfsDir parent, String name, int mode) {
     super(root, parent, name, mode);
+  }
+
+  /**
+   * Makes every name of {@code p} that no child of this directory has appear here as a symlink to
+   * {@link Passthrough#target}: children shadow passthrough names.
+   */
+  public void setPassthrough(Passthrough p) {
+    this.passthrough = p;
   }
 
   /** An active child by name. Caller holds the rwsem (read or write). */
   Optional<KernfsNode> child(String name) {
     KernfsNode kn = children.get(Key.of(name));
-    return kn != null && kn.isActive() ? Optional.of(kn) : Optional.empty();
+    if (kn != null && kn.isActive()) {
+      return Optional.of(kn);
+    }
+    Passthrough p = passthrough;
+    if (kn == null && p != null && p.exists(name)) {
+      return Optional.of(passthroughLink(p, name));
+    }
+    return Optional.empty();
+  }
+
+  private KernfsLink passthroughLink(Passthrough p, String name) {
+    return passthroughLinks.computeIfAbsent(
+        name,
+        n -> {
+          KernfsLink l = new KernfsLink(root(), this, n, p.target(n));
+          l.activate();
+          return l;
+        });
   }
 
   /** A child by name, active or not. Caller holds the rwsem. */
@@ -35,12 +82,25 @@ public final class KernfsDir extends KernfsNode {
     return children.get(Key.of(name));
   }
 
-  /** Active children in listing order. Caller holds the rwsem. */
+  /**
+   * Active children in listing order, then the passthrough names no child shadows, in their own
+   * order. Caller holds the rwsem.
+   */
   List<KernfsNode> activeChildren() {
     List<KernfsNode> out = new ArrayList<>(children.size());
     for (KernfsNode kn : children.values()) {
       if (kn.isActive()) {
         out.add(kn);
+      }
+    }
+    Passthrough p = passthrough;
+    if (p != null) {
+      List<String> names = p.names();
+      passthroughLinks.keySet().retainAll(new java.util.HashSet<>(names));
+      for (String n : names) {
+        if (!children.containsKey(Key.of(n))) {
+          out.add(passthroughLink(p, n));
+        }
       }
     }
     return out;

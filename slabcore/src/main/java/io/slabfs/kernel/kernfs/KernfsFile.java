@@ -18,15 +18,22 @@ public final class KernfsFile extends KernfsNode {
     super(root, parent, name, mode);
     this.ops = ops;
     this.size = size;
-    // one kn->active class per attribute definition (its lock class key)
+    // one kn->active class per attribute definition (its lock class key); procfs has none
     this.activeMap =
-        new LockMap(
-            root.lockdep().classFor(ops.activeKey(), "kn->active", LockClass.Kind.RWSEM),
-            this,
-            false);
+        ops.procfs() || ops.sysctl()
+            ? null
+            : new LockMap(
+                root.lockdep().classFor(ops.activeKey(), "kn->active", LockClass.Kind.RWSEM),
+                this,
+                false);
   }
 
-  /** The {@code kn->dep_map} of this file's active reference. */
+  /** Whether this is a procfs file ({@link KernfsOps#procfs()} or a sysctl). */
+  public boolean procfs() {
+    return activeMap == null;
+  }
+
+  /** The {@code kn->dep_map} of this file's active reference; {@code null} for procfs files. */
   LockMap activeMap() {
     return activeMap;
   }

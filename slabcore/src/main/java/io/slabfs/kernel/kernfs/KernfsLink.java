@@ -12,13 +12,30 @@ import java.util.Set;
 public final class KernfsLink extends KernfsNode {
   private final KernfsNode target;
 
+  /** For a link out of the tree: its absolute target text; else {@code null}. */
+  private final String external;
+
   KernfsLink(KernfsRoot root, KernfsDir parent, String name, KernfsNode target) {
     super(root, parent, name, 0777);
     this.target = target;
+    this.external = null;
   }
 
+  /** A link to an absolute path outside this tree (a passthrough name, see {@link KernfsDir}). */
+  KernfsLink(KernfsRoot root, KernfsDir parent, String name, String absoluteTarget) {
+    super(root, parent, name, 0777);
+    this.target = null;
+    this.external = absoluteTarget;
+  }
+
+  /** The target node; {@code null} for a link out of the tree. */
   public KernfsNode target() {
     return target;
+  }
+
+  /** Whether the link points out of this tree (the VFS resolves it, not kernfs). */
+  public boolean isExternal() {
+    return external != null;
   }
 
   /**
@@ -26,6 +43,9 @@ public final class KernfsLink extends KernfsNode {
    * first common ancestor, then the target's path below it. A sibling is just its name.
    */
   public String targetPath() {
+    if (external != null) {
+      return external;
+    }
     Set<KernfsNode> targetAncestors = new HashSet<>();
     for (KernfsNode kn = target.parent(); kn != null; kn = kn.parent()) {
       targetAncestors.add(kn);

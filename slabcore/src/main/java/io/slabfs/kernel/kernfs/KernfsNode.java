@@ -163,7 +163,7 @@ public abstract sealed class KernfsNode permits KernfsDir, KernfsFile, KernfsLin
     } while (!active.compareAndSet(v, v + 1));
     root.activeRefs.incrementAndGet();
     holders.merge(Task.current(), 1, Integer::sum);
-    if (this instanceof KernfsFile f) {
+    if (this instanceof KernfsFile f && f.activeMap() != null) {
       // rwsem_acquire_read(&kn->dep_map, 0, 1 /* trylock */)
       root.lockdep().acquire(f.activeMap(), 1, true);
     }
@@ -172,7 +172,7 @@ public abstract sealed class KernfsNode permits KernfsDir, KernfsFile, KernfsLin
 
   /** {@code kernfs_put_active()}: wakes a drainer when the last active user leaves. */
   private void putActive() {
-    if (this instanceof KernfsFile f) {
+    if (this instanceof KernfsFile f && f.activeMap() != null) {
       root.lockdep().release(f.activeMap());
     }
     holders.computeIfPresent(Task.current(), (t, n) -> n == 1 ? null : n - 1);

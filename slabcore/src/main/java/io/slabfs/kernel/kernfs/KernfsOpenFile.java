@@ -40,6 +40,9 @@ public final class KernfsOpenFile {
   /** The device's open file, for a node that serves one ({@link KernfsOps#openDevice}). */
   private final DeviceFile device;
 
+  /** {@code file->f_cred}'s fsuid: who opened the file. */
+  private final int openerUid;
+
   // seq_file state, guarded by mutex
   private byte[] buf = new byte[0];
   private int from;
@@ -54,12 +57,15 @@ public final class KernfsOpenFile {
     this.readable = readable;
     this.writable = writable;
     KernfsRoot root = kn.root();
-    this.mutex = new Mutex(root.lockdep(), root.ofMutexKey, "&of->mutex");
+    this.openerUid = Task.current().uid();
+    this.mutex =
+        kn.procfs()
+            ? new Mutex(root.lockdep(), root.seqFileLockKey, "&p->lock")
+            : new Mutex(root.lockdep(), root.ofMutexKey, "&of->mutex");
+    Object sbKey = kn.procfs() ? KernfsRoot.PROC_SB_WRITERS_KEY : root.sbWritersKey;
     this.sbWriters =
         new LockMap(
-            root.lockdep().classFor(root.sbWritersKey, "sb_writers", LockClass.Kind.PERCPU_READ),
-            root.sbWritersKey,
-            false);
+            root.lockdep().classFor(sbKey, "sb_writers", LockClass.Kind.PERCPU_READ), sbKey, false);
   }
 
   /**
@@ -69,6 +75,20 @@ public final class KernfsOpenFile {
   public static KernfsOpenFile open(KernfsFile kn, boolean read, boolean write)
       throws ErrnoException {
     try (KernfsNode.Active a = kn.getActive()) {
+      if (kn.procfs() && !kn.ops().sysctl()) {
+        // proc_reg_open(): the VFS's own permission check is all (root may open a 0444 file
+        // for writing); a write without ->proc_write then fails with EIO (pde_write)
+        kn.root().openedFile();
+        return new KernfsOpenFile(kn, read, write, null);
+      }
+      if (kn.ops().sysctl()) {
+        // proc_sys_permission() -> sysctl_perm(): the table's mode, not even root exempt
+        if (!sysctlPerm(kn, read, write)) {
+          throw Errno.EACCES.with(kn.path() + ": sysctl mode " + Integer.toOctalString(kn.mode()));
+        }
+        kn.root().openedFile();
+        return new KernfsOpenFile(kn, read, write, null);
+      }
       if (write && ((kn.mode() & 0222) == 0 || !kn.ops().canWrite())) {
         throw Errno.EACCES.with(kn.path() + " is not writable");
       }
@@ -79,6 +99,15 @@ public final class KernfsOpenFile {
       kn.root().openedFile();
       return new KernfsOpenFile(kn, read, write, device);
     }
+  }
+
+  /**
+   * {@code test_perm()} of fs/proc/proc_sysctl.c: root gets the owner's bits, anyone else the
+   * others' (the model has no groups).
+   */
+  private static boolean sysctlPerm(KernfsFile kn, boolean read, boolean write) {
+    int mode = Task.current().uid() == 0 ? kn.mode() >> 6 : kn.mode();
+    return (!read || (mode & 4) != 0) && (!write || (mode & 2) != 0);
   }
 
   public KernfsFile node() {
@@ -111,6 +140,19 @@ public final class KernfsOpenFile {
     }
     if (size <= 0) {
       return new byte[0];
+    }
+    if (kn.ops().sysctl()) {
+      return sysctlRead(pos, size);
+    }
+    if (kn.procfs()) {
+      // slabinfo, modules...: proc_ops with .proc_read = seq_read
+      try (Task.Frame a = Task.enter("ksys_read");
+          Task.Frame b = Task.enter("vfs_read");
+          Task.Frame c = Task.enter("proc_reg_read");
+          Task.Frame d = Task.enter("seq_read");
+          Task.Frame e = Task.enter("seq_read_iter")) {
+        return seqReadIter(pos, size);
+      }
     }
     if (kn.ops().readsAtPosition()) {
       try (Task.Frame a = Task.enter("ksys_read");
@@ -211,13 +253,59 @@ public final class KernfsOpenFile {
       if (index != 0) {
         return false;
       }
-      try (Task.Frame f = Task.enter("kernfs_seq_show")) {
-        byte[] record = kn.ops().show();
+      try (Task.Frame f = Task.enter(kn.procfs() ? "seq_read_iter" : "kernfs_seq_show")) {
+        byte[] record = kn.ops().show(openerUid);
         buf = record;
         count = record.length;
         index++;
       }
       return true;
+    }
+  }
+
+  /**
+   * {@code proc_sys_read()} → {@code proc_sys_call_handler()}: the handler formats the value into a
+   * buffer of {@code size} bytes; a read at a non-zero position reads nothing ({@code *ppos &&
+   * !write}).
+   */
+  private byte[] sysctlRead(long pos, int size) throws ErrnoException {
+    try (Task.Frame a = Task.enter("ksys_read");
+        Task.Frame b = Task.enter("vfs_read");
+        Task.Frame c = Task.enter("proc_sys_read");
+        Task.Frame d = Task.enter("proc_sys_call_handler");
+        KernfsNode.Active active = kn.getActive()) {
+      if (!sysctlPerm(kn, true, false)) {
+        throw Errno.EPERM.with(kn.path() + ": not readable by uid " + Task.current().uid());
+      }
+      if (pos != 0) {
+        return new byte[0];
+      }
+      byte[] all = kn.ops().show(openerUid);
+      return all.length <= size ? all : Arrays.copyOf(all, size);
+    }
+  }
+
+  /**
+   * {@code proc_sys_write()} → {@code proc_sys_call_handler()}: every byte of the write (with a NUL
+   * after them) and the file position go to the handler, under procfs's {@code sb_writers}.
+   */
+  private int sysctlWrite(byte[] data, int len, long pos) throws ErrnoException {
+    byte[] buffer = Arrays.copyOf(data, len + 1);
+    buffer[len] = 0;
+    Lockdep lockdep = kn.root().lockdep();
+    try (Task.Frame a = Task.enter("ksys_write")) {
+      lockdep.acquire(sbWriters, 1, false); // file_start_write()
+      try (Task.Frame b = Task.enter("vfs_write");
+          Task.Frame c = Task.enter("proc_sys_write");
+          Task.Frame d = Task.enter("proc_sys_call_handler");
+          KernfsNode.Active active = kn.getActive()) {
+        if (!sysctlPerm(kn, false, true)) {
+          throw Errno.EPERM.with(kn.path() + ": not writable by uid " + Task.current().uid());
+        }
+        return len == 0 ? 0 : kn.ops().write(buffer, len, pos);
+      } finally {
+        lockdep.release(sbWriters);
+      }
     }
   }
 
@@ -244,6 +332,11 @@ public final class KernfsOpenFile {
    * NUL after them; an empty write returns 0 without a store.
    */
   public int write(byte[] data, int len) throws ErrnoException {
+    return write(data, len, 0);
+  }
+
+  /** {@code pwrite(2)} at {@code pos}: only a sysctl looks at the position. */
+  public int write(byte[] data, int len, long pos) throws ErrnoException {
     if (!writable) {
       throw Errno.EBADF.with("not open for writing");
     }
@@ -251,6 +344,15 @@ public final class KernfsOpenFile {
       try (Task.Frame a = Task.enter("ksys_write");
           Task.Frame b = Task.enter("vfs_write")) {
         return device.write(Arrays.copyOf(data, len), len);
+      }
+    }
+    if (kn.ops().sysctl()) {
+      return sysctlWrite(data, len, pos);
+    }
+    if (kn.procfs()) {
+      // proc_reg_write() -> pde_write(): no ->proc_write, so -EIO
+      try (KernfsNode.Active active = kn.getActive()) {
+        return kn.ops().write(Arrays.copyOf(data, len + 1), len, pos);
       }
     }
     int n = Math.min(len, PAGE_SIZE);
@@ -300,23 +402,35 @@ public final class KernfsOpenFile {
   public void release() {
     if (device != null) {
       synchronized (this) {
-        if (released) {
+        if (!releaseOnce()) {
           return;
         }
-        released = true;
       }
       device.release();
-      kn.root().releasedFile();
+      return;
+    }
+    if (kn.procfs()) {
+      // seq_release()/proc_sys's release: no lock of the file's
+      synchronized (this) {
+        releaseOnce();
+      }
       return;
     }
     mutex.lock();
     try {
-      if (!released) {
-        released = true;
-        kn.root().releasedFile();
-      }
+      releaseOnce();
     } finally {
       mutex.unlock();
     }
+  }
+
+  /** Counts the file as closed, once; false if it was already. */
+  private boolean releaseOnce() {
+    if (released) {
+      return false;
+    }
+    released = true;
+    kn.root().releasedFile();
+    return true;
   }
 }

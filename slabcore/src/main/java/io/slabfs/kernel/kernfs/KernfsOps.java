@@ -62,6 +62,15 @@ public interface KernfsOps {
   }
 
   /**
+   * True for a procfs file ({@code proc_create()}, fs/proc/generic.c): a read runs its {@code
+   * seq_file} under the file's {@code &p->lock}, not kernfs's {@code &of->mutex}, and procfs
+   * annotates no {@code kn->active} for lockdep (its {@code pde_users} count is not a lock).
+   */
+  default boolean procfs() {
+    return false;
+  }
+
+  /**
    * {@code st_size}, or -1 for the size the node was created with. A file of the simulator's own
    * that is not a sysfs attribute ({@code sim/dmesg}) reports the length its content has now, so
    * that {@code tail -f} and {@code sendfile}-based copies see all of it.
@@ -71,10 +80,44 @@ public interface KernfsOps {
   }
 
   /**
+   * True for a sysctl ({@code proc_sys_call_handler()}, fs/proc/proc_sysctl.c): no {@code
+   * seq_file}; a read at a position other than 0 reads nothing, a read of {@code count} bytes gets
+   * at most {@code count}, and a write hands all its bytes and the file position to the handler.
+   * Implies {@link #procfs()}.
+   */
+  default boolean sysctl() {
+    return false;
+  }
+
+  /**
+   * {@link #show()} for a file opened with {@code file->f_cred} of {@code openerUid}: files whose
+   * content depends on who opened them ({@code kallsyms_show_value(file->f_cred)}) override it.
+   */
+  default byte[] show(int openerUid) throws ErrnoException {
+    return show();
+  }
+
+  /**
+   * One {@code write()} at file position {@code pos}; only sysctls look at the position ({@code
+   * sysctl_writes_strict}). {@code len} may exceed {@code PAGE_SIZE} for them.
+   */
+  default int write(byte[] buf, int len, long pos) throws ErrnoException {
+    return write(buf, len);
+  }
+
+  /**
    * A file that is only read: {@code show} gives its content, of any length (not a sysfs text
    * attribute: {@code sim/} files, binary module attributes). {@code key} is its lock class.
    */
   static KernfsOps readOnly(Object key, java.util.function.Supplier<byte[]> show) {
+    return readOnlyFor(key, uid -> show.get());
+  }
+
+  /**
+   * {@link #readOnly} for a file whose content depends on the credentials it was opened with
+   * ({@code file->f_cred}): {@code show} gets the opener's uid.
+   */
+  static KernfsOps readOnlyFor(Object key, java.util.function.IntFunction<byte[]> show) {
     return new KernfsOps() {
       @Override
       public boolean canRead() {
@@ -88,7 +131,12 @@ public interface KernfsOps {
 
       @Override
       public byte[] show() {
-        return show.get();
+        return show.apply(0);
+      }
+
+      @Override
+      public byte[] show(int openerUid) {
+        return show.apply(openerUid);
       }
 
       @Override

@@ -45,6 +45,15 @@ public final class KernfsRoot {
   /** The key of {@code sb_writers} of this filesystem type. */
   final Object sbWritersKey = new Object();
 
+  /**
+   * The key of procfs's {@code sb_writers} (its {@code s_writers_key}), which the boot registers
+   * under this name; written by a sysctl's {@code vfs_write}.
+   */
+  public static final String PROC_SB_WRITERS_KEY = "s_writers_key of proc";
+
+  /** The key of every {@code seq_file}'s {@code &p->lock} ({@code mutex_init} in seq_open). */
+  final Object seqFileLockKey = new Object();
+
   public KernfsRoot(Lockdep lockdep, LongSupplier wallClockMillis) {
     this.lockdep = lockdep;
     this.deactivateWaitq = new WaitQueueHead(lockdep);
@@ -234,8 +243,8 @@ public final class KernfsRoot {
    * reference on the deactivated node has been put.
    */
   void drain(KernfsNode kn) {
-    if (!(kn instanceof KernfsFile file)) {
-      return;
+    if (!(kn instanceof KernfsFile file) || file.activeMap() == null) {
+      return; // procfs files are never removed while the model runs
     }
     Scheduler s = lockdep.taskList().scheduler();
     if (s != null && !kn.drained()) {

@@ -42,6 +42,9 @@ final class Namei {
           continue;
         }
         if (cur instanceof KernfsLink link) {
+          if (link.isExternal()) {
+            return Optional.empty(); // the VFS follows it, out of this tree
+          }
           if (depth >= MAX_SYMLINK_DEPTH) {
             throw Errno.ELOOP.with(path);
           }
@@ -74,6 +77,9 @@ final class Namei {
   static Optional<KernfsNode> follow(KernfsRoot root, KernfsNode kn) throws ErrnoException {
     int depth = 0;
     while (kn instanceof KernfsLink link) {
+      if (link.isExternal()) {
+        return Optional.empty();
+      }
       if (++depth > MAX_SYMLINK_DEPTH) {
         throw Errno.ELOOP.with(kn.path());
       }

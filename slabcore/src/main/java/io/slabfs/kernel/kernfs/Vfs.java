@@ -227,8 +227,16 @@ public final class Vfs {
    * a deadlock fails with {@code EDEADLK}.
    */
   public int write(long fh, byte[] data, int len) throws ErrnoException {
+    return write(fh, 0, data, len);
+  }
+
+  /**
+   * {@code pwrite(2)} at {@code offset}: sysfs ignores it; a sysctl looks at it ({@code
+   * sysctl_writes_strict}).
+   */
+  public int write(long fh, long offset, byte[] data, int len) throws ErrnoException {
     try {
-      return file(fh).write(data, len);
+      return file(fh).write(data, len, offset);
     } catch (DeadlockBroken e) {
       throw Errno.EDEADLK.with(e.getMessage());
     }

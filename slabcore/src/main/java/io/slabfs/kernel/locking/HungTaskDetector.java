@@ -42,11 +42,13 @@ public final class HungTaskDetector implements AutoCloseable {
   /** {@code hung_task_warnings} default. */
   static final int WARNINGS = 10;
 
+  /** {@code hung_task_timeout_max}: {@code LONG_MAX / HZ} (HZ 250). */
+  public static final long TIMEOUT_MAX = Long.MAX_VALUE / 250;
+
   private final Lockdep lockdep;
   private final Dmesg dmesg;
   private final String release;
   private final KernelVersion version;
-  private final long timeoutNanos;
   private final boolean breakDeadlocks;
   private final LongSupplier nanoTime;
 
@@ -59,8 +61,13 @@ public final class HungTaskDetector implements AutoCloseable {
             return th;
           });
 
-  private final java.util.concurrent.ScheduledFuture<?> scan;
+  // The sysctls (kernel.hung_task_*) and the watchdog's state, guarded by this.
+  private long timeoutSecs;
+  private long intervalSecs;
   private int warnings = WARNINGS;
+  private long lastCheckedNanos;
+  private java.util.concurrent.ScheduledFuture<?> scan;
+  private boolean closed;
   private int deadlocksBroken;
   private int hungReports;
 
@@ -70,15 +77,88 @@ public final class HungTaskDetector implements AutoCloseable {
     this.dmesg = lockdep.dmesg();
     this.release = release;
     this.version = KernelVersion.parse(release);
-    this.timeoutNanos = TimeUnit.SECONDS.toNanos(timeoutSecs);
+    this.timeoutSecs = timeoutSecs;
     this.breakDeadlocks = breakDeadlocks;
     this.nanoTime = System::nanoTime;
-    // hung_task_check_interval_secs = 0: khungtaskd wakes every timeout seconds
-    this.scan =
-        timeoutSecs > 0
-            ? KHUNGTASKD.scheduleWithFixedDelay(
-                this::checkSafely, timeoutSecs, timeoutSecs, TimeUnit.SECONDS)
-            : null;
+    synchronized (this) {
+      this.lastCheckedNanos = nanoTime.getAsLong();
+      arm();
+    }
+  }
+
+  /**
+   * {@code watchdog()}'s sleep: until {@code hung_last_checked} plus the interval ({@code
+   * hung_task_check_interval_secs}, 0 meaning the timeout, never more than the timeout); with a
+   * timeout of 0, forever ({@code MAX_SCHEDULE_TIMEOUT}). Called with this held.
+   */
+  private void arm() {
+    if (scan != null) {
+      scan.cancel(false);
+      scan = null;
+    }
+    if (closed || timeoutSecs == 0) {
+      return;
+    }
+    long interval = intervalSecs == 0 ? timeoutSecs : Math.min(intervalSecs, timeoutSecs);
+    long delay =
+        Math.max(0, TimeUnit.SECONDS.toNanos(interval) - (nanoTime.getAsLong() - lastCheckedNanos));
+    scan = KHUNGTASKD.schedule(this::watchdogWakes, delay, TimeUnit.NANOSECONDS);
+  }
+
+  /** The watchdog's loop body once its sleep is over: a check, then sleep again. */
+  private void watchdogWakes() {
+    try {
+      synchronized (this) {
+        if (closed || timeoutSecs == 0) {
+          return;
+        }
+        long now = nanoTime.getAsLong();
+        check(now);
+        lastCheckedNanos = now;
+        arm();
+      }
+    } catch (RuntimeException e) {
+      dmesg.printk("BUG: slabfs: khungtaskd: " + e);
+    }
+  }
+
+  /** {@code sysctl_hung_task_timeout_secs}. */
+  public synchronized long timeoutSecs() {
+    return timeoutSecs;
+  }
+
+  /**
+   * A write of {@code hung_task_timeout_secs} ({@code proc_dohung_task_timeout_secs}): the value,
+   * then {@code wake_up_process(watchdog_task)}, which re-computes its sleep (0: no more checks).
+   */
+  public synchronized void setTimeoutSecs(long secs) {
+    timeoutSecs = secs;
+    arm();
+  }
+
+  /** {@code sysctl_hung_task_check_interval_secs} (0: the timeout). */
+  public synchronized long intervalSecs() {
+    return intervalSecs;
+  }
+
+  /** A write of {@code hung_task_check_interval_secs}: the value, then the watchdog woken. */
+  public synchronized void setIntervalSecs(long secs) {
+    intervalSecs = secs;
+    arm();
+  }
+
+  /** {@code sysctl_hung_task_warnings}: reports left, -1 for no limit. */
+  public synchronized int warnings() {
+    return warnings;
+  }
+
+  public synchronized void setWarnings(int n) {
+    warnings = n;
+  }
+
+  /** Whether the watchdog will check again by itself (the timeout is not 0). */
+  public synchronized boolean armed() {
+    return scan != null;
   }
 
   public synchronized int deadlocksBroken() {
@@ -89,21 +169,18 @@ public final class HungTaskDetector implements AutoCloseable {
     return hungReports;
   }
 
-  private void checkSafely() {
-    try {
-      check();
-    } catch (RuntimeException e) {
-      dmesg.printk("BUG: slabfs: khungtaskd: " + e);
-    }
-  }
-
-  /** One scan ({@code check_hung_uninterruptible_tasks}); public so tests can drive it. */
+  /**
+   * One scan ({@code check_hung_uninterruptible_tasks(timeout)}) with the timeout now in force,
+   * whatever it is; public so tests can drive it (the watchdog itself never scans with a timeout of
+   * 0).
+   */
   public void check() {
     check(nanoTime.getAsLong());
   }
 
   /** One scan at time {@code now} (of {@link System#nanoTime()}): tests pass a later time. */
   public synchronized void check(long now) {
+    long timeoutNanos = TimeUnit.SECONDS.toNanos(timeoutSecs);
     List<Task> hung = new ArrayList<>();
     List<Task> all = lockdep.taskList().tasks();
     all.sort((a, b) -> Integer.compare(a.pid(), b.pid()));
@@ -116,10 +193,12 @@ public final class HungTaskDetector implements AutoCloseable {
     boolean printed = false;
     for (Task t : hung) {
       Wait w = t.blocked();
-      if (w == null || warnings <= 0) {
+      if (w == null || warnings == 0) {
         continue;
       }
-      warnings--;
+      if (warnings > 0) {
+        warnings--; // -1: no limit
+      }
       hungReports++;
       List<String> r = report(t, w, now);
       r.addAll(blocker(t, w, hung));
@@ -312,9 +391,8 @@ public final class HungTaskDetector implements AutoCloseable {
   }
 
   @Override
-  public void close() {
-    if (scan != null) {
-      scan.cancel(false);
-    }
+  public synchronized void close() {
+    closed = true;
+    arm();
   }
 }

@@ -95,6 +95,28 @@ public final class Task {
     return this;
   }
 
+  /** The task's fsuid ({@code current_cred()->fsuid}); kernel threads and model tasks are root. */
+  private volatile int uid;
+
+  /** Sets the credentials the task runs with (the FUSE edge takes them from the request). */
+  public Task withUid(int uid) {
+    this.uid = uid;
+    return this;
+  }
+
+  /** {@code current_fsuid()}. */
+  public int uid() {
+    return uid;
+  }
+
+  /**
+   * {@code capable(cap)} for the capabilities the model checks ({@code CAP_SYS_ADMIN}, {@code
+   * CAP_SYSLOG}): root has all of them, every other uid none, as without file capabilities.
+   */
+  public boolean capable() {
+    return uid == 0;
+  }
+
   /** Whether this is a kernel thread (its parent is kthreadd). */
   public boolean isKthread() {
     return kthread || comm().startsWith("kworker/") || comm().startsWith("rcu_");

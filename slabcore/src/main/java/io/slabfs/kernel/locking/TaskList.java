@@ -67,16 +67,59 @@ public final class TaskList {
     return n;
   }
 
+  /** Context switches: every time a task went to sleep in a wait ({@code schedule()}). */
+  private final java.util.concurrent.atomic.AtomicLong switches =
+      new java.util.concurrent.atomic.AtomicLong();
+
+  /** The pids of every task that has ever been listed. */
+  private final java.util.BitSet pidsSeen = new java.util.BitSet();
+
   /** The current task took a lock ({@link Lockdep#acquire}). */
   void add(Task t) {
-    tasks.add(t);
+    if (tasks.add(t)) {
+      seen(t);
+    }
+  }
+
+  private void seen(Task t) {
+    if (t.pid() >= 0) {
+      synchronized (pidsSeen) {
+        pidsSeen.set(t.pid());
+      }
+    }
+  }
+
+  /** {@code nr_context_switches()} of the model: the sleeps in a wait since boot. */
+  public long contextSwitches() {
+    return switches.get();
+  }
+
+  /** How many distinct processes (pids) have held or waited for a modeled lock since boot. */
+  public int processesSeen() {
+    synchronized (pidsSeen) {
+      return pidsSeen.cardinality();
+    }
+  }
+
+  /** Tasks listed now that are not asleep in a wait ({@code nr_running()} of the model). */
+  public int runningCount() {
+    int n = 0;
+    for (Task t : tasks) {
+      if (t.blocked() == null) {
+        n++;
+      }
+    }
+    return n;
   }
 
   /** The current task starts waiting. */
   void block(Wait w) {
     Task t = Task.current();
     t.setBlocked(w);
-    tasks.add(t);
+    if (tasks.add(t)) {
+      seen(t);
+    }
+    switches.incrementAndGet();
     blockedChanged.wakeUpAll();
   }
 

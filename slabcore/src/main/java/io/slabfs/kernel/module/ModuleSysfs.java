@@ -1,5 +1,6 @@
 package io.slabfs.kernel.module;
 
+import io.slabfs.kernel.debug.KptrRestrict;
 import io.slabfs.kernel.errno.Errno;
 import io.slabfs.kernel.errno.ErrnoException;
 import io.slabfs.kernel.kernfs.KernfsDir;
@@ -52,10 +53,12 @@ final class ModuleSysfs {
 
   private final Sysfs sysfs;
   private final KSet moduleKset;
+  private final KptrRestrict kptr;
 
-  ModuleSysfs(Sysfs sysfs, KSet moduleKset) {
+  ModuleSysfs(Sysfs sysfs, KSet moduleKset, KptrRestrict kptr) {
     this.sysfs = sysfs;
     this.moduleKset = moduleKset;
+    this.kptr = kptr;
   }
 
   /**
@@ -87,13 +90,14 @@ final class ModuleSysfs {
       sysfs.createLink((KernfsDir) kernfs.child(d.kobj.sd(), "holders").orElseThrow(), dir, m.name);
     }
     KernfsDir sections = kernfs.createDir(dir, "sections", 0755);
-    for (String s : SECTIONS) {
+    for (int i = 0; i < SECTIONS.size(); i++) {
+      // the sections laid out one page apart from the module's text
+      long address = m.memory.base() + 0x1000L * i;
       kernfs.createFile(
           sections,
-          s,
+          SECTIONS.get(i),
           0400,
-          KernfsOps.readOnly(
-              SECTION_KEY, () -> "0x0000000000000000\n".getBytes(StandardCharsets.US_ASCII)),
+          KernfsOps.readOnlyFor(SECTION_KEY, uid -> moduleSectRead(address, uid)),
           SECT_SIZE);
     }
     KernfsDir notes = kernfs.createDir(dir, "notes", 0755);
@@ -103,6 +107,16 @@ final class ModuleSysfs {
   }
 
   private static final Object SECTION_KEY = new Object();
+
+  /**
+   * {@code module_sect_read()}: {@code "0x%px\n"} of the section's address if {@code
+   * kallsyms_show_value(file->f_cred)}, else of {@code NULL}.
+   */
+  private byte[] moduleSectRead(long address, int openerUid) {
+    boolean show = kptr.showValue(openerUid == 0);
+    return ("0x" + KptrRestrict.px(show ? address : 0) + "\n").getBytes(StandardCharsets.US_ASCII);
+  }
+
   private static final Object NOTE_KEY = new Object();
 
   /** {@code modinfo_attrs[]}. */

@@ -2,6 +2,7 @@ package io.slabfs.kernel.module;
 
 import io.slabfs.kernel.debug.Dmesg;
 import io.slabfs.kernel.debug.Kasan;
+import io.slabfs.kernel.debug.KptrRestrict;
 import io.slabfs.kernel.era.KernelEra;
 import io.slabfs.kernel.errno.Errno;
 import io.slabfs.kernel.errno.ErrnoException;
@@ -48,8 +49,9 @@ public final class Modules {
   private final java.util.concurrent.CopyOnWriteArrayList<String> linkedIn =
       new java.util.concurrent.CopyOnWriteArrayList<>();
 
-  public Modules(Sysfs sysfs, BuiltinModules builtin, SlabCommon slab, Kasan kasan) {
-    this.moduleSysfs = new ModuleSysfs(sysfs, builtin.moduleKset());
+  public Modules(
+      Sysfs sysfs, BuiltinModules builtin, SlabCommon slab, Kasan kasan, KptrRestrict kptr) {
+    this.moduleSysfs = new ModuleSysfs(sysfs, builtin.moduleKset(), kptr);
     this.slab = slab;
     this.lockdep = sysfs.kernfs().lockdep();
     this.kasan = kasan;
@@ -346,6 +348,58 @@ public final class Modules {
   /** The caches a loaded module's init() created. */
   public List<KmemCache> caches(String name) throws ErrnoException {
     return new ArrayList<>(find(name).caches);
+  }
+
+  /**
+   * {@code /proc/modules} (kernel/module/procfs.c): under {@code module_mutex} ({@code m_start} to
+   * {@code m_stop}), one line per module on the {@code modules} list, newest first, unformed ones
+   * left out: name, {@code module_total_size()}, {@code module_refcount()}, the modules using it
+   * ({@code source_list}, newest first, each with a trailing comma) or {@code -}, the state, the
+   * address of its text ({@code %px}, {@code NULL} unless {@code showValue}: {@code
+   * kallsyms_show_value(file->f_cred)} at open), and its taint flags with {@code +} while loading
+   * and {@code -} while unloading ({@code module_flags()}; every simulated module is out of tree,
+   * {@code O}).
+   */
+  public String procModules(boolean showValue) {
+    StringBuilder sb = new StringBuilder();
+    try (Task.Frame f = Task.enter("m_start")) {
+      moduleMutex.lock();
+    }
+    try {
+      List<Module> list = new ArrayList<>(modules.values());
+      for (int i = list.size() - 1; i >= 0; i--) {
+        Module m = list.get(i);
+        Module.State state = m.state;
+        if (state == Module.State.UNFORMED) {
+          continue;
+        }
+        sb.append(m.name).append(' ').append(m.coresize + m.initsize);
+        sb.append(' ').append(m.refcount()).append(' ');
+        List<Module> holders;
+        synchronized (m) {
+          holders = new ArrayList<>(m.holders);
+        }
+        if (holders.isEmpty()) {
+          sb.append('-');
+        }
+        for (int h = holders.size() - 1; h >= 0; h--) {
+          sb.append(holders.get(h).name).append(',');
+        }
+        sb.append(
+            switch (state) {
+              case GOING -> " Unloading";
+              case COMING -> " Loading";
+              default -> " Live";
+            });
+        sb.append(" 0x").append(KptrRestrict.px(showValue ? m.memory.base() : 0));
+        sb.append(" (O")
+            .append(state == Module.State.GOING ? "-" : state == Module.State.COMING ? "+" : "")
+            .append(")\n");
+      }
+    } finally {
+      moduleMutex.unlock();
+    }
+    return sb.toString();
   }
 
   private Module find(String name) throws ErrnoException {

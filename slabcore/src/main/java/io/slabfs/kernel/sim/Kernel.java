@@ -6,6 +6,7 @@ import io.slabfs.kernel.cpu.Cpus;
 import io.slabfs.kernel.debug.Dmesg;
 import io.slabfs.kernel.debug.Kallsyms;
 import io.slabfs.kernel.debug.Kasan;
+import io.slabfs.kernel.debug.KptrRestrict;
 import io.slabfs.kernel.errno.ErrnoException;
 import io.slabfs.kernel.kernfs.KernfsRoot;
 import io.slabfs.kernel.kernfs.Vfs;
@@ -57,6 +58,7 @@ public final class Kernel implements AutoCloseable {
   private final BuiltinModules builtinModules;
   private final Modules modules;
   private final Kasan kasan;
+  private final KptrRestrict kptrRestrict = new KptrRestrict();
   private Workqueue kobjectReleaser;
   private final SimCtl ctl;
   private final int bootCaches;
@@ -82,7 +84,7 @@ public final class Kernel implements AutoCloseable {
     this.kernfs = new KernfsRoot(lockdep, options.wallClockMillis());
     this.sysfs = new Sysfs(kernfs, dmesg);
     this.vfs = new Vfs(kernfs);
-    this.cpus = new Cpus(options.cpus(), options.nodes());
+    this.cpus = new Cpus(options.cpus(), options.nodes(), options.clock()::nanosSinceBoot);
     this.waitPoints = new WaitPoints(lockdep);
     this.hotplug = new CpuHotplug(cpus, dmesg, lockdep, waitPoints);
     KObject<Object> kernelKobj =
@@ -123,7 +125,7 @@ public final class Kernel implements AutoCloseable {
     CpuSysfs.init(sysfs, devices.kobj(), hotplug);
     this.builtinModules = BuiltinModules.init(sysfs);
     this.kasan = new Kasan(dmesg, options.era().release() + "-slabfs");
-    this.modules = new Modules(sysfs, builtinModules, slab, kasan);
+    this.modules = new Modules(sysfs, builtinModules, slab, kasan, kptrRestrict);
     ctl.setModules(modules);
     ctl.setVfs(vfs);
     slab.setModulesLinkedIn(modules::linkedIn);
@@ -138,6 +140,10 @@ public final class Kernel implements AutoCloseable {
             options.era().release() + "-slabfs",
             options.hungTaskTimeoutSecs(),
             options.deadlockMode() == BootOptions.DeadlockMode.BREAK);
+    SimProc.create(
+        kernfs,
+        (io.slabfs.kernel.kernfs.KernfsDir) kernfs.child(kernfs.rootDir(), "sim").orElseThrow(),
+        this);
     dmesg.printk(
         "slabfs: boot set '"
             + options.bootSet().id()
@@ -257,6 +263,11 @@ public final class Kernel implements AutoCloseable {
 
   public HungTaskDetector hungTask() {
     return hungTask;
+  }
+
+  /** {@code kernel.kptr_restrict}. */
+  public KptrRestrict kptrRestrict() {
+    return kptrRestrict;
   }
 
   SimCtl ctl() {

@@ -29,7 +29,12 @@ final class SimFiles {
   static void create(KernfsRoot kernfs, Kernel kernel) throws ErrnoException {
     KernfsDir sim = kernfs.createDir(kernfs.rootDir(), "sim", 0755);
     kernfs.createFile(sim, "dmesg", 0400, readOnly(() -> kernel.dmesg().contents()), 0);
-    kernfs.createFile(sim, "variant", 0444, readOnly(() -> bytes(variant(kernel.options()))), 0);
+    kernfs.createFile(
+        sim,
+        "variant",
+        0444,
+        readOnly(() -> bytes(variant(kernel.options(), kernel.hungTask().timeoutSecs()))),
+        0);
     kernfs.createFile(sim, "stats", 0444, readOnly(() -> bytes(stats(kernel))), 0);
     kernfs.createFile(sim, "kmsg", 0644, kernel.devKmsg(), 0);
     kernfs.createFile(sim, "ctl", 0200, writeOnly(kernel.ctl()), 0);
@@ -58,8 +63,11 @@ final class SimFiles {
         0);
   }
 
-  /** {@code sim/variant}: the era and every behaviour switch in force. */
-  static String variant(BootOptions options) {
+  /**
+   * {@code sim/variant}: the era and every behaviour switch in force; {@code hungTaskTimeout} is
+   * {@code kernel.hung_task_timeout_secs} now (the boot option, or what was written since).
+   */
+  static String variant(BootOptions options, long hungTaskTimeout) {
     var era = options.era();
     StringBuilder switches = new StringBuilder();
     for (Enum<?> s : era.switches()) {
@@ -71,7 +79,7 @@ final class SimFiles {
         + era.release()
         + switches
         + "\nhung_task_timeout "
-        + options.hungTaskTimeoutSecs()
+        + hungTaskTimeout
         + "\ndeadlock "
         + options.deadlockMode().name().toLowerCase(java.util.Locale.ROOT)
         + "\ndebug_kobject_release "

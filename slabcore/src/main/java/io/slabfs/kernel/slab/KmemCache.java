@@ -353,6 +353,14 @@ public final class KmemCache {
     return alloc.showSlabObjects(so);
   }
 
+  /**
+   * {@code get_slabinfo()}: {@code {active_objs, num_objs, num_slabs}} for {@code /proc/slabinfo};
+   * {@code approx} for {@code count_partial_free_approx()} (6.10 on).
+   */
+  public long[] slabinfo(boolean approx) {
+    return alloc.slabinfo(approx);
+  }
+
   /** {@code slabs_cpu_partial_show()}: half-full slabs assumed, online CPUs only. */
   public String showSlabsCpuPartial() {
     return alloc.showSlabsCpuPartial();

@@ -4,6 +4,7 @@ import io.slabfs.kernel.cpu.CpuHotplug;
 import io.slabfs.kernel.cpu.Cpus;
 import io.slabfs.kernel.debug.Dmesg;
 import io.slabfs.kernel.debug.Kallsyms;
+import io.slabfs.kernel.debug.KernelVersion;
 import io.slabfs.kernel.era.KernelEra;
 import io.slabfs.kernel.errno.Errno;
 import io.slabfs.kernel.errno.ErrnoException;
@@ -137,6 +138,54 @@ public final class SlabCommon {
     }
   }
 
+  /**
+   * {@code /proc/slabinfo} (mm/slab_common.c, SLUB): {@code slab_start()} takes {@code slab_mutex}
+   * and {@code slab_stop()} drops it; the header ({@code print_slabinfo_header()}) comes with the
+   * first cache, then {@code cache_show()} for every cache on {@code slab_caches} from its head
+   * (the newest first; an alias has no {@code kmem_cache} of its own, so no line), with {@code
+   * get_slabinfo()}'s counters, the tunables all 0 and no shared objects.
+   */
+  public String slabinfo() {
+    StringBuilder sb = new StringBuilder();
+    try (Task.Frame f = Task.enter("slab_start")) {
+      slabMutex.lock();
+    }
+    try {
+      boolean approx = KernelVersion.parse(era.release()).atLeast(6, 10);
+      for (int i = slabCaches.size() - 1; i >= 0; i--) {
+        KmemCache s = slabCaches.get(i);
+        if (i == slabCaches.size() - 1) {
+          sb.append("slabinfo - version: 2.1\n")
+              .append(
+                  "# name            <active_objs> <num_objs> <objsize> <objperslab>"
+                      + " <pagesperslab> : tunables <limit> <batchcount> <sharedfactor>"
+                      + " : slabdata <active_slabs> <num_slabs> <sharedavail>\n");
+        }
+        long[] info = s.slabinfo(approx);
+        sb.append(
+            String.format(
+                "%-17s %6d %6d %6d %4d %4d : tunables %4d %4d %4d : slabdata %6d %6d %6d\n",
+                s.name(),
+                info[0],
+                info[1],
+                s.size(),
+                s.objsPerSlab(),
+                1 << s.order(),
+                0,
+                0,
+                0,
+                info[2],
+                info[2],
+                0));
+      }
+    } finally {
+      try (Task.Frame f = Task.enter("slab_stop")) {
+        slabMutex.unlock();
+      }
+    }
+    return sb.toString();
+  }
+
   /** Caches released (freed) since boot. */
   public int releasedCount() {
     return released.get();
@@ -153,7 +202,8 @@ public final class SlabCommon {
         createBootCache(
             KmemCacheArgs.of(
                 "kmem_cache_node", KMEM_CACHE_NODE_SIZE, 0, SlabFlags.SLAB_HWCACHE_ALIGN),
-            -1);
+            -1,
+            false);
     kmemCache =
         createBootCache(
             KmemCacheArgs.of(
@@ -161,7 +211,17 @@ public final class SlabCommon {
                 KMEM_CACHE_BASE_SIZE + 8 * cpus.nrNodes(),
                 0,
                 SlabFlags.SLAB_HWCACHE_ALIGN),
-            -1);
+            -1,
+            false);
+    // bootstrap(&boot_kmem_cache), then bootstrap(&boot_kmem_cache_node): each list_add()s
+    // itself, so the list walk ends kmem_cache_node, kmem_cache (as /proc/slabinfo shows)
+    slabMutex.lock();
+    try {
+      slabCaches.add(kmemCache);
+      slabCaches.add(kmemCacheNode);
+    } finally {
+      slabMutex.unlock();
+    }
     String[][] types = {
       {"kmalloc-", "0"},
       {"kmalloc-rcl-", Long.toString(SlabFlags.SLAB_RECLAIM_ACCOUNT)},
@@ -173,7 +233,7 @@ public final class SlabCommon {
         String name = type[0] + (size >= 1024 ? size / 1024 + "k" : Integer.toString(size));
         long flags = Long.parseLong(type[1]) | SlabFlags.SLAB_KMALLOC;
         int align = Integer.lowestOneBit(size);
-        createBootCache(KmemCacheArgs.of(name, size, align, flags).withUsercopy(0, size), 1);
+        createBootCache(KmemCacheArgs.of(name, size, align, flags).withUsercopy(0, size), 1, true);
       }
     }
     try (Task.Frame f = Task.enter(createFunction())) {
@@ -186,11 +246,14 @@ public final class SlabCommon {
     }
   }
 
-  private KmemCache createBootCache(KmemCacheArgs args, int refcount) throws ErrnoException {
+  private KmemCache createBootCache(KmemCacheArgs args, int refcount, boolean listAdd)
+      throws ErrnoException {
     slabMutex.lock();
     try {
       KmemCache s = createCache(args, args.flags(), null, refcount, null);
-      slabCaches.add(s);
+      if (listAdd) {
+        slabCaches.add(s);
+      }
       return s;
     } finally {
       slabMutex.unlock();

@@ -581,6 +581,11 @@ final class SlubAlloc {
     return SlubCounters.showSlabObjects(this, so);
   }
 
+  /** {@code get_slabinfo()}: {@code {active_objs, num_objs, num_slabs}}. */
+  synchronized long[] slabinfo(boolean approx) {
+    return SlubCounters.slabinfo(this, approx);
+  }
+
   synchronized String showSlabsCpuPartial() {
     return SlubCounters.showSlabsCpuPartial(this);
   }

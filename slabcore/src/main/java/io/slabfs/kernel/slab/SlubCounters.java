@@ -155,6 +155,53 @@ final class SlubCounters {
     return sb.append('\n').toString();
   }
 
+  /** {@code MAX_PARTIAL_TO_SCAN} (6.10 on). */
+  static final long MAX_PARTIAL_TO_SCAN = 10000;
+
+  /**
+   * {@code get_slabinfo()}: {@code {active_objs, num_objs, num_slabs}}, the free objects of the
+   * node partial lists counted by {@code count_partial_free_approx()} (6.10 on: a list longer than
+   * {@code MAX_PARTIAL_TO_SCAN} is sampled at both ends and scaled) or, before, {@code
+   * count_partial(n, count_free)}. Free objects in per-CPU slabs count as active.
+   */
+  static long[] slabinfo(SlubAlloc a, boolean approx) {
+    long slabs = 0;
+    long objs = 0;
+    long free = 0;
+    for (int n = 0; n < a.nrSlabs.length; n++) {
+      slabs += a.nrSlabs[n];
+      objs += a.totalObjects[n];
+      free += approx ? countPartialFreeApprox(a, n) : countPartial(a, n, false);
+    }
+    return new long[] {objs - free, objs, slabs};
+  }
+
+  /** {@code count_partial_free_approx()}. */
+  private static long countPartialFreeApprox(SlubAlloc a, int node) {
+    Slab.SlabList list = a.nodePartial[node];
+    long nrPartial = list.slabs;
+    if (nrPartial <= MAX_PARTIAL_TO_SCAN) {
+      return countPartial(a, node, false);
+    }
+    long x = 0;
+    long scanned = 0;
+    for (Slab r = list.head; r != null && scanned < MAX_PARTIAL_TO_SCAN / 2; r = r.lnext) {
+      long k = Math.min(r.n, MAX_PARTIAL_TO_SCAN / 2 - scanned);
+      x += k * r.free();
+      scanned += k;
+    }
+    for (Slab r = list.tail; r != null && scanned < MAX_PARTIAL_TO_SCAN; r = r.lprev) {
+      long k = Math.min(r.n, MAX_PARTIAL_TO_SCAN - scanned);
+      x += k * r.free();
+      scanned += k;
+    }
+    // mult_frac(x, n->nr_partial, scanned)
+    long quot = x / scanned;
+    long rem = x % scanned;
+    x = quot * nrPartial + rem * nrPartial / scanned;
+    return Math.min(x, a.totalObjects[node]);
+  }
+
   /** {@code count_partial(n, count_inuse or count_free)}. */
   private static long countPartial(SlubAlloc a, int node, boolean inuse) {
     long x = 0;

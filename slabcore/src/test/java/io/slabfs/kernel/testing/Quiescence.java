@@ -208,6 +208,9 @@ public final class Quiescence {
 
   private static void walk(KernfsRoot root, KernfsDir dir, List<KernfsNode> out) {
     for (KernfsNode kn : root.children(dir)) {
+      if (kn instanceof io.slabfs.kernel.kernfs.KernfsLink l && l.isExternal()) {
+        continue; // a passthrough name of sim/proc: no node of the tree
+      }
       out.add(kn);
       if (kn instanceof KernfsDir d) {
         walk(root, d, out);
