@@ -87,6 +87,7 @@ public final class Kernel implements AutoCloseable {
     KObject<Object> kernelKobj =
         new KObject<>(new Object(), PLAIN).initAndAdd(sysfs, null, null, "kernel");
     KSet devices = KSet.createAndAdd(sysfs, "devices", null);
+    KSet bus = KSet.createAndAdd(sysfs, "bus", null);
     this.pages =
         new PageAlloc(
             options.memPages(), dmesg, options.clock(), options.era().release() + "-slabfs");
@@ -119,7 +120,7 @@ public final class Kernel implements AutoCloseable {
     }
     this.bootCaches = created;
     slab.populate(options.seed());
-    CpuSysfs.init(sysfs, devices.kobj(), hotplug);
+    CpuSysfs.init(sysfs, devices.kobj(), bus, hotplug);
     this.builtinModules = BuiltinModules.init(sysfs);
     this.kasan = new Kasan(dmesg, options.era().release() + "-slabfs");
     this.modules = new Modules(sysfs, builtinModules, slab, kasan);
