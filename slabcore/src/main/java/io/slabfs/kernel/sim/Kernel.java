@@ -1,6 +1,7 @@
 package io.slabfs.kernel.sim;
 
 import io.slabfs.kernel.cpu.CpuHotplug;
+import io.slabfs.kernel.cpu.CpuInfo;
 import io.slabfs.kernel.cpu.CpuSysfs;
 import io.slabfs.kernel.cpu.Cpus;
 import io.slabfs.kernel.debug.Dmesg;
@@ -51,6 +52,7 @@ public final class Kernel implements AutoCloseable {
   private final Vfs vfs;
   private final Cpus cpus;
   private final CpuHotplug hotplug;
+  private final CpuInfo cpuInfo;
   private final SlabCommon slab;
   private final PageAlloc pages;
   private final BuiltinModules builtinModules;
@@ -84,6 +86,7 @@ public final class Kernel implements AutoCloseable {
     this.cpus = new Cpus(options.cpus(), options.nodes());
     this.waitPoints = new WaitPoints(lockdep);
     this.hotplug = new CpuHotplug(cpus, dmesg, lockdep, waitPoints);
+    this.cpuInfo = CpuInfo.fromHost(cpus, java.nio.file.Path.of("/proc/cpuinfo"));
     KObject<Object> kernelKobj =
         new KObject<>(new Object(), PLAIN).initAndAdd(sysfs, null, null, "kernel");
     KSet devices = KSet.createAndAdd(sysfs, "devices", null);
@@ -257,6 +260,11 @@ public final class Kernel implements AutoCloseable {
 
   Cpus cpus() {
     return cpus;
+  }
+
+  /** {@code /proc/cpuinfo} of the simulated CPUs. */
+  public CpuInfo cpuInfo() {
+    return cpuInfo;
   }
 
   BuiltinModules builtinModules() {

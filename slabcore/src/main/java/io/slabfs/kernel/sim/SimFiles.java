@@ -52,6 +52,21 @@ final class SimFiles {
         0400,
         readOnly(() -> bytes(kernel.lockdep().showAllLocks(System.nanoTime()))),
         0);
+    createCpuinfo(kernfs, sim, kernel);
+  }
+
+  /**
+   * {@code sim/proc/cpuinfo}: {@code /proc/cpuinfo} (0444), which {@code lscpu} cannot do without.
+   * {@code sim/proc} is the procfs root of the simulated kernel; it is created here if nothing else
+   * has created it yet.
+   */
+  private static void createCpuinfo(KernfsRoot kernfs, KernfsDir sim, Kernel kernel)
+      throws ErrnoException {
+    KernfsDir proc =
+        kernfs.child(sim, "proc").orElse(null) instanceof KernfsDir d
+            ? d
+            : kernfs.createDir(sim, "proc", 0555);
+    kernfs.createFile(proc, "cpuinfo", 0444, readOnly(() -> bytes(kernel.cpuInfo().render())), 0);
   }
 
   /** {@code sim/variant}: the era and every behaviour switch in force. */
