@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # 0003-slabinfo: the kernel's own slabinfo tool (tools/mm/slabinfo.c, tools/vm/ in
-# older trees), unmodified, run against the mount bound over /sys in a private mount
-# namespace. The source comes from Debian's linux-source-6.1 package at test time and
+# older trees), unmodified, run inside `slabfs shell` (the mount over /sys in a private
+# mount namespace). The source comes from Debian's linux-source-6.1 package at test time and
 # is built once into ${XDG_CACHE_HOME:-/var/tmp}/slabfs-slabinfo; it is never committed.
 # shellcheck disable=SC2317 # check functions are called through ktap_run
 set -euo pipefail
@@ -66,12 +66,10 @@ build_slabinfo() {
 
 # ---- running it -----------------------------------------------------------------
 
-# slabinfo ARGS...: run slabinfo with $MNT bound over /sys, in a private mount
-# namespace (the bind never reaches the host's /sys); stdout and stderr as slabinfo's.
+# slabinfo ARGS...: run slabinfo inside `slabfs shell` (the mount over /sys in a private
+# mount namespace: the bind never reaches the host's /sys); stdout and stderr as slabinfo's.
 slabinfo() {
-  # shellcheck disable=SC2016 # expanded by the inner sh
-  unshare -m sh -c 'mount --make-rprivate / && mount --bind "$1" /sys && shift && exec "$@"' \
-    sh "$MNT" "$SLABINFO" "$@"
+  slabfs_cmd shell "$MNT" -- "$SLABINFO" "$@"
 }
 
 # run_slabinfo OUTVAR ARGS...: slabinfo ARGS, output into OUTVAR, exit status returned.
@@ -210,6 +208,100 @@ check_report() {
   ((bad == 0))
 }
 
+# table_rows OUTPUT: the cache names of a slabinfo table, in its order.
+table_rows() {
+  awk 'NR > 1 && $2 ~ /^[0-9]+$/ { print $1 }' <<<"$1"
+}
+
+# caches_with_slabs: the real cache directories whose slabs file is not 0, sorted.
+caches_with_slabs() {
+  local d
+  for d in "$S"/*/; do
+    d=${d%/}
+    [[ -L $d ]] && continue
+    [[ $(first_field "$d/slabs") == 0 ]] || basename "$d"
+  done | LC_ALL=C sort
+}
+
+# -l is the table the default shows (show_slab); both skip caches without slabs. A
+# unique-id directory is shown under one of its aliases (rename_slabs()): resolved here.
+check_list() {
+  local out rc=0 got want name
+  run_slabinfo out -l || rc=$?
+  ((rc == 0)) || {
+    echo "slabinfo -l exited $rc"
+    return 1
+  }
+  got=$(table_rows "$out" | while read -r name; do
+    if [[ -L $S/$name ]]; then basename "$(readlink "$S/$name")"; else echo "$name"; fi
+  done | LC_ALL=C sort)
+  want=$(caches_with_slabs)
+  echo "slabinfo -l: $(wc -l <<<"$got") caches; directories with slabs: $(wc -l <<<"$want")"
+  [[ $got == "$want" ]] || {
+    diff <(echo "$got") <(echo "$want") | head -n 6
+    return 1
+  }
+}
+
+# -z (skip_zero = 0) adds the caches without slabs: every real cache directory.
+check_zero() {
+  local out rc=0 got want
+  run_slabinfo out -z || rc=$?
+  ((rc == 0)) || {
+    echo "slabinfo -z exited $rc"
+    return 1
+  }
+  got=$(table_rows "$out" | wc -l)
+  want=$(real_cache_dirs)
+  echo "slabinfo -z: $got caches; real cache directories: $want"
+  ((got == want))
+}
+
+# -S sorts by slab_size() = slabs * (page_size << order), largest first, ties by name.
+check_sort_size() {
+  local out rc=0 name prev=-1 size bad=0 n=0
+  run_slabinfo out -S || rc=$?
+  ((rc == 0)) || {
+    echo "slabinfo -S exited $rc"
+    return 1
+  }
+  while read -r name; do
+    size=$(($(first_field "$S/$name/slabs") * (4096 << $(cat "$S/$name/order"))))
+    if ((prev >= 0 && size > prev)); then
+      echo "$name ($size bytes) after a cache of $prev bytes"
+      bad=1
+    fi
+    prev=$size
+    n=$((n + 1))
+  done < <(table_rows "$out")
+  echo "slabinfo -S: $n caches, slab bytes from the files never increase down the table"
+  ((n > 0 && bad == 0))
+}
+
+# -D shows activity; without CONFIG_SLUB_STATS there are no alloc_/free_ files, so
+# Alloc and Free are 0, and Objects is the objects file.
+check_activity() {
+  local out rc=0 line want
+  run_slabinfo out -D || rc=$?
+  ((rc == 0)) || {
+    echo "slabinfo -D exited $rc"
+    return 1
+  }
+  head -n1 <<<"$out"
+  grep -Eq '^Name +Objects +Alloc +Free +%Fast +Fallb +O +CmpX +UL$' <<<"$out" || {
+    echo "no -D header"
+    return 1
+  }
+  line=$(grep -E '^kmalloc-64 ' <<<"$out") || {
+    echo "no kmalloc-64 line"
+    return 1
+  }
+  want="$(first_field "$S/kmalloc-64/objects") 0 0 $(cat "$S/kmalloc-64/order")"
+  echo "$line"
+  echo "Objects Alloc Free O: '$(awk '{ print $2, $3, $4, $7 }' <<<"$line")', want '$want'"
+  [[ $(awk '{ print $2, $3, $4, $7 }' <<<"$line") == "$want" ]]
+}
+
 check_exit0() {
   local out rc=0
   run_slabinfo out "$@" || rc=$?
@@ -266,14 +358,14 @@ ktap_header
 
 why=""
 if ((EUID != 0)); then
-  why="not root: unshare -m and mount --bind need root"
+  why="not root: slabfs shell needs root"
 elif ! command -v unshare >/dev/null 2>&1; then
   why="unshare (util-linux) is not installed"
 elif ! build_out=$(build_slabinfo 2>&1); then
   why="cannot build the kernel's slabinfo: $(tail -n1 <<<"$build_out")"
 fi
 [[ -z $why ]] || ktap_skip_all "$why"
-ktap_plan 13
+ktap_plan 17
 ktap_diag "slabinfo: $SLABINFO (from $CACHE/slabinfo.c)"
 
 slabfs_mount_first
@@ -286,6 +378,11 @@ ktap_run "slabinfo -a shows UDP under its unique-id directory" check_aliases
 ktap_run "slabinfo -T exits 0, Slabcaches = number of real cache directories" check_totals
 ktap_run "slabinfo -r ^kmalloc-64\$: Object, SlabObj, SlabSiz, Order, Align, Objects equal the files" \
   check_report
+ktap_run "slabinfo -l lists exactly the cache directories that have slabs" check_list
+ktap_run "slabinfo -z lists every real cache directory, empty ones too" check_zero
+ktap_run "slabinfo -S orders the caches by slabs * (4096 << order) from the files" check_sort_size
+ktap_run "slabinfo -D: activity header; kmalloc-64 Objects and O from the files, no stats" \
+  check_activity
 ktap_run "slabinfo -s (shrink every cache) exits 0" check_exit0 -s
 ktap_run "slabinfo -v (validate every cache; EINVAL on non-debug caches) exits 0" check_exit0 -v
 ktap_run "after slabinfo -v, cat kmalloc-64/object_size still prints 64" \
