@@ -253,7 +253,8 @@ check_chcpu_up() {
     expect_content "$mnt/devices/system/cpu/cpu0/topology/core_siblings_list" 0-3
 }
 
-# chcpu -d 0: x86's cpu0 has no online file; chcpu refuses and the model keeps it.
+# chcpu -d 0: x86's cpu0 has no online file; chcpu refuses and the model keeps it, with
+# its topology.
 check_chcpu_cpu0() {
   local mnt=$1 out rc=0
   out=$(in_sys "$mnt" chcpu -d 0 2>&1) || rc=$?
@@ -261,7 +262,8 @@ check_chcpu_cpu0() {
     echo "rc=$rc: $out"
     return 1
   fi
-  expect_content "$mnt/devices/system/cpu/online" 0-3
+  expect_content "$mnt/devices/system/cpu/online" 0-3 &&
+    expect_content "$mnt/devices/system/cpu/cpu0/topology/core_cpus_list" 0
 }
 
 # ---- the kernel's selftest -------------------------------------------------------------
@@ -304,10 +306,12 @@ check_selftest() {
 
 # ---- systool -------------------------------------------------------------------------
 
-# check_systool_module MNT: systool -m demo -v shows every parameter of the module with the
-# value of its parameters/ file, and the module's refcnt and initstate.
+# check_systool_module MNT KEY=VALUE...: systool -m demo -v shows exactly the parameters
+# insmod gave, each with the value insmod gave and its parameters/ file reads, and the
+# module's refcnt and initstate.
 check_systool_module() {
-  local mnt=$1 out p want got n=0
+  local mnt=$1 out kv key want got file n=0
+  shift
   out=$(in_sys "$mnt" systool -m demo -v 2>&1) || {
     echo "$out"
     return 1
@@ -316,18 +320,19 @@ check_systool_module() {
     echo "$out"
     return 1
   }
-  for p in "$mnt"/module/demo/parameters/*; do
-    want=$(cat "$p")
-    got=$(awk -v k="$(basename "$p")" '$1 == k && $2 == "=" { sub(/^[^=]*= /, ""); print; exit }' <<<"$out")
-    [[ $got == "\"$want\"" ]] || {
-      echo "parameter $(basename "$p"): systool $got, parameters/ file '$want'"
+  for kv in "$@"; do
+    key=${kv%%=*} want=${kv#*=}
+    file=$(cat "$mnt/module/demo/parameters/$key") || return 1
+    got=$(awk -v k="$key" '$1 == k && $2 == "=" { sub(/^[^=]*= /, ""); print; exit }' <<<"$out")
+    [[ $got == "\"$want\"" && $file == "$want" ]] || {
+      echo "parameter $key: systool $got, parameters/$key '$file', insmod gave '$want'"
       echo "$out"
       return 1
     }
-    n=$((n + 1))
   done
-  ((n == 3)) || {
-    echo "$n parameters, insmod gave 3"
+  n=$(awk '/^  Parameters:$/ { p = 1; next } p && /^$/ { p = 0 } p { n++ } END { print n + 0 }' <<<"$out")
+  ((n == $#)) || {
+    echo "systool shows $n parameters, insmod gave $#"
     return 1
   }
   if ! grep -q '^    initstate *= "live"$' <<<"$out" ||
@@ -409,7 +414,7 @@ ktap_run "lscpu -p: one line per online CPU, socket and node as the model's" \
 ktap_run "chcpu -d 1: the model takes cpu1 down under cpus_write_lock" check_chcpu_down "$M4"
 ktap_run "lscpu: cpu1 off-line, no topology, 3 cores" check_lscpu_offline "$M4" 1
 ktap_run "chcpu -e 1: cpu1 up again with its topology" check_chcpu_up "$M4"
-ktap_run "chcpu -d 0: refused, cpu0 stays online" check_chcpu_cpu0 "$M4"
+ktap_run "chcpu -d 0: refused, cpu0 stays online with its topology" check_chcpu_cpu0 "$M4"
 if extract_selftest >"$WORK/extract.log" 2>&1; then
   ktap_run "selftest cpu-on-off-test.sh: cpu 3 off and on" check_selftest "$M4" 1
   ktap_run "selftest cpu-on-off-test.sh -a: cpus 1 and 2 off and on" check_selftest "$M4" 2 -a
@@ -418,10 +423,11 @@ else
   ktap_diag "$(cat "$WORK/extract.log")"
   ktap_not_ok "selftest cpu-on-off-test.sh -a: cpus 1 and 2 off and on"
 fi
+PARAMS=(level=3 mode=fast verbose=Y)
 ktap_run "insmod demo with 3 parameters through sim/ctl" \
-  slabfs_ctl "$M4" insmod demo param=level=3 param=mode=fast param=verbose=Y
-ktap_run "systool -m demo -v: parameters and values as in module/demo" \
-  check_systool_module "$M4"
+  slabfs_ctl "$M4" insmod demo "${PARAMS[@]/#/param=}"
+ktap_run "systool -m demo -v: the parameters and values insmod gave" \
+  check_systool_module "$M4" "${PARAMS[@]}"
 ktap_run "systool -m demo -v after echo 7 > parameters/level shows 7" \
   check_systool_after_store "$M4"
 ktap_run "systool -m demo -p; an unloaded module is an error" check_systool_path "$M4"
