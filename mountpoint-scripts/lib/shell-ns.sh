@@ -8,7 +8,9 @@ shift 3
 
 mount --bind /proc "$real_proc"
 mount --bind "$mnt" /sys
-if [[ -d $mnt/sim/proc ]]; then
+# only a whole procfs root (the real entries passed through, e.g. self) may replace /proc: a
+# sim/proc holding just the simulated files would leave the shell without /proc/self
+if [[ -L $mnt/sim/proc/self || -e $mnt/sim/proc/self ]]; then
   mount --bind "$mnt/sim/proc" /proc
 fi
 if [[ -e $mnt/sim/kmsg && -e /dev/kmsg ]]; then

@@ -115,6 +115,26 @@ check_host_ls_f() {
   return "$rc"
 }
 
+# check_host_topology DIR: the mount's cpu0/topology against this machine's (names, modes,
+# sizes), and cpu0's links as this machine's point.
+check_host_topology() {
+  local want got link rc=0
+  [[ -d /sys/devices/system/cpu/cpu0/topology ]] || {
+    echo "this machine has no /sys/devices/system/cpu/cpu0/topology"
+    return 4
+  }
+  want=$(listing /sys/devices/system/cpu/cpu0/topology) || return 1
+  got=$(listing "$1/devices/system/cpu/cpu0/topology") || return 1
+  diff <(echo "$want") <(echo "$got") || rc=1
+  for link in subsystem node0; do
+    [[ $(readlink "$1/devices/system/cpu/cpu0/$link") == "$(readlink "/sys/devices/system/cpu/cpu0/$link")" ]] || {
+      echo "cpu0/$link -> $(readlink "$1/devices/system/cpu/cpu0/$link"), here -> $(readlink "/sys/devices/system/cpu/cpu0/$link")"
+      rc=1
+    }
+  done
+  return "$rc"
+}
+
 check_read_all() {
   local n
   n=$(find "$MNT/kernel/slab" -type f | wc -l)
@@ -268,7 +288,7 @@ check_no_daemon() {
 }
 
 ktap_header
-ktap_plan 24
+ktap_plan 25
 
 slabfs_mount_first
 
@@ -280,15 +300,19 @@ why=$(host_boot_skip_reason)
 if [[ -n $why ]]; then
   ktap_skip "--boot host: ls -f lists kmalloc-64, kernel/slab, module/kvm/parameters in this machine's order" "$why"
   ktap_skip "--boot host: kmalloc-64 has this machine's files, modes and sizes" "$why"
+  ktap_skip "--boot host: cpu0/topology and cpu0's links are this machine's" "$why"
 else
   DEFAULT_MNT=$MNT
   if slabfs_mount_tmp --boot host; then
     ktap_run "--boot host: ls -f lists kmalloc-64, kernel/slab, module/kvm/parameters in this machine's order" \
       check_host_ls_f "$MNT"
+    ktap_run "--boot host: cpu0/topology and cpu0's links are this machine's" \
+      check_host_topology "$MNT"
     ktap_run "--boot host: kmalloc-64 has this machine's files, modes and sizes" \
       check_host_attr_table "$MNT"
   else
     ktap_not_ok "--boot host: ls -f lists kmalloc-64, kernel/slab, module/kvm/parameters in this machine's order"
+    ktap_not_ok "--boot host: cpu0/topology and cpu0's links are this machine's"
     ktap_not_ok "--boot host: kmalloc-64 has this machine's files, modes and sizes"
   fi
   MNT=$DEFAULT_MNT

@@ -134,6 +134,29 @@ class DefaultBootIT {
     assertThat(wrong).isEmpty();
   }
 
+  /**
+   * {@code devices/system/cpu/cpu0} and {@code cpu1} against the capture's {@code ls -la} of them:
+   * everything the mount has is there with the same type, mode, size and link target, and of the
+   * capture's entries the mount has the ones slabfs models (not {@code cache}, {@code
+   * cpu_capacity}, {@code cpuidle}, {@code hotplug}, {@code power}, {@code uevent}).
+   */
+  @Test
+  void cpuDirectoriesAreTheCapturedOnesWhereModeled() {
+    List<Map<String, String>> captured = CpuTree.captured();
+    assertThat(captured).hasSize(2);
+    for (int cpu = 0; cpu < 2; cpu++) {
+      Map<String, String> want = captured.get(cpu);
+      Map<String, String> got = CpuTree.listing(mount.path("devices/system/cpu/cpu" + cpu));
+      assertThat(want).as("cpu%d in the capture", cpu).containsAllEntriesOf(got);
+      assertThat(got.keySet())
+          .as("cpu%d", cpu)
+          .containsExactlyInAnyOrderElementsOf(
+              cpu == 0
+                  ? List.of("node0", "subsystem", "topology")
+                  : List.of("node0", "online", "subsystem", "topology"));
+    }
+  }
+
   private static void expect(
       List<String> files, List<String> want, String dir, String f, String v) {
     files.add(dir + "/" + f);

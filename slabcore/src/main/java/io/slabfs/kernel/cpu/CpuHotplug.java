@@ -31,6 +31,16 @@ public final class CpuHotplug {
   private final Mutex cpuAddRemoveLock;
   private final Mutex deviceHotplugLock;
   private final List<IntConsumer> deadCallbacks = new CopyOnWriteArrayList<>();
+  private final List<PrepareState> prepareStates = new CopyOnWriteArrayList<>();
+
+  /** A startup callback of a {@code CPUHP_*_PREPARE} state; it may fail the bring-up. */
+  @FunctionalInterface
+  public interface Startup {
+    void run(int cpu) throws ErrnoException;
+  }
+
+  /** A {@code CPUHP_*_PREPARE} state: both callbacks run on the control CPU, locked. */
+  private record PrepareState(String name, Startup startup, IntConsumer teardown) {}
 
   public CpuHotplug(Cpus cpus, Dmesg dmesg, Lockdep lockdep, WaitPoints waitPoints) {
     this.waitPoints = waitPoints;
@@ -70,6 +80,30 @@ public final class CpuHotplug {
     deadCallbacks.add(callback);
   }
 
+  /**
+   * {@code cpuhp_setup_state(CPUHP_*_PREPARE, name, startup, teardown)}: the startup runs now for
+   * every online CPU (as {@code cpuhp_issue_call} does for CPUs at or above the state), then on
+   * every bring-up before the CPU is marked online; the teardown on every take-down after it is
+   * marked offline, before the {@code *_DEAD} states (which are lower). States registered later are
+   * higher ({@code CPUHP_TOPOLOGY_PREPARE} is above {@code CPUHP_SLUB_DEAD}): they start later and
+   * are torn down earlier.
+   */
+  public void setupPrepareState(String name, Startup startup, IntConsumer teardown)
+      throws ErrnoException {
+    // cpuhp_setup_state() runs the startups under cpus_read_lock()
+    cpusReadLock();
+    try {
+      for (int cpu = 0; cpu < cpus.nrPossible(); cpu++) {
+        if (cpus.isOnline(cpu)) {
+          startup.run(cpu);
+        }
+      }
+      prepareStates.add(new PrepareState(name, startup, teardown));
+    } finally {
+      cpusReadUnlock();
+    }
+  }
+
   /** {@code cpu_down(cpu, CPUHP_OFFLINE)}; a CPU already offline is a no-op. */
   public void cpuDown(int cpu) throws ErrnoException {
     checkCpu(cpu);
@@ -102,6 +136,9 @@ public final class CpuHotplug {
       try {
         cpus.setOnline(cpu, false);
         try (Task.Frame f = Task.enter("cpuhp_invoke_callback")) {
+          for (int i = prepareStates.size() - 1; i >= 0; i--) {
+            prepareStates.get(i).teardown().accept(cpu);
+          }
           for (IntConsumer callback : deadCallbacks) {
             callback.accept(cpu);
           }
@@ -122,8 +159,8 @@ public final class CpuHotplug {
         return;
       }
       cpuHotplugLock.writeLock("cpus_write_lock");
-      try {
-        cpus.setOnline(cpu, true);
+      try (Task.Frame f = Task.enter("_cpu_up")) {
+        bringUp(cpu);
       } finally {
         cpuHotplugLock.writeUnlock();
       }
@@ -139,6 +176,23 @@ public final class CpuHotplug {
     } finally {
       cpuAddRemoveLock.unlock();
     }
+  }
+
+  /** {@code cpuhp_up_callbacks()}: a failing state rolls back the ones before it. */
+  private void bringUp(int cpu) throws ErrnoException {
+    int done = 0;
+    try (Task.Frame f = Task.enter("cpuhp_invoke_callback")) {
+      for (PrepareState state : prepareStates) {
+        state.startup().run(cpu);
+        done++;
+      }
+    } catch (ErrnoException e) {
+      for (int i = done - 1; i >= 0; i--) {
+        prepareStates.get(i).teardown().accept(cpu);
+      }
+      throw e;
+    }
+    cpus.setOnline(cpu, true);
   }
 
   private void checkCpu(int cpu) throws ErrnoException {

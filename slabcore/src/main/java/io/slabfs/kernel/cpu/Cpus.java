@@ -112,6 +112,44 @@ public final class Cpus {
     return cpulist(all);
   }
 
+  /** The CPUs of {@code node}, online or not (the firmware's {@code node_to_cpumask}). */
+  public BitSet cpusOfNode(int node) {
+    BitSet m = new BitSet();
+    for (int cpu = 0; cpu < possible; cpu++) {
+      if (cpuToNode(cpu) == node) {
+        m.set(cpu);
+      }
+    }
+    return m;
+  }
+
+  /**
+   * {@code %*pb} of a mask of {@code nr_cpu_ids} bits (lib/vsprintf.c bitmap_string()): hex, most
+   * significant 32-bit chunk first, chunks separated by commas, each zero-padded to its width (the
+   * first one to the bits it has), e.g. {@code 3} for CPUs 0-1 of 2, {@code 01} for CPU 0 of 8,
+   * {@code 0,00000001} for CPU 0 of 33.
+   */
+  public String cpumap(BitSet mask) {
+    StringBuilder sb = new StringBuilder();
+    int chunk = possible % 32 == 0 ? 32 : possible % 32;
+    for (int lo = (possible + 31) / 32 * 32 - 32; lo >= 0; lo -= 32) {
+      long val = 0;
+      for (int b = 0; b < chunk; b++) {
+        if (mask.get(lo + b)) {
+          val |= 1L << b;
+        }
+      }
+      if (sb.length() > 0) {
+        sb.append(',');
+      }
+      String hex = Long.toHexString(val);
+      int width = (chunk + 3) / 4;
+      sb.append("0".repeat(Math.max(0, width - hex.length()))).append(hex);
+      chunk = 32;
+    }
+    return sb.toString();
+  }
+
   /** {@code %*pbl}: ranges, comma separated, e.g. {@code 0,2-3}; empty for an empty mask. */
   public static String cpulist(BitSet mask) {
     StringBuilder sb = new StringBuilder();

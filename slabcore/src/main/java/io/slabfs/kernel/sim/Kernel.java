@@ -1,6 +1,7 @@
 package io.slabfs.kernel.sim;
 
 import io.slabfs.kernel.cpu.CpuHotplug;
+import io.slabfs.kernel.cpu.CpuInfo;
 import io.slabfs.kernel.cpu.CpuSysfs;
 import io.slabfs.kernel.cpu.Cpus;
 import io.slabfs.kernel.debug.Dmesg;
@@ -53,6 +54,7 @@ public final class Kernel implements AutoCloseable {
   private final DevKmsg devKmsg;
   private final Cpus cpus;
   private final CpuHotplug hotplug;
+  private final CpuInfo cpuInfo;
   private final SlabCommon slab;
   private final PageAlloc pages;
   private final BuiltinModules builtinModules;
@@ -87,9 +89,11 @@ public final class Kernel implements AutoCloseable {
     this.cpus = new Cpus(options.cpus(), options.nodes(), options.clock()::nanosSinceBoot);
     this.waitPoints = new WaitPoints(lockdep);
     this.hotplug = new CpuHotplug(cpus, dmesg, lockdep, waitPoints);
+    this.cpuInfo = CpuInfo.fromHost(cpus, java.nio.file.Path.of("/proc/cpuinfo"));
     KObject<Object> kernelKobj =
         new KObject<>(new Object(), PLAIN).initAndAdd(sysfs, null, null, "kernel");
     KSet devices = KSet.createAndAdd(sysfs, "devices", null);
+    KSet bus = KSet.createAndAdd(sysfs, "bus", null);
     this.pages =
         new PageAlloc(
             options.memPages(), dmesg, options.clock(), options.era().release() + "-slabfs");
@@ -122,7 +126,7 @@ public final class Kernel implements AutoCloseable {
     }
     this.bootCaches = created;
     slab.populate(options.seed());
-    CpuSysfs.init(sysfs, devices.kobj(), hotplug);
+    CpuSysfs.init(sysfs, devices.kobj(), bus, hotplug);
     this.builtinModules = BuiltinModules.init(sysfs);
     this.kasan = new Kasan(dmesg, options.era().release() + "-slabfs");
     this.modules = new Modules(sysfs, builtinModules, slab, kasan, kptrRestrict);
@@ -276,6 +280,11 @@ public final class Kernel implements AutoCloseable {
 
   Cpus cpus() {
     return cpus;
+  }
+
+  /** {@code /proc/cpuinfo} of the simulated CPUs. */
+  public CpuInfo cpuInfo() {
+    return cpuInfo;
   }
 
   BuiltinModules builtinModules() {

@@ -38,6 +38,8 @@ final class SimProc {
   static void create(KernfsRoot kernfs, KernfsDir sim, Kernel kernel) throws ErrnoException {
     KernfsDir proc = kernfs.createDir(sim, "proc", 0555);
     proc.setPassthrough(new RealProc(Path.of("/proc"), ""));
+    // fs/proc/cpuinfo.c: proc_create("cpuinfo", 0, ...): 0444; lscpu cannot do without it
+    kernfs.createFile(proc, "cpuinfo", 0444, procFile(uid -> bytes(kernel.cpuInfo().render())), 0);
     // mm/slab_common.c: proc_create("slabinfo", SLABINFO_RIGHTS (0400), ...)
     kernfs.createFile(proc, "slabinfo", 0400, procFile(uid -> bytes(kernel.slab().slabinfo())), 0);
     // kernel/module/procfs.c: proc_create("modules", 0, ...): 0444
