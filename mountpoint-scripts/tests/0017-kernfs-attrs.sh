@@ -2,7 +2,7 @@
 # 0017-kernfs-attrs: what kernfs does with a node's attributes and directory order, through
 # real tools. chmod, chown and touch succeed for root and show in stat (kernfs keeps them in
 # kn->iattr); the sysfs open check uses the new mode and whether the attribute has a store;
-# listxattr is empty; ls -f lists in kernfs order (kernfs_name_hash, then name), which is
+# listxattr is empty; poll reports POLLERR|POLLPRI as kernfs_generic_poll does; ls -f lists in kernfs order (kernfs_name_hash, then name), which is
 # what a real 6.18 machine listed (slabcore's golden/ls-f-order.txt).
 # shellcheck disable=SC2317 # check functions are called through ktap_run
 set -euo pipefail
@@ -62,6 +62,39 @@ check_listxattr() {
   [[ $out == "[] []" ]]
 }
 
+# poll(2) through FUSE: POLLERR|POLLPRI before the first read (kernfs_generic_poll), none
+# after it, and again after `sim/ctl sysfs_notify` (kernfs_notify), which a poll waiting for
+# POLLPRI returns with.
+check_poll() {
+  local out
+  out=$(python3 - "$S/kmalloc-64/objects" "$MNT/sim/ctl" <<'EOF'
+import os, select, sys, threading
+fd = os.open(sys.argv[1], os.O_RDONLY)
+p = select.poll()
+p.register(fd, select.POLLPRI)
+def mask():
+    r = p.poll(0)
+    return r[0][1] if r else 0
+want = select.POLLPRI | select.POLLERR
+before = mask()
+os.read(fd, 4096)
+after_read = mask()
+def notify():
+    with open(sys.argv[2], "w") as ctl:
+        ctl.write("sysfs_notify kernel/slab/kmalloc-64/objects")
+threading.Thread(target=notify).start()
+r = p.poll(20000)
+woken = r[0][1] if r else 0
+print(f"before read {before:#x}, after read {after_read:#x}, after sysfs_notify {woken:#x}")
+sys.exit(0 if before & want == want and after_read == 0 and woken & want == want else 1)
+EOF
+  ) || {
+    echo "$out"
+    return 1
+  }
+  echo "$out"
+}
+
 # golden_ls_f DIR: the names the real machine's ls -f listed for DIR, in its order.
 golden_ls_f() {
   awk -v d="## $1" '$0 == d { f = 1; next } /^#/ { f = 0 } f' "$GOLDEN"
@@ -83,7 +116,7 @@ ktap_header
 if ((EUID != 0)); then
   ktap_skip_all "not root: chown and the root-only files need root"
 fi
-ktap_plan 8
+ktap_plan 9
 slabfs_mount_first
 S=$MNT/kernel/slab
 
@@ -95,5 +128,7 @@ ktap_run "chown of a file and chown -h of an alias symlink show in stat" check_c
 ktap_run "touch -d sets the nanosecond times; a plain touch sets them to now" check_touch
 ktap_run "listxattr of a file and a directory is empty" check_listxattr
 ktap_run "ls -f kernel/slab/kmalloc-64 lists as a real 6.18 machine's ls -f did" check_ls_f
+ktap_run "poll: POLLERR|POLLPRI before the first read, none after, again after sysfs_notify" \
+  check_poll
 ktap_run "slabfs umount returns 0" slabfs_cmd umount "$MNT"
 ktap_finish

@@ -2,6 +2,9 @@ package io.slabfs.kernel.kernfs;
 
 import io.slabfs.kernel.locking.LockClass;
 import io.slabfs.kernel.locking.LockMap;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Models: fs/kernfs/file.c.
@@ -26,6 +29,37 @@ public final class KernfsFile extends KernfsNode {
                 root.lockdep().classFor(ops.activeKey(), "kn->active", LockClass.Kind.RWSEM),
                 this,
                 false);
+  }
+
+  /** {@code on->event}: bumped by {@code kernfs_notify()}; starts at 1. */
+  private final AtomicInteger event = new AtomicInteger(1);
+
+  /** {@code on->poll}: the pollers to wake at the next notify (each once). */
+  private final List<Runnable> pollers = new ArrayList<>();
+
+  int event() {
+    return event.get();
+  }
+
+  /** {@code poll_wait(filp, &on->poll, wait)}. */
+  synchronized void pollWait(Runnable wake) {
+    pollers.add(wake);
+  }
+
+  /**
+   * {@code kernfs_notify()} ({@code sysfs_notify()}): pollers of this attribute see {@code
+   * EPOLLERR|EPOLLPRI} until they read it again, and are woken now.
+   */
+  public void notifyPollers() {
+    List<Runnable> wake;
+    synchronized (this) {
+      event.incrementAndGet();
+      wake = new ArrayList<>(pollers);
+      pollers.clear();
+    }
+    for (Runnable w : wake) {
+      w.run();
+    }
   }
 
   /** Whether this is a procfs file ({@link KernfsOps#procfs()} or a sysctl). */

@@ -43,6 +43,9 @@ public final class KernfsOpenFile {
   /** {@code file->f_cred}'s fsuid: who opened the file. */
   private final int openerUid;
 
+  /** {@code of->event}: the node's event count when this file last read it. */
+  private volatile int event;
+
   // seq_file state, guarded by mutex
   private byte[] buf = new byte[0];
   private int from;
@@ -180,6 +183,7 @@ public final class KernfsOpenFile {
     try {
       if (pos == 0 || pos != readPos || pos >= buf.length) {
         try (KernfsNode.Active a = kn.getActive()) {
+          event = kn.event(); // kernfs_file_read_iter(): of->event = on->event
           buf = kn.ops().show();
         }
       }
@@ -254,6 +258,7 @@ public final class KernfsOpenFile {
         return false;
       }
       try (Task.Frame f = Task.enter(kn.procfs() ? "seq_read_iter" : "kernfs_seq_show")) {
+        event = kn.event(); // kernfs_seq_show(): of->event = on->event
         byte[] record = kn.ops().show(openerUid);
         buf = record;
         count = record.length;
@@ -387,15 +392,35 @@ public final class KernfsOpenFile {
     }
   }
 
+  /** {@code DEFAULT_POLLMASK}: {@code EPOLLIN | EPOLLOUT | EPOLLRDNORM | EPOLLWRNORM}. */
+  static final int DEFAULT_POLLMASK = DeviceFile.POLLIN | DeviceFile.POLLRDNORM | 0x4 | 0x100;
+
+  /** {@code EPOLLERR | EPOLLPRI}: what sysfs pollers wait for. */
+  static final int POLLERR_PRI = 0x8 | 0x2;
+
   /**
-   * {@code poll(2)}: a device's {@code ->poll}; a kernfs attribute without {@code ->poll} is always
-   * readable and writable ({@code DEFAULT_POLLMASK}).
+   * {@code poll(2)}: a device's {@code ->poll}; for an attribute, {@code kernfs_fop_poll()} →
+   * {@code kernfs_generic_poll()}: {@code DEFAULT_POLLMASK}, plus {@code EPOLLERR|EPOLLPRI} when
+   * the node has been notified since this file last read it (so before its first read too: {@code
+   * on->event} starts at 1, {@code of->event} at 0) or when the node is gone. {@code wake}, if not
+   * null, runs at the node's next {@link KernfsFile#notifyPollers notify} ({@code poll_wait}). A
+   * procfs file without {@code ->proc_poll} answers {@code DEFAULT_POLLMASK}.
    */
   public int poll(Runnable wake) {
     if (device != null) {
       return device.poll(wake);
     }
-    return DeviceFile.POLLIN | DeviceFile.POLLRDNORM | 0x4 | 0x100; // | EPOLLOUT | EPOLLWRNORM
+    if (kn.procfs()) {
+      return DEFAULT_POLLMASK;
+    }
+    try (KernfsNode.Active a = kn.getActive()) {
+      if (wake != null) {
+        kn.pollWait(wake);
+      }
+      return event != kn.event() ? DEFAULT_POLLMASK | POLLERR_PRI : DEFAULT_POLLMASK;
+    } catch (ErrnoException e) {
+      return DEFAULT_POLLMASK | POLLERR_PRI;
+    }
   }
 
   /** {@code kernfs_fop_release()}: always succeeds, even after the node was removed. */

@@ -95,6 +95,21 @@ public final class Vfs {
   }
 
   /**
+   * {@code sysfs_notify()} on the attribute at {@code path} (a symlink on the way is followed), as
+   * a driver calls it when the value changed: its pollers see {@code EPOLLERR|EPOLLPRI} and wake.
+   */
+  public void notify(String path) throws ErrnoException {
+    KernfsNode kn = resolve(path);
+    if (kn instanceof KernfsLink) {
+      kn = Namei.follow(root, kn).orElseThrow(() -> Errno.ENOENT.with(path + " dangles"));
+    }
+    if (!(kn instanceof KernfsFile file) || file.procfs()) {
+      throw Errno.EINVAL.with(path + " is not a sysfs attribute");
+    }
+    file.notifyPollers();
+  }
+
+  /**
    * {@code kernfs_iop_setattr()} for {@code chmod}, {@code chown} and {@code touch} on the node at
    * {@code path} itself (the VFS has already followed a symlink where the call follows one, and
    * checked the caller's right to the change). A removed node answers {@code ENOENT} by path.

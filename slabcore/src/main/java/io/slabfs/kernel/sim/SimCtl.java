@@ -226,6 +226,7 @@ final class SimCtl {
           new Command("rmmod", "rmmod MODULE", 1, 1, SimCtl::rmmod),
           new Command("module_get", "module_get MODULE", 1, 1, (c, a) -> c.modules.moduleGet(a[0])),
           new Command("module_put", "module_put MODULE", 1, 1, (c, a) -> c.modules.modulePut(a[0])),
+          new Command("sysfs_notify", "sysfs_notify PATH", 1, 1, (c, a) -> c.vfs.notify(a[0])),
           new Command("dmesg_clear", "dmesg_clear", 0, 0, (c, a) -> c.dmesg.clear()),
           new Command("lockdep_reset", "lockdep_reset", 0, 0, (c, a) -> c.lockdep.reset()),
           new Command("pause", "pause POINT", 1, 1, (c, a) -> c.slab.waitPoints().arm(point(a[0]))),
