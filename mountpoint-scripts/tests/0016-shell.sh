@@ -59,8 +59,9 @@ check_nothing_left() {
     echo "/sys/sim exists here"
     return 1
   }
-  if pgrep -f 'lib/shell-ns\.sh' >/dev/null; then
-    echo "a shell-ns.sh process is still running"
+  # (only this suite's shells: other mounts may have shells of their own meanwhile)
+  if pgrep -f "lib/shell-ns\\.sh $MNT " >/dev/null; then
+    echo "a shell-ns.sh process of $MNT is still running"
     return 1
   fi
 }
