@@ -36,6 +36,9 @@ import ru.serce.jnrfuse.struct.Timespec;
  * includes an {@link Error}: an {@code OutOfMemoryError} or {@code StackOverflowError} inside one
  * request fails that request, and every other one, and the unmount, go on. Nothing else in slabfs
  * catches {@code Throwable}.
+ *
+ * <p>Why one class of about 480 lines: one method of about ten lines per FUSE operation slabfs
+ * answers (jnr-fuse's {@code FuseStubFS} shape) around the one try/catch; no state to split.
  */
 public final class SlabFuse extends FuseStubFS {
   private static final Logger log = LoggerFactory.getLogger(SlabFuse.class);

@@ -33,6 +33,9 @@ import java.util.concurrent.Future;
  * {@code pct} is probabilistic concurrency testing (random priorities, {@code preemptions} random
  * priority change points), for scenarios too large to exhaust. The strategies' choosers are {@link
  * Dfs} and {@link Pct}.
+ *
+ * <p>Why one class of a little over 400 lines: the search and its report share the visited states,
+ * the findings and the counters the summary prints.
  */
 public final class Explorer {
   /** How schedules are chosen. */

@@ -24,6 +24,11 @@ import java.util.Arrays;
  *
  * <p>Concurrency: {@link #mutex} ({@code of->mutex}) serialises the operations of this one open
  * file; the file holds an active reference only inside a read or write, never in between.
+ *
+ * <p>Why one class of about 460 lines: fs/kernfs/file.c's open file here serves the three kinds of
+ * node that share its state (the file's lock, position and buffer, the poll event and the count of
+ * open files): sysfs attributes, procfs seq files and sysctls, and device files ({@code sim/kmsg});
+ * split by kind, each part would repeat the open, read and release bookkeeping.
  */
 public final class KernfsOpenFile {
   public static final int PAGE_SIZE = 4096;

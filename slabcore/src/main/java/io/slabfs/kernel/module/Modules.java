@@ -29,6 +29,9 @@ import java.util.Map;
  * list changes, never across a module's {@code init()} or {@code exit()}, as in the kernel. The
  * final wait of an unload ({@code mod_kobject_put}) is an uninterruptible wait for the module
  * kobject's release, visible to the hung-task detector.
+ *
+ * <p>Why one class of a little over 400 lines: load and unload share {@code module_mutex}, the
+ * module list and the dependency references, as kernel/module/main.c's halves do.
  */
 public final class Modules {
   private final ModuleSysfs moduleSysfs;

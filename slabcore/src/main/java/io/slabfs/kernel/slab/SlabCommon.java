@@ -29,10 +29,11 @@ import java.util.Random;
  * <p>The list of caches under {@code slab_mutex}, {@code kmem_cache_create()} with merging, {@code
  * kmem_cache_destroy()} in the three historical shapes, and the boot caches.
  *
- * <p>Why one class of about 650 lines: what is left is mm/slab_common.c's create and destroy paths
- * (the kernel's file is itself one), which share {@code slab_mutex}, the cache list, the boot
- * caches' {@code kmem_cache} accounting and the era's choices of where sysfs is drained; split
- * apart, each half would reach into the other's fields under the same lock.
+ * <p>Why one class of about 750 lines: what is left is mm/slab_common.c's create and destroy paths
+ * and its {@code /proc/slabinfo} walk (the kernel's file is itself one), which share {@code
+ * slab_mutex}, the cache list, the boot caches' {@code kmem_cache} accounting and the era's choices
+ * of where sysfs is drained; split apart, each half would reach into the other's fields under the
+ * same lock.
  *
  * <p>Concurrency. {@link #slabMutex} guards {@link #slabCaches} and every cache's refcount. Lock
  * order, as in the kernel: {@code cpu_hotplug_lock} → {@code slab_mutex} → {@code flush_lock} → the
