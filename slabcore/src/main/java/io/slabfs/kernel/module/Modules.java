@@ -110,13 +110,6 @@ public final class Modules {
               + spec.staticCaches().get(0).name()
               + "' needs the static-cache series (--kernel v7+static-cache)");
     }
-    // check_modinfo(): no "intree" tag, so TAINT_OOT_MODULE, before the module is formed; the
-    // taint stays if the load fails later
-    if (!tainted) {
-      tainted = true;
-      dmesg.printk(name + ": loading out-of-tree module taints kernel.");
-    }
-    dmesg.taint().add('O');
     Module m =
         new Module(
             name, kasan.region(name, 0x4000), 16384 + 4096 * spec.caches().size(), 4096, lockdep);
@@ -148,6 +141,13 @@ public final class Modules {
     } finally {
       moduleMutex.unlock();
     }
+    // module_augment_kernel_taints(), right after add_unformed_module(): no "intree" tag, so
+    // TAINT_OOT_MODULE; the taint stays if the load fails later
+    if (!tainted) {
+      tainted = true;
+      dmesg.printk(name + ": loading out-of-tree module taints kernel.");
+    }
+    dmesg.taint().add('O');
     try {
       // init_param_lock(): mutex_init() there has one static key for every module's lock
       Mutex paramLock = new Mutex(lockdep, paramLockKey, "&mod->param_lock");
