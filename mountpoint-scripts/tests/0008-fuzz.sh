@@ -326,9 +326,13 @@ check_cache() {
 
 check_module_params() {
   local f bad=0 n=0
+  local errnos
   while IFS= read -r f; do
     n=$((n + 1))
-    fuzz_file "$f" "$PARAM_ERRNOS" "${f%/*}" || bad=$((bad + $?))
+    errnos=$PARAM_ERRNOS
+    # __zswap_param_set: an algorithm the crypto API lacks is -ENOENT
+    [[ $f == */zswap/parameters/compressor ]] && errnos=" ENOENT "
+    fuzz_file "$f" "$errnos" "${f%/*}" || bad=$((bad + $?))
   done < <(find "$MNT/module" -mindepth 3 -maxdepth 3 -path '*/parameters/*' -type f -perm /222 \
     | LC_ALL=C sort)
   echo "$n writable parameters: $FUZZ_OK writes succeeded, $FUZZ_FAILED failed"

@@ -305,6 +305,11 @@ public final class SlabFuse extends FuseStubFS {
           filter.apply(buf, ".", type, 0);
           filter.apply(buf, "..", type, 0);
           for (Vfs.Dirent e : entries) {
+            if (e.name().indexOf('/') >= 0) {
+              // kernfs lists an alias link named like its cache ("a/b"), but the kernel's FUSE
+              // fails the whole getdents with EIO on a name with '/': leave it out
+              continue;
+            }
             type.st_mode.set(fileType(e.type()));
             if (filter.apply(buf, e.name(), type, 0) != 0) {
               break;

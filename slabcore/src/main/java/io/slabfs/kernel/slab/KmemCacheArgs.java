@@ -82,14 +82,18 @@ public record KmemCacheArgs(
     return new KmemCacheArgs(name, size, align, flags, ctor, useroffset, usersize, freeptr, sheaf);
   }
 
-  /** Names must be printable, without '/' or white space, and fit a sysfs name. */
+  /**
+   * Names must be printable and without white space (sim/ctl's words), and fit a sysfs name. A
+   * {@code '/'} is taken, as the kernel takes it: the cache's own directory gets {@code '!'} in its
+   * place ({@code kobject_set_name_vargs()}), and an alias link keeps it.
+   */
   static void checkName(String name) throws ErrnoException {
     if (name.isEmpty() || name.length() > 255) {
       throw Errno.EINVAL.with("cache name must be 1 to 255 characters");
     }
     for (int i = 0; i < name.length(); i++) {
       char c = name.charAt(i);
-      if (c <= ' ' || c >= 0x7f || c == '/') {
+      if (c <= ' ' || c >= 0x7f) {
         throw Errno.EINVAL.with("cache name has a character sysfs cannot show: '" + name + "'");
       }
     }

@@ -189,6 +189,10 @@ class SimCtlFuzzTest {
     Map<String, String> out = new TreeMap<>();
     for (String name : vfs.readdir("/kernel/slab")) {
       String p = "/kernel/slab/" + name;
+      if (name.indexOf('/') >= 0) {
+        out.put(p, "listed, no path reaches it"); // an alias link named like its cache
+        continue;
+      }
       out.put(p, vfs.stat(p).type() == Stat.Type.SYMLINK ? "-> " + vfs.readlink(p) : "dir");
     }
     for (String m : vfs.readdir("/module")) {

@@ -385,6 +385,27 @@ class MergeTest {
   }
 
   /**
+   * A name with '/': the kernel takes it (kmem_cache_sanity_check() only wants a name).
+   * kobject_set_name_vargs() puts '!' in its place for the cache's own directory; an alias link
+   * keeps the name as it is, so kernfs lists "a/b", which no path can reach.
+   */
+  @Test
+  void nameWithSlash_directoryGetsBang_aliasLinkKeepsTheSlash() throws Exception {
+    boot();
+    create("c/d 64 ctor=cd_ctor");
+    assertThat(type("c!d")).isEqualTo(Stat.Type.DIRECTORY);
+    create("a/b 64");
+    assertThat(vfs().readdir("/kernel/slab")).contains("a/b", "c!d").doesNotContain("a!b");
+    k.slab()
+        .destroy(
+            k.slab().caches().stream()
+                .filter(c -> c.name().equals("c/d"))
+                .findFirst()
+                .orElseThrow());
+    assertThat(vfs().readdir("/kernel/slab")).doesNotContain("c!d");
+  }
+
+  /**
    * mm/slub.c sysfs_slab_add() ignores the return value of the first sysfs_slab_alias() ("Setup
    * first alias"); only kobject_init_and_add() can fail the add. So a name link that cannot be made
    * (the name is a directory already) neither fails the create (pre-6.13) nor logs "Unable to add
