@@ -118,36 +118,51 @@ public interface KernfsOps {
    * ({@code file->f_cred}): {@code show} gets the opener's uid.
    */
   static KernfsOps readOnlyFor(Object key, java.util.function.IntFunction<byte[]> show) {
-    return new KernfsOps() {
-      @Override
-      public boolean canRead() {
-        return true;
-      }
+    return new ReadOnly(key, show);
+  }
 
-      @Override
-      public boolean canWrite() {
-        return false;
-      }
+  /**
+   * A file that is only read, whose content {@code show} renders for the opener's uid; {@code key}
+   * is its lock class. Subclasses say how the file is read ({@link #procfs}, {@link
+   * #readsAtPosition}, {@link #size}).
+   */
+  class ReadOnly implements KernfsOps {
+    private final Object key;
+    private final java.util.function.IntFunction<byte[]> show;
 
-      @Override
-      public byte[] show() {
-        return show.apply(0);
-      }
+    public ReadOnly(Object key, java.util.function.IntFunction<byte[]> show) {
+      this.key = key;
+      this.show = show;
+    }
 
-      @Override
-      public byte[] show(int openerUid) {
-        return show.apply(openerUid);
-      }
+    @Override
+    public boolean canRead() {
+      return true;
+    }
 
-      @Override
-      public int write(byte[] buf, int len) throws ErrnoException {
-        throw io.slabfs.kernel.errno.Errno.EIO.with("read-only");
-      }
+    @Override
+    public boolean canWrite() {
+      return false;
+    }
 
-      @Override
-      public Object activeKey() {
-        return key;
-      }
-    };
+    @Override
+    public byte[] show() throws ErrnoException {
+      return show(0);
+    }
+
+    @Override
+    public byte[] show(int openerUid) throws ErrnoException {
+      return show.apply(openerUid);
+    }
+
+    @Override
+    public int write(byte[] buf, int len) throws ErrnoException {
+      throw io.slabfs.kernel.errno.Errno.EIO.with("read-only");
+    }
+
+    @Override
+    public Object activeKey() {
+      return key;
+    }
   }
 }

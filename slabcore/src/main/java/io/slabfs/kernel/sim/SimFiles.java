@@ -199,33 +199,7 @@ final class SimFiles {
    * for each {@code stat}, and each read renders it afresh and returns the bytes at its position.
    */
   private static KernfsOps readOnly(java.util.function.Supplier<byte[]> show) {
-    KernfsOps ops = KernfsOps.readOnly(new Object(), show);
-    return new KernfsOps() {
-      @Override
-      public boolean canRead() {
-        return true;
-      }
-
-      @Override
-      public boolean canWrite() {
-        return false;
-      }
-
-      @Override
-      public byte[] show() throws ErrnoException {
-        return ops.show();
-      }
-
-      @Override
-      public int write(byte[] buf, int len) throws ErrnoException {
-        return ops.write(buf, len);
-      }
-
-      @Override
-      public Object activeKey() {
-        return ops.activeKey();
-      }
-
+    return new KernfsOps.ReadOnly(new Object(), uid -> show.get()) {
       @Override
       public boolean readsAtPosition() {
         return true;

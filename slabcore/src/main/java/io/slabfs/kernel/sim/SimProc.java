@@ -140,41 +140,15 @@ final class SimProc {
 
   /** A read-only procfs file: {@code show} gets the uid of {@code file->f_cred}. */
   private static KernfsOps procFile(IntFunction<byte[]> show) {
-    KernfsOps ops = KernfsOps.readOnlyFor(new Object(), show);
-    return new KernfsOps() {
-      @Override
-      public boolean canRead() {
-        return true;
-      }
-
-      @Override
-      public boolean canWrite() {
-        return false;
-      }
-
+    return new KernfsOps.ReadOnly(new Object(), show) {
       @Override
       public boolean procfs() {
         return true;
       }
 
       @Override
-      public byte[] show() throws ErrnoException {
-        return ops.show();
-      }
-
-      @Override
-      public byte[] show(int openerUid) throws ErrnoException {
-        return ops.show(openerUid);
-      }
-
-      @Override
       public int write(byte[] buf, int len) throws ErrnoException {
         throw io.slabfs.kernel.errno.Errno.EIO.with("no ->proc_write");
-      }
-
-      @Override
-      public Object activeKey() {
-        return ops.activeKey();
       }
     };
   }
