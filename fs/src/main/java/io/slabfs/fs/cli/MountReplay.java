@@ -285,12 +285,15 @@ final class MountReplay {
       ctl("replay_wait timeout=" + total);
       return null;
     } catch (IOException e) {
+      String marker = "slabfs: replay: abandoned at ";
+      String why = e.getMessage();
       for (String l : dmesg()) {
-        if (l.startsWith("slabfs: replay: abandoned at ")) {
-          return l.substring("slabfs: replay: abandoned at ".length());
+        int i = l.indexOf(marker);
+        if (i >= 0) {
+          why = l.substring(i + marker.length()).replace("; the scheduler steps aside", "");
         }
       }
-      return e.getMessage();
+      return why;
     }
   }
 
