@@ -15,8 +15,10 @@ import picocli.CommandLine.Parameters;
  * Ours: simulator.
  *
  * <p>{@code slabfs replay SCENARIO TOKEN}: runs exactly the schedule of a token that {@code slabfs
- * explore} printed, in the model, and prints what it shows; the same every time. Exit status 0 when
- * the schedule shows nothing, 1 when it shows a finding, 2 for a bad token.
+ * explore} printed, in the model, and prints what it shows; the same every time. With {@code
+ * --mount}, real processes then follow the same schedule on a live mount ({@link MountReplay}).
+ * Exit status 0 when the schedule shows nothing, 1 when it shows a finding, 2 for a bad token (or a
+ * mount of another era), 3 when the mount did not follow the schedule.
  */
 @Command(
     name = "replay",
@@ -46,17 +48,24 @@ final class ReplayCommand implements Callable<Integer> {
   @Option(
       names = "--mount",
       paramLabel = "MOUNTPOINT",
-      description = "steer real processes through a live mount (not implemented yet)")
+      description =
+          "also follow the schedule with real processes on this live mount of the token's era "
+              + "(exit 3 if the mount does not follow it)")
   Path mount;
+
+  @Option(
+      names = "--step-timeout",
+      paramLabel = "S",
+      description =
+          "with --mount: abandon the replay if a step does not happen in S seconds "
+              + "(default: ${DEFAULT-VALUE})")
+  long stepTimeout = 30;
 
   @Override
   public Integer call() {
     ExploreCommand.quietDmesgLog();
-    if (mount != null) {
-      throw ExploreCommand.usage(
-          spec,
-          "--mount: replaying on a live mount is not implemented "
-              + "yet; replay in the model (without --mount)");
+    if (stepTimeout < 1 || stepTimeout > 3600) {
+      throw ExploreCommand.usage(spec, "--step-timeout: must be 1 to 3600, got " + stepTimeout);
     }
     BootSet set = ExploreCommand.bootSet(spec, boot);
     if (kernel != null) {
@@ -72,13 +81,32 @@ final class ReplayCommand implements Callable<Integer> {
       }
     }
     Scenario sc = ExploreCommand.read(spec, scenario);
+    Explorer.Replayed model;
     try {
-      Explorer.Summary sum = Explorer.replay(sc, token, set, System.out);
+      model = Explorer.replayed(sc, token, set, System.out);
       System.out.flush();
-      return sum.findings().isEmpty() ? 0 : 1;
     } catch (Scenario.BadScenario e) {
       System.err.println("slabfs: " + scenario + ": " + e.getMessage());
       return 2;
+    }
+    if (mount == null) {
+      return model.summary().findings().isEmpty() ? 0 : 1;
+    }
+    System.out.println();
+    try {
+      return new MountReplay(mount, sc, model, System.out, stepTimeout).run();
+    } catch (MountReplay.Failed e) {
+      System.out.flush();
+      System.err.println("slabfs: " + e.getMessage());
+      return e.status;
+    } catch (java.io.IOException e) {
+      System.err.println("slabfs: " + mount + ": " + e.getMessage());
+      return 3;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return 3;
+    } finally {
+      System.out.flush();
     }
   }
 }

@@ -34,7 +34,8 @@ public enum Errno {
   ELOOP(40, "Too many levels of symbolic links"),
   ENODATA(61, "No data available"),
   EOPNOTSUPP(95, "Operation not supported"),
-  ETIMEDOUT(110, "Connection timed out");
+  ETIMEDOUT(110, "Connection timed out"),
+  ECANCELED(125, "Operation canceled");
 
   /** EWOULDBLOCK is EAGAIN on Linux. */
   public static final Errno EWOULDBLOCK = EAGAIN;

@@ -1,14 +1,11 @@
 package io.slabfs.kernel.explore;
 
-import io.slabfs.kernel.kernfs.KernfsNode;
-import io.slabfs.kernel.locking.Mutex;
-import io.slabfs.kernel.locking.PercpuRwSem;
 import io.slabfs.kernel.locking.Scheduler;
 import io.slabfs.kernel.locking.Task;
 import io.slabfs.kernel.locking.WaitQueueHead;
+import io.slabfs.kernel.sim.LiveReplay;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -150,31 +147,9 @@ final class Baton implements Scheduler {
     return thread == Thread.currentThread() && mine.get() != null;
   }
 
-  /**
-   * Wait points that come right before a scheduling point of their own (a lock the path takes next)
-   * or inside a lock: stopping there gives no order that stopping at that point does not. The
-   * others ({@code try_module_get}, {@code module_init}, {@code module_exit}) sit in windows no
-   * lock covers and stay scheduling points.
-   */
-  static final Set<String> WAIT_POINTS_BEFORE_A_POINT =
-      Set.of(
-          "cpu_partial_store",
-          "shrink_store",
-          "validate_store",
-          "kmem_cache_destroy",
-          "cpu_down",
-          "param_attr_store");
-
-  /**
-   * Whether a point gives no order of its own: a wait point of {@link #WAIT_POINTS_BEFORE_A_POINT},
-   * or an open file's {@code &of->mutex}, which only the task that opened the file takes (a
-   * scenario's tasks never share an open file).
-   */
+  /** Whether a point gives no order of its own ({@link LiveReplay#redundant}). */
   static boolean redundant(String op, Object object) {
-    if (object instanceof Mutex m) {
-      return m.name().equals("&of->mutex");
-    }
-    return op.equals("wait point") && WAIT_POINTS_BEFORE_A_POINT.contains(object);
+    return LiveReplay.redundant(op, object);
   }
 
   @Override
@@ -362,23 +337,6 @@ final class Baton implements Scheduler {
 
   /** How a step is shown in the schedule table: {@code mutex_lock(slab_mutex)}. */
   static String label(String op, Object object) {
-    if (object == null) {
-      return op;
-    }
-    String what;
-    if (object instanceof Mutex m) {
-      what = m.name();
-    } else if (object instanceof PercpuRwSem r) {
-      what = r.name();
-    } else if (object instanceof KernfsNode kn) {
-      // the attribute and its directory, e.g. seedx/cpu_partial
-      what =
-          kn.parent() == null || kn.parent().name().isEmpty()
-              ? kn.name()
-              : kn.parent().name() + "/" + kn.name();
-    } else {
-      what = object.toString();
-    }
-    return op + "(" + what + ")";
+    return LiveReplay.label(op, object);
   }
 }

@@ -3,6 +3,7 @@ package io.slabfs.kernel.explore;
 import io.slabfs.kernel.era.KernelEra;
 import io.slabfs.kernel.sim.BootOptions;
 import io.slabfs.kernel.sim.BootSet;
+import io.slabfs.kernel.sim.LiveReplay;
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -259,10 +260,33 @@ public final class Explorer {
   }
 
   /**
+   * What a replay in the model showed, for {@code slabfs replay --mount}: the summary, the token's
+   * era and CPU count, the schedule step by step, and how it ended.
+   *
+   * @param steps the schedule, as the live mount is to follow it
+   * @param deadlocked whether the schedule ended with tasks that none could wake
+   * @param results each scenario task's operation results ({@code ok}, an errno name, {@code
+   *     blocked} for an operation that never ended)
+   */
+  public record Replayed(
+      Summary summary,
+      KernelEra era,
+      int cpus,
+      List<LiveReplay.Step> steps,
+      boolean deadlocked,
+      Map<String, List<String>> results) {}
+
+  /**
    * Runs the schedule of {@code token} once and prints what it shows. The token's era and CPU count
    * are the boot's; a token made for another scenario is refused.
    */
   public static Summary replay(Scenario scenario, String token, BootSet set, PrintStream out)
+      throws Scenario.BadScenario {
+    return replayed(scenario, token, set, out).summary();
+  }
+
+  /** {@link #replay}, and the schedule it ran. */
+  public static Replayed replayed(Scenario scenario, String token, BootSet set, PrintStream out)
       throws Scenario.BadScenario {
     Token t;
     try {
@@ -301,6 +325,10 @@ public final class Explorer {
     } catch (Dfs.NotDeterministic e) {
       throw new Scenario.BadScenario("the token does not fit this scenario: " + e.getMessage());
     }
+    if (run.end() != Run.End.DONE && run.end() != Run.End.DEADLOCK) {
+      throw new Scenario.BadScenario(
+          "the token does not fit this scenario: its schedule ends " + run.end());
+    }
     List<String> titles = new ArrayList<>();
     Set<String> keys = new HashSet<>();
     for (Finding f : Finding.of(run)) {
@@ -326,7 +354,26 @@ public final class Explorer {
             run.steps().size(),
             run.preemptions(),
             secs));
-    return new Summary(1, 1, 0, 0, secs, false, titles, List.of(t.toString()));
+    List<LiveReplay.Step> steps = new ArrayList<>();
+    for (Run.Step s : run.steps()) {
+      steps.add(
+          new LiveReplay.Step(run.names().get(s.slot()), s.label(), s.resumed(), s.blocked()));
+    }
+    Map<String, List<String>> results = new LinkedHashMap<>();
+    for (Scenario.TaskSpec spec : scenario.tasks()) {
+      List<String> r = new ArrayList<>(run.results().get(spec.name()));
+      while (r.size() < spec.ops().size()) {
+        r.add("blocked");
+      }
+      results.put(spec.name(), r);
+    }
+    return new Replayed(
+        new Summary(1, 1, 0, 0, secs, false, titles, List.of(t.toString())),
+        t.era(),
+        t.cpus(),
+        steps,
+        run.end() == Run.End.DEADLOCK,
+        results);
   }
 
   private static void print(PrintStream out, int n, long schedule, Finding f, Run run, Token t) {

@@ -256,6 +256,7 @@ public final class Kernel implements AutoCloseable {
 
   /** Before unmounting: blocked system calls fail, so their processes let go of the mount. */
   public void abortBlocked() {
+    ctl.abandonReplay("slabfs is shutting down");
     lockdep.taskList().abortAllWaits("slabfs is shutting down");
     devKmsg.shutdown();
   }
@@ -344,6 +345,7 @@ public final class Kernel implements AutoCloseable {
 
   @Override
   public void close() {
+    ctl.abandonReplay("slabfs is shutting down");
     lockdep.taskList().abortAllWaits("slabfs is shutting down");
     devKmsg.shutdown();
     if (kobjectReleaser != null) {

@@ -236,7 +236,13 @@ final class SimCtl {
           new Command("await_blocked", "await_blocked N [timeout=S]", 1, 2, SimCtl::awaitBlocked),
           new Command("await_dmesg", "await_dmesg TEXT [timeout=S]", 1, ANY, SimCtl::awaitDmesg),
           new Command(
-              "await_open_files", "await_open_files N [timeout=S]", 1, 2, SimCtl::awaitOpenFiles));
+              "await_open_files", "await_open_files N [timeout=S]", 1, 2, SimCtl::awaitOpenFiles),
+          new Command("replay_steps", "replay_steps STEP...", 1, ANY, SimCtl::replaySteps),
+          new Command("replay_begin", "replay_begin [timeout=S]", 0, 1, SimCtl::replayBegin),
+          new Command("replay_task", "replay_task NAME [OPERATION...]", 1, ANY, SimCtl::replayTask),
+          new Command("replay_exit", "replay_exit NAME", 1, 1, (c, a) -> c.replay().exit(a[0])),
+          new Command("replay_wait", "replay_wait [timeout=S]", 0, 1, SimCtl::replayWait),
+          new Command("replay_end", "replay_end", 0, 0, (c, a) -> c.abandonReplay("replay_end")));
 
   private static Map<String, Command> table(Command... commands) {
     Map<String, Command> t = new java.util.LinkedHashMap<>();
@@ -265,6 +271,98 @@ final class SimCtl {
     String[] args = Arrays.copyOfRange(w, 1, w.length);
     c.check(args);
     c.handler().run(this, args);
+  }
+
+  // ---- slabfs replay --mount (LiveReplay) ----------------------------------------------------
+
+  /** Guards {@link #replay} and {@link #pendingSteps}. */
+  private final Object replayLock = new Object();
+
+  private LiveReplay replay;
+  private final List<LiveReplay.Step> pendingSteps = new ArrayList<>();
+  private io.slabfs.kernel.locking.WaitQueueHead replayEnded;
+
+  /**
+   * {@code replay_steps STEP...}: adds steps to the schedule that {@code replay_begin} installs.
+   */
+  private void replaySteps(String[] args) throws ErrnoException {
+    List<LiveReplay.Step> add = new ArrayList<>();
+    for (String a : args) {
+      add.add(LiveReplay.Step.parse(a));
+    }
+    synchronized (replayLock) {
+      if (replay != null && !replay.over()) {
+        throw Errno.EBUSY.with("a replay is running (replay_end ends it)");
+      }
+      if (pendingSteps.size() + add.size() > 100_000) {
+        throw Errno.EINVAL.with("at most 100000 steps");
+      }
+      pendingSteps.addAll(add);
+    }
+  }
+
+  /** {@code replay_begin [timeout=S]}: installs the schedule; S bounds each step (default 30). */
+  private void replayBegin(String[] args) throws ErrnoException {
+    long timeout = timeout(args, 0);
+    LiveReplay r;
+    synchronized (replayLock) {
+      if (replay != null && !replay.over()) {
+        throw Errno.EBUSY.with("a replay is running (replay_end ends it)");
+      }
+      if (pendingSteps.isEmpty()) {
+        throw Errno.EINVAL.with("no steps (replay_steps STEP... first)");
+      }
+      if (replayEnded == null) {
+        replayEnded = new io.slabfs.kernel.locking.WaitQueueHead(lockdep);
+      }
+      if (lockdep.taskList().scheduler() != null) {
+        throw Errno.EBUSY.with("another scheduler runs this kernel");
+      }
+      r = new LiveReplay(lockdep.taskList(), dmesg, pendingSteps, timeout, replayEnded);
+      pendingSteps.clear();
+      replay = r;
+    }
+    r.start();
+  }
+
+  private LiveReplay replay() throws ErrnoException {
+    synchronized (replayLock) {
+      if (replay == null) {
+        throw Errno.ECANCELED.with("no replay was installed (replay_begin)");
+      }
+      return replay;
+    }
+  }
+
+  private void replayTask(String[] args) throws ErrnoException {
+    replay().task(args[0], String.join(" ", Arrays.copyOfRange(args, 1, args.length)));
+  }
+
+  /**
+   * {@code replay_wait [timeout=S]}: until the replay is over; fails with {@code ECANCELED} if it
+   * was abandoned (why: in dmesg), {@code ETIMEDOUT} if it still runs.
+   */
+  private void replayWait(String[] args) throws ErrnoException {
+    LiveReplay r = replay();
+    long timeout = args.length > 0 ? timeout(args, 0) : 300_000;
+    if (!replayEnded.waitEventKillableTimeout(r::over, timeout, "the replay")) {
+      throw Errno.ETIMEDOUT.with("the replay still runs");
+    }
+    if (!"done".equals(r.outcome())) {
+      throw Errno.ECANCELED.with("abandoned at " + r.outcome());
+    }
+  }
+
+  /** {@code replay_end}, unmount: ends a running replay; its stopped tasks go on unsteered. */
+  void abandonReplay(String why) {
+    LiveReplay r;
+    synchronized (replayLock) {
+      r = replay;
+      pendingSteps.clear();
+    }
+    if (r != null) {
+      r.abandon(why);
+    }
   }
 
   private void await(String[] args) throws ErrnoException {
@@ -598,7 +696,7 @@ final class SimCtl {
     return Long.parseLong(s);
   }
 
-  private static String printable(String s) {
+  static String printable(String s) {
     StringBuilder sb = new StringBuilder();
     for (char c : s.toCharArray()) {
       sb.append(c >= ' ' && c < 0x7f ? c : '?');
