@@ -31,6 +31,9 @@ import java.util.concurrent.TimeUnit;
  * <p>Exit status: 0 the schedule was followed and shows nothing, 1 it was followed and shows the
  * model's findings on the mount, 2 a bad token or a mount of another era, 3 the mount did not
  * follow the schedule or a finding did not show (the reason on a {@code slabfs:} line).
+ *
+ * <p>Why one class of about 440 lines: one command's run from the model's schedule to the live
+ * mount's processes and the report beside the model's, in the order it happens.
  */
 final class MountReplay {
   /** Longest {@code sim/ctl} write of steps. */

@@ -48,6 +48,10 @@ import java.util.function.BooleanSupplier;
  * does not hold this monitor. Tasks stopped anywhere wait with a short timeout ({@link
  * #POLL_MILLIS}), so that abandoning the replay needs no lock but this monitor, and a killed
  * process is noticed.
+ *
+ * <p>Why one class of about 690 lines: the controller, the steered tasks' slots and the checks of
+ * each step against the model's schedule share one monitor and one state machine; split, each part
+ * would hand the same slots across.
  */
 public final class LiveReplay implements Scheduler {
   /** One step of the schedule: which task runs, from which point, and whether it ends asleep. */

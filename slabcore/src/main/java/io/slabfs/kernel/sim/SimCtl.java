@@ -36,7 +36,7 @@ import java.util.Random;
  * <p>Grammar: {@link #COMMANDS}, one {@link Command} (name, usage, argument counts, handler) a
  * command; the {@code usage:} errors and {@link #help} come from it.
  *
- * <p>Ours: simulator (no kernel file has a {@code sim/ctl}). Why one class of about 560 lines: the
+ * <p>Ours: simulator (no kernel file has a {@code sim/ctl}). Why one class of about 700 lines: the
  * handlers and the name table they share (creations, their owners and extra references) change
  * together under this object's monitor.
  *
