@@ -6,11 +6,12 @@
 #   util-linux chcpu -d / -e, the kernel selftest cpu-hotplug/cpu-on-off-test.sh (from
 #   Debian's linux-source-6.12 at test time, unmodified, never committed), and sysfsutils
 #   systool -m / -b.
-# chcpu, the selftest and systool write or find /sys by its fixed path: they run in a private
-# mount namespace with the mount bound over /sys (stacked on the real sysfs, so `mount -t
-# sysfs` and libsysfs's /proc/mounts check still see a sysfs there); nothing of it outlives
-# the command. libsysfs honours SYSFS_PATH only where /proc/mounts lists a sysfs at that
-# path, which a FUSE mount is not: the bind over /sys is what makes systool read the mount.
+# chcpu, the selftest and systool write or find /sys by its fixed path: they run inside
+# `slabfs shell` (the mount stacked over /sys, so `mount -t sysfs` and libsysfs's /proc/mounts
+# check still see a sysfs there; /proc the mount's sim/proc, whose mounts and self lead to the
+# real procfs); nothing of it outlives the command. libsysfs honours SYSFS_PATH only where
+# /proc/mounts lists a sysfs at that path, which a FUSE mount is not: the shell's /sys is what
+# makes systool read the mount. lscpu runs both ways: with --sysroot, and inside the shell.
 # shellcheck disable=SC2317 # check functions are called through ktap_run
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib/ktap.sh
@@ -47,13 +48,42 @@ trap 'rm -rf "$WORK"; _slabfs_cleanup' EXIT
 
 # ---- running tools against a mount --------------------------------------------
 
-# in_sys MNT CMD...: CMD in a private mount namespace with MNT bound over /sys.
+# in_sys MNT CMD...: CMD inside `slabfs shell MNT`.
 in_sys() {
   local mnt=$1
   shift
-  # shellcheck disable=SC2016 # expanded by the inner bash
-  unshare --mount --propagation private -- \
-    bash -c 'mount --bind "$1" /sys && shift && exec "$@"' in_sys "$mnt" "$@"
+  slabfs_cmd shell "$mnt" -- "$@"
+}
+
+# run_lscpu MNT ARGS...: lscpu ARGS on MNT: with --sysroot, or inside `slabfs shell MNT`
+# when LSCPU_IN_SHELL is 1.
+LSCPU_IN_SHELL=0
+run_lscpu() {
+  local mnt=$1
+  shift
+  if ((LSCPU_IN_SHELL)); then
+    in_sys "$mnt" lscpu "$@"
+  else
+    lscpu --sysroot "$(sysroot "$mnt")" "$@"
+  fi
+}
+
+# in_shell_lscpu CHECK ARGS...: CHECK with lscpu run inside the shell (ktap_run runs it in
+# a subshell: the switch does not outlive it).
+in_shell_lscpu() {
+  LSCPU_IN_SHELL=1
+  "$@"
+}
+
+# sh_and CHECK1 ARGS... -- CHECK2 ARGS...: both checks (the output of the first, if it fails).
+sh_and() {
+  local first=()
+  while [[ $1 != -- ]]; do
+    first+=("$1")
+    shift
+  done
+  shift
+  "${first[@]}" && "$@"
 }
 
 # sysroot MNT: a directory for lscpu --sysroot: sys -> MNT, proc -> MNT/sim/proc.
@@ -120,7 +150,7 @@ cpulist_count() {
 # that node's cpulist.
 check_lscpu() {
   local mnt=$1 out cpus nodes online n_online n
-  out=$(lscpu --sysroot "$(sysroot "$mnt")" 2>&1) || {
+  out=$(run_lscpu "$mnt" 2>&1) || {
     echo "$out"
     return 1
   }
@@ -153,7 +183,7 @@ check_lscpu() {
 # node the model's package (cpuN/topology/physical_package_id) and node (cpuN/nodeM link).
 check_lscpu_parse() {
   local mnt=$1 out lines cpu core socket node want_node
-  out=$(lscpu --sysroot "$(sysroot "$mnt")" -p=CPU,CORE,SOCKET,NODE 2>&1) || {
+  out=$(run_lscpu "$mnt" -p=CPU,CORE,SOCKET,NODE 2>&1) || {
     echo "$out"
     return 1
   }
@@ -179,7 +209,7 @@ check_lscpu_parse() {
 # or core for it (its topology directory is gone), and counts one core less.
 check_lscpu_offline() {
   local mnt=$1 cpu=$2 out row
-  out=$(lscpu --sysroot "$(sysroot "$mnt")" 2>&1) || return 1
+  out=$(run_lscpu "$mnt" 2>&1) || return 1
   expect_list "$out" "Off-line CPU(s) list" "$(cat "$mnt/devices/system/cpu/offline")" ||
     return 1
   [[ $(cat "$mnt/devices/system/cpu/offline") == "$cpu" ]] || return 1
@@ -187,7 +217,7 @@ check_lscpu_offline() {
     echo "cpu$cpu/topology is still there"
     return 1
   }
-  row=$(lscpu --sysroot "$(sysroot "$mnt")" -e=CPU,SOCKET,ONLINE | awk -v c="$cpu" '$1 == c')
+  row=$(run_lscpu "$mnt" -e=CPU,SOCKET,ONLINE | awk -v c="$cpu" '$1 == c')
   [[ $row =~ ^\ *$cpu\ +-\ +no$ ]] || {
     echo "lscpu -e row of cpu $cpu: '$row'"
     return 1
@@ -396,7 +426,7 @@ check_systool_bus() {
 # ---- the plan -------------------------------------------------------------------------
 
 ktap_header
-ktap_plan 15
+ktap_plan 17
 
 if slabfs_mount_tmp --cpus 4; then
   ktap_ok "slabfs mount --cpus 4"
@@ -411,8 +441,12 @@ ktap_run "lscpu --sysroot: 4 CPUs, on-line 0-3, 1 socket x 4 cores x 1 thread, n
   check_lscpu "$M4"
 ktap_run "lscpu -p: one line per online CPU, socket and node as the model's" \
   check_lscpu_parse "$M4"
+ktap_run "lscpu inside slabfs shell: 4 CPUs, 1 socket x 4 cores, node0 0-3; -p as the model's" \
+  in_shell_lscpu sh_and check_lscpu "$M4" -- check_lscpu_parse "$M4"
 ktap_run "chcpu -d 1: the model takes cpu1 down under cpus_write_lock" check_chcpu_down "$M4"
 ktap_run "lscpu: cpu1 off-line, no topology, 3 cores" check_lscpu_offline "$M4" 1
+ktap_run "lscpu inside slabfs shell: cpu1 off-line, no topology, 3 cores" \
+  in_shell_lscpu check_lscpu_offline "$M4" 1
 ktap_run "chcpu -e 1: cpu1 up again with its topology" check_chcpu_up "$M4"
 ktap_run "chcpu -d 0: refused, cpu0 stays online with its topology" check_chcpu_cpu0 "$M4"
 if extract_selftest >"$WORK/extract.log" 2>&1; then
