@@ -55,8 +55,7 @@ public final class WaitPoints {
             WaitQueueHead.Sleep.on(
                 "wait point " + name + " (sim/ctl resume " + name + ")",
                 true,
-                "slabfs_wait_point",
-                name));
+                "slabfs_wait_point")); // the caller's frame (e.g. shrink_store) is below it
       } finally {
         parked[0]--;
       }
