@@ -34,6 +34,9 @@ source "$ROOT/mountpoint-scripts/lib/sim.sh"
 # shellcheck source-path=SCRIPTDIR/../.. source=lib/leftovers.sh
 source "$ROOT/mountpoint-scripts/lib/leftovers.sh"
 
+# The suite's own stdout: the EXIT trap may run while a point's output is redirected.
+exec {KTAP_STDOUT}>&1
+
 KTAP_PLAN=0
 KTAP_NUM=0
 KTAP_PASS=0
@@ -83,6 +86,8 @@ KTAP_CASE_TIMEOUT=${KTAP_CASE_TIMEOUT:-60}
 # program it runs as KTAP_CASE; empty between points) and its process group.
 KTAP_CASE_TAG=''
 KTAP_CASE_PGID=''
+# The file its output goes to.
+KTAP_POINT_OUT=''
 
 # _ktap_case_pids: the processes of the point running now: its process group (the
 # point's own subshells, which share the suite's environment, and whatever they started,
@@ -166,12 +171,13 @@ _ktap_timed() {
 # not a pipe: a process the check started and could not end (parked in the model, its
 # request unanswered) would hold a pipe open, and reading it to the end would never end.
 ktap_run() {
-  local desc=$1 out rc=0 outf
+  local desc=$1 out rc=0
   shift
-  outf=$(mktemp "${TMPDIR:-/tmp}/ktap-point.XXXXXXXXXX")
-  _ktap_timed "$KTAP_CASE_TIMEOUT" "$@" >"$outf" 2>&1 || rc=$?
-  out=$(cat "$outf")
-  rm -f "$outf"
+  KTAP_POINT_OUT=$(mktemp "${TMPDIR:-/tmp}/ktap-point.XXXXXXXXXX")
+  _ktap_timed "$KTAP_CASE_TIMEOUT" "$@" >"$KTAP_POINT_OUT" 2>&1 || rc=$?
+  out=$(cat "$KTAP_POINT_OUT")
+  rm -f "$KTAP_POINT_OUT"
+  KTAP_POINT_OUT=''
   case $rc in
     0)
       ktap_ok "$desc"
@@ -370,6 +376,9 @@ _slabfs_cleanup() {
   local rc=$? dir
   trap - EXIT
   set +e
+  # not into the output file of a point this trap may have interrupted
+  exec >&"$KTAP_STDOUT"
+  [[ -z $KTAP_POINT_OUT ]] || rm -f "$KTAP_POINT_OUT"
   # a point still running (the suite was told to stop in the middle of it): its processes
   # first, or they would go on using the mounts released below
   if [[ -n $KTAP_CASE_TAG ]]; then
