@@ -143,6 +143,10 @@ _ktap_timed() {
   KTAP_CASE_TAG="$$.$((KTAP_NUM + 1))"
   set -m # only for this job: its own process group
   (
+    # as in the $(...) this used to be: errexit off (a background job would keep it), and
+    # the suite's EXIT trap (its cleanup) is not this subshell's
+    trap - EXIT INT TERM
+    set +e
     export KTAP_CASE=$KTAP_CASE_TAG
     "$@"
   ) &
@@ -175,7 +179,7 @@ ktap_run() {
   shift
   KTAP_POINT_OUT=$(mktemp "${TMPDIR:-/tmp}/ktap-point.XXXXXXXXXX")
   _ktap_timed "$KTAP_CASE_TIMEOUT" "$@" >"$KTAP_POINT_OUT" 2>&1 || rc=$?
-  out=$(cat "$KTAP_POINT_OUT")
+  out=$(cat "$KTAP_POINT_OUT" 2>/dev/null || true)
   rm -f "$KTAP_POINT_OUT"
   KTAP_POINT_OUT=''
   case $rc in
