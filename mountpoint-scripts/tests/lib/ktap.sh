@@ -31,6 +31,11 @@ SLABFS="$ROOT/mountpoint-scripts/slabfs"
 export ROOT SLABFS
 # shellcheck source-path=SCRIPTDIR/../.. source=lib/sim.sh
 source "$ROOT/mountpoint-scripts/lib/sim.sh"
+# shellcheck source-path=SCRIPTDIR/../.. source=lib/leftovers.sh
+source "$ROOT/mountpoint-scripts/lib/leftovers.sh"
+
+# The suite's own stdout: the EXIT trap may run while a point's output is redirected.
+exec {KTAP_STDOUT}>&1
 
 KTAP_PLAN=0
 KTAP_NUM=0
@@ -77,50 +82,106 @@ ktap_skip() {
 # itself, with the reason beside it.
 KTAP_CASE_TIMEOUT=${KTAP_CASE_TIMEOUT:-60}
 
-# _ktap_descendants PID: PID's children, their children, ... (parents first).
-_ktap_descendants() {
-  local c
-  for c in $(pgrep -P "$1" || true); do
-    echo "$c"
-    _ktap_descendants "$c"
+# The point running now: its tag ("suite pid.point number", in the environment of every
+# program it runs as KTAP_CASE; empty between points) and its process group.
+KTAP_CASE_TAG=''
+KTAP_CASE_PGID=''
+# The file its output goes to.
+KTAP_POINT_OUT=''
+
+# _ktap_case_pids: the processes of the point running now: its process group (the
+# point's own subshells, which share the suite's environment, and whatever they started,
+# also after its parent died) and whatever carries its KTAP_CASE tag (had it left the
+# group). Not the daemons of mounts it made: they outlive it.
+_ktap_case_pids() {
+  {
+    pgrep -g "$KTAP_CASE_PGID" || true
+    tagged_pids KTAP_CASE "$KTAP_CASE_TAG"
+  } | sort -un | while read -r p; do
+    [[ $(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null) == *slabfs.jar\ mount\ * ]] || echo "$p"
   done
 }
 
-# _ktap_timed LIMIT CMD ARGS...: run CMD; past LIMIT seconds kill it and every process it
-# started, and return 124 (as timeout(1) does). They stay in the suite's process group, so
-# a suite killed by run-tests' own limit takes them with it. A daemon that left the group
-# (setsid) is not killed here: the suite's exit trap unmounts what it mounted.
+# _ktap_end_case: kill every process of the point running now. SIGKILL does not end a
+# process waiting for a FUSE request that the daemon has already taken (fs/fuse/dev.c
+# request_wait_answer waits on uninterruptibly): if some are left, the FUSE connections of
+# the suite's mounts are aborted, which ends every request in flight with ECONNABORTED,
+# and they are waited for again. Prints what it had to do; 1 if some could not be ended.
+_ktap_end_case() {
+  local pids left
+  pids=$(_ktap_case_pids)
+  [[ -n $pids ]] || return 0
+  # freeze them all so nothing new is started, then kill
+  # shellcheck disable=SC2086 # one pid per word
+  kill -STOP $pids 2>/dev/null || true
+  # shellcheck disable=SC2086
+  kill -KILL $pids 2>/dev/null || true
+  # shellcheck disable=SC2086
+  wait_gone 10 $pids && return 0
+  # shellcheck disable=SC2086
+  left=$(pids_alive $pids)
+  echo "still there after SIGKILL (waiting in the kernel); aborting this suite's FUSE connections:"
+  # shellcheck disable=SC2086
+  stuck_report $left
+  slabfs_abort_all
+  # shellcheck disable=SC2086
+  if ! wait_gone 30 $left; then
+    echo "could not end:"
+    # shellcheck disable=SC2046,SC2086
+    stuck_report $(pids_alive $left)
+    return 1
+  fi
+}
+
+# _ktap_timed LIMIT CMD ARGS...: run CMD in a process group of its own; past LIMIT
+# seconds kill it and every process it started (_ktap_end_case: also those that left its
+# tree, and those stuck in a FUSE request), and return 124 (as timeout(1) does). A process
+# that cannot be ended is left behind, not waited for, so the suite goes on.
 _ktap_timed() {
-  local limit=$1 pid dog first='' rc=0 tree
+  local limit=$1 pid dog first='' rc=0
   shift
-  "$@" &
+  KTAP_CASE_TAG="$$.$((KTAP_NUM + 1))"
+  set -m # only for this job: its own process group
+  (
+    # as in the $(...) this used to be: errexit off (a background job would keep it), and
+    # the suite's EXIT trap (its cleanup) is not this subshell's
+    trap - EXIT INT TERM
+    set +e
+    export KTAP_CASE=$KTAP_CASE_TAG
+    "$@"
+  ) &
   pid=$!
+  set +m
+  KTAP_CASE_PGID=$pid
   sleep "$limit" &
   dog=$!
   wait -n -p first "$pid" "$dog" || rc=$?
   if [[ $first == "$dog" ]]; then
-    # freeze the tree so nothing new is started, then kill all of it
-    tree="$pid $(_ktap_descendants "$pid")"
-    # shellcheck disable=SC2086 # one pid per word
-    kill -STOP $tree 2>/dev/null || true
-    # shellcheck disable=SC2086
-    kill -KILL $tree 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
     echo "timed out after ${limit}s (KTAP_CASE_TIMEOUT)"
-    return 124
+    _ktap_end_case || true
+    [[ -n $(pids_alive "$pid") ]] || wait "$pid" 2>/dev/null || true
+    rc=124
+  else
+    kill "$dog" 2>/dev/null || true
+    wait "$dog" 2>/dev/null || true
   fi
-  kill "$dog" 2>/dev/null || true
-  wait "$dog" 2>/dev/null || true
+  KTAP_CASE_TAG=''
   return "$rc"
 }
 
 # ktap_run DESC CMD ARGS...: one test point from a command's exit status, within
 # KTAP_CASE_TIMEOUT seconds. Check functions run with errexit off (they are in a
-# condition), so they must return their verdict explicitly.
+# condition), so they must return their verdict explicitly. Their output goes to a file,
+# not a pipe: a process the check started and could not end (parked in the model, its
+# request unanswered) would hold a pipe open, and reading it to the end would never end.
 ktap_run() {
   local desc=$1 out rc=0
   shift
-  out=$(_ktap_timed "$KTAP_CASE_TIMEOUT" "$@" 2>&1) || rc=$?
+  KTAP_POINT_OUT=$(mktemp "${TMPDIR:-/tmp}/ktap-point.XXXXXXXXXX")
+  _ktap_timed "$KTAP_CASE_TIMEOUT" "$@" >"$KTAP_POINT_OUT" 2>&1 || rc=$?
+  out=$(cat "$KTAP_POINT_OUT" 2>/dev/null || true)
+  rm -f "$KTAP_POINT_OUT"
+  KTAP_POINT_OUT=''
   case $rc in
     0)
       ktap_ok "$desc"
@@ -213,6 +274,16 @@ slabfs_mount_type() {
   d=${d//$'\n'/\\012}
   # (through the environment: awk -v would turn \040 back into a space)
   SLABFS_MP=$d awk '$2 == ENVIRON["SLABFS_MP"] { t = $3 } END { if (t != "") print t }' /proc/mounts
+}
+
+# slabfs_abort_all: slabfs_abort every slabfs mount at or below a directory of this suite
+# (SLABFS_TMP_DIRS).
+slabfs_abort_all() {
+  local mp
+  while IFS= read -r mp; do
+    echo "abort: the FUSE connection of $mp"
+    slabfs_abort "$mp"
+  done < <(slabfs_mounts_at "${SLABFS_TMP_DIRS[@]}" | sort -u)
 }
 
 # slabfs_daemon_pids DIR: the slabfs processes whose command line is "... slabfs.jar mount
@@ -309,6 +380,15 @@ _slabfs_cleanup() {
   local rc=$? dir
   trap - EXIT
   set +e
+  # not into the output file of a point this trap may have interrupted
+  exec >&"$KTAP_STDOUT"
+  [[ -z $KTAP_POINT_OUT ]] || rm -f "$KTAP_POINT_OUT"
+  # a point still running (the suite was told to stop in the middle of it): its processes
+  # first, or they would go on using the mounts released below
+  if [[ -n $KTAP_CASE_TAG ]]; then
+    ktap_diag "cleanup: ending point $((KTAP_NUM + 1)), still running"
+    ktap_diag "$(_ktap_end_case)"
+  fi
   for dir in "${SLABFS_TMP_DIRS[@]}"; do
     _slabfs_release "$dir"
   done
