@@ -93,7 +93,8 @@ operation failed with an errno the kernel would not give or an invariant failed,
 bad usage.
 
   readers       cat every file under kernel/slab, module/, devices/system/cpu and sim/
-                (not sim/ctl*); ENOENT/ENODEV only on churned caches and modules; EACCES
+                (not sim/ctl*); ENOENT/ENODEV only on churned caches, modules and an offlined
+                CPU's topology/; EACCES
                 only on write-only files (the kernel's open check), never elsewhere.
   writers       write valid and invalid values to every writable cache attribute
                 (cpu_partial, min_partial, remote_node_defrag_ratio, shrink, validate),
@@ -247,7 +248,8 @@ st_show() {
   printf '%q' "$d"
 }
 
-# st_volatile PATH: 0 if PATH is under a cache or module that may vanish during the run.
+# st_volatile PATH: 0 if PATH is under a cache, module or CPU topology that may vanish
+# during the run.
 st_volatile() {
   local rel=${1#"$MNT"/} top
   case $rel in
@@ -261,6 +263,8 @@ st_volatile() {
       top=${top%%/*}
       [[ $top == stress_* || -z ${BASE_MOD[$top]:-} ]]
       ;;
+    # a CPU's topology/ goes with it when cpu-churn takes it down (a CPUHP prepare state)
+    devices/system/cpu/cpu*/topology/*) return 0 ;;
     *) return 1 ;;
   esac
 }
