@@ -107,7 +107,11 @@ fi
 # The lockdep token has a step of kworker/0:1 that the replay must start itself; on a mount
 # whose flush worker already runs, the schedule cannot be followed: exit 3, nothing wedged.
 if slabfs_mount_tmp --kernel v5.19 --hung-task-timeout 2; then
-  echo 120 >"$MNT/kernel/slab/kmalloc-64/cpu_partial"
+  # start CPU 0's flush worker for sure: a cache with a CPU slab on CPU 0 (flush_all queues
+  # work only where has_cpu_slab(); kmalloc-64 has one there or not by the mount's seed)
+  slabfs_ctl "$MNT" "kmem_cache_create warm 64 ctor=warm_ctor" &&
+    slabfs_ctl "$MNT" "alloc warm 1 cpu=0" &&
+    echo 120 >"$MNT/kernel/slab/warm/cpu_partial"
   replay diverged "$SCEN/seed-001.scenario" "$LOCKDEP" --mount "$MNT" --step-timeout 3
   ktap_run "a mount that cannot follow the schedule: exit 3, with the step and why" \
     has diverged 3 "^slabfs: the mount did not follow the schedule: step [0-9]+ of 21 \("
