@@ -45,6 +45,7 @@ PARAM_TABLE=$STRESS_ROOT/slabcore/src/main/resources/io/slabfs/kernel/sim/builti
 source "$STRESS_ROOT/mountpoint-scripts/lib/sim.sh"
 # Seconds a request may take beyond the hung-task timeout before the run fails.
 STRESS_SLACK=${STRESS_SLACK:-5}
+RSS_PERIOD=${RSS_PERIOD:-10}
 # Unexpected-error details kept per worker.
 STRESS_LOG_MAX=20
 
@@ -128,6 +129,10 @@ hung-task or lockdep line among the sim/dmesg records of the run (followed while
 runs, as the ring is small; on v5.19, whose seed-001 deadlock is real, lockdep and
 hung-task reports and EDEADLK for broken deadlocks are allowed); no operation slower
 than the hung-task timeout + ${STRESS_SLACK} s (STRESS_SLACK); no worker blocked at the end.
+
+The summary also shows the daemon's resident memory (VmRSS of sim/variant's daemon_pid)
+at the start, after 5 minutes, at the end and the highest seen (sampled every
+RSS_PERIOD s, default ${RSS_PERIOD}).
 EOF
 }
 
@@ -1190,10 +1195,46 @@ st_dump() {
   } >"$1"
 }
 
+# st_rss_kb PID: the process's resident memory in KiB (VmRSS), or nothing once it is gone.
+st_rss_kb() {
+  local k v _
+  while read -r k v _; do
+    if [[ $k == VmRSS: ]]; then
+      printf '%s' "$v"
+      return 0
+    fi
+  done <"/proc/$1/status" 2>/dev/null
+  return 1
+}
+
+# rss_sampler PID FILE: "SECONDS KiB" lines, one every RSS_PERIOD seconds (a measurement
+# period, not a synchronisation: the run's end reads its own sample).
+rss_sampler() {
+  local pid=$1 file=$2 t0=$SECONDS kb
+  while kb=$(st_rss_kb "$pid"); do
+    printf '%s %s\n' $((SECONDS - t0)) "$kb" >>"$file"
+    sleep "$RSS_PERIOD"
+  done
+}
+
+# rss_line START_KB END_KB RUN_SECONDS: the daemon's resident memory over the run, from the sampler's file.
+rss_line() {
+  awk -v start="$1" -v end="$2" -v t="$3" '
+    function mib(k) { return sprintf("%.0f MiB", k / 1024) }
+    { if ($2 > max) max = $2; if ($1 <= 300) at5 = $2; last = $1 }
+    END {
+      if (end > max) max = end
+      if (start > max) max = start
+      five = (t >= 300 && last >= 300) ? mib(at5) : "- (run shorter than 5 min)"
+      printf "daemon resident memory: start %s, after 5 min %s, end %s, highest %s\n", \
+        mib(start), five, mib(end), mib(max)
+    }' "$TMPD/rss"
+}
+
 st_cleanup() {
   local pid
   trap - EXIT INT TERM
-  for pid in "${PIDS[@]}" "${FOLLOWER_PID:-}"; do
+  for pid in "${PIDS[@]}" "${FOLLOWER_PID:-}" "${RSS_PID:-}"; do
     [[ -n $pid ]] && kill -KILL "$pid" 2>/dev/null
   done
   [[ -n ${TMPD:-} && -d $TMPD ]] && rm -rf -- "$TMPD"
@@ -1340,6 +1381,13 @@ stress_main() {
   # the records already in the ring are not ours: the follower starts at the next one
   dmesg_follower "${START[dmesg_records]}" 2>"$TMPD/follower.stderr" &
   FOLLOWER_PID=$!
+  # the daemon's resident memory: at the start, every RSS_PERIOD s, and at the end
+  local rss_start="" rss_end=""
+  : >"$TMPD/rss"
+  if [[ -n ${V[daemon_pid]:-} ]] && rss_start=$(st_rss_kb "${V[daemon_pid]}"); then
+    rss_sampler "${V[daemon_pid]}" "$TMPD/rss" &
+    RSS_PID=$!
+  fi
   st_now_us
   local t_start=$NOW_US
   DEADLINE_US=$((NOW_US + t * 1000000))
@@ -1385,6 +1433,12 @@ stress_main() {
   echo stop >&"$STOP_FD"
   wait "$FOLLOWER_PID" || true
   FOLLOWER_PID=
+  if [[ -n ${RSS_PID:-} ]]; then
+    kill "$RSS_PID" 2>/dev/null || true
+    wait "$RSS_PID" 2>/dev/null || true
+    RSS_PID=
+    rss_end=$(st_rss_kb "${V[daemon_pid]}") || rss_end=""
+  fi
   if [[ -s $TMPD/follower.stderr ]]; then
     check_fail "the dmesg follower wrote to stderr: $(head -c 300 "$TMPD/follower.stderr")"
   fi
@@ -1411,6 +1465,9 @@ stress_main() {
   echo
   st_table
   echo
+  if [[ -n $rss_start && -n $rss_end ]]; then
+    rss_line "$rss_start" "$rss_end" "$t"
+  fi
   echo "sim/stats during the run: lockdep reports +${DL_SPLATS:-?}, hung-task reports +${DL_HUNG:-?}, deadlocks broken +${DL_BROKEN:-?}"
   echo "invariants:"
   printf '%s\n' "${CHECK_LINES[@]}"

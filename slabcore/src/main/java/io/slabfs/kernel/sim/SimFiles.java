@@ -65,7 +65,9 @@ final class SimFiles {
 
   /**
    * {@code sim/variant}: the era and every behaviour switch in force; {@code hungTaskTimeout} is
-   * {@code kernel.hung_task_timeout_secs} now (the boot option, or what was written since).
+   * {@code kernel.hung_task_timeout_secs} now (the boot option, or what was written since). Its
+   * last line, {@code daemon_pid}, is the process that simulates this kernel, for tools that watch
+   * the daemon itself (its resident memory, its threads).
    */
   static String variant(BootOptions options, long hungTaskTimeout) {
     var era = options.era();
@@ -94,6 +96,8 @@ final class SimFiles {
         + options.seed()
         + "\nmem_pages "
         + options.memPages()
+        + "\ndaemon_pid "
+        + ProcessHandle.current().pid()
         + "\n";
   }
 
