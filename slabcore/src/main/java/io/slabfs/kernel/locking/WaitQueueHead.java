@@ -4,6 +4,7 @@ import io.slabfs.kernel.errno.Errno;
 import io.slabfs.kernel.errno.ErrnoException;
 import java.util.Collection;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
@@ -21,11 +22,19 @@ import java.util.function.Supplier;
  * {@code wait_event_lock_irq(wq, condition, lock)}) the monitor that already guards the condition's
  * state, which the waiter holds when it calls and which is dropped while it sleeps.
  *
- * <p>Concurrency: sleepers wait on {@link #lock}'s monitor; {@link #wakeUpAll} notifies it.
+ * <p>Concurrency: sleepers wait on {@link #lock}'s monitor; {@link #wakeUpAll} notifies it. As
+ * {@code wq_has_sleeper()} lets a waker skip the queue's lock, {@link #wakeUpAll} does nothing
+ * while {@link #sleepers} is 0: a sleeper counts itself (a volatile write) before it evaluates the
+ * condition, and a waker changes the condition's state before it reads the count, so either the
+ * waker sees the sleeper or the sleeper sees the change (the pairing of {@code set_current_state()}
+ * with the waker's {@code smp_mb()}).
  */
 public final class WaitQueueHead {
   private final TaskList tasks;
   private final Object lock;
+
+  /** Tasks between their first condition check and the end of their sleep. */
+  private final AtomicInteger sleepers = new AtomicInteger();
 
   /** {@code DECLARE_WAIT_QUEUE_HEAD}: a queue with a lock of its own. */
   public WaitQueueHead(Lockdep lockdep) {
@@ -78,6 +87,7 @@ public final class WaitQueueHead {
         return;
       }
       Task t = Task.current();
+      sleepers.incrementAndGet();
       tasks.block(
           new Wait(
               sleep.frames(),
@@ -103,6 +113,7 @@ public final class WaitQueueHead {
         }
       } finally {
         tasks.unblock();
+        sleepers.decrementAndGet();
       }
     }
   }
@@ -117,34 +128,44 @@ public final class WaitQueueHead {
    */
   public boolean waitEventInterruptibleTimeout(BooleanSupplier condition, long timeoutMillis) {
     synchronized (lock) {
-      Scheduler s = tasks.scheduler();
-      if (s != null && s.manages(Thread.currentThread())) {
-        // under the scheduler time does not pass: a timeout expires at once; no limit is idle
-        while (!condition.getAsBoolean()) {
-          if (timeoutMillis >= 0) {
-            return false;
-          }
-          s.sleep(this, lock, condition, true);
-        }
-        return true;
+      sleepers.incrementAndGet();
+      try {
+        return waitInterruptibleLocked(condition, timeoutMillis);
+      } finally {
+        sleepers.decrementAndGet();
       }
-      long deadline = System.nanoTime() + timeoutMillis * 1_000_000L;
+    }
+  }
+
+  /** {@link #waitEventInterruptibleTimeout}'s sleep; the caller holds {@link #lock}. */
+  private boolean waitInterruptibleLocked(BooleanSupplier condition, long timeoutMillis) {
+    Scheduler s = tasks.scheduler();
+    if (s != null && s.manages(Thread.currentThread())) {
+      // under the scheduler time does not pass: a timeout expires at once; no limit is idle
       while (!condition.getAsBoolean()) {
-        long left = 0;
         if (timeoutMillis >= 0) {
-          left = (deadline - System.nanoTime()) / 1_000_000L;
-          if (left <= 0) {
-            return false;
-          }
-        }
-        try {
-          lock.wait(left);
-        } catch (InterruptedException e) {
           return false;
         }
+        s.sleep(this, lock, condition, true);
       }
       return true;
     }
+    long deadline = System.nanoTime() + timeoutMillis * 1_000_000L;
+    while (!condition.getAsBoolean()) {
+      long left = 0;
+      if (timeoutMillis >= 0) {
+        left = (deadline - System.nanoTime()) / 1_000_000L;
+        if (left <= 0) {
+          return false;
+        }
+      }
+      try {
+        lock.wait(left);
+      } catch (InterruptedException e) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** How often a killable wait looks for a signal, which wakes no Java monitor. */
@@ -185,8 +206,15 @@ public final class WaitQueueHead {
     return tasks.scheduler();
   }
 
-  /** {@code wake_up_all()}: every sleeper re-checks its condition. */
+  /**
+   * {@code wake_up_all()}: every sleeper re-checks its condition. Without a sleeper it returns at
+   * once, as {@code if (wq_has_sleeper(wq)) wake_up_all(wq)} does, so the hot paths that wake a
+   * queue nobody waits on (every open and release) take no shared monitor.
+   */
   public void wakeUpAll() {
+    if (sleepers.get() == 0) {
+      return;
+    }
     synchronized (lock) {
       Scheduler s = tasks.scheduler();
       if (s != null) {
