@@ -14,10 +14,10 @@
 #   file whose directory is still there gives EACCES, as on sysfs: bash opens with
 #   O_CREAT, and kernfs directories have no ->create.
 # - cache-churn shares 8 names between all workers (stress_merge0-3 mergeable,
-#   stress_nomerge0-3 SLAB_NO_MERGE). create/destroy of a name take that name's flock(1)
-#   exclusively, alloc+free pairs take it shared: so a cache is never destroyed while a
-#   worker still has objects in it (that is a kernel WARNING and, before 6.12, a cache
-#   that stays listed forever), while different names, the caches they merge into,
+#   stress_nomerge0-3 SLAB_NO_MERGE, or a constructor before 6.5). create/destroy of a
+#   name take that name's flock(1) exclusively, alloc+free pairs take it shared: so a
+#   cache is never destroyed while a worker still has objects in it (that is a kernel
+#   WARNING and, before 6.12, a cache that stays listed forever), while different names, the caches they merge into,
 #   readers, writers and hotplug still race freely. Names are shared, so one worker's
 #   destroy gives another's ENOENT, and a create of a name that exists makes a duplicate
 #   cache (kernel-style: sysfs refuses the second directory).
@@ -59,6 +59,9 @@ CACHE_POOL=(
   "stress_nomerge2 200 flags=SLAB_NO_MERGE"
   "stress_nomerge3 2048 flags=SLAB_NO_MERGE|SLAB_ACCOUNT"
 )
+# Before 6.5 there is no SLAB_NO_MERGE (the model refuses it with EINVAL, as those kernels
+# do not know the flag): a constructor makes those caches unmergeable instead.
+NOMERGE_CTOR=stress_ctor
 MODULE_FAMILIES=2
 # Parameters of the stress modules: insmod types them long, bool and charp by value.
 declare -A STRESS_MOD_PTYPE=([level]=long [verbose]=bool [tag]=charp)
@@ -103,7 +106,7 @@ bad usage.
                 modules' uevent; valid ones must succeed, invalid ones must fail with
                 exactly the kernel's errno (EINVAL, ERANGE, ENOSPC). Values are restored.
   cache-churn   kmem_cache_create/alloc/free/kmem_cache_destroy on shared stress_ names,
-                mergeable and SLAB_NO_MERGE; ENOENT for a name already destroyed, EINVAL
+                mergeable and SLAB_NO_MERGE (a constructor before 6.5); ENOENT for a name already destroyed, EINVAL
                 for freeing more than allocated (checked exactly). Destroys all at the end.
   cpu-churn     offline/online cpu1..cpuN-1 through cpuN/online and sim/ctl cpu_down /
                 cpu_up, plus invalid values (EINVAL); EBUSY only for the last online CPU.
@@ -302,6 +305,22 @@ st_read_line() {
   st_read "$1"
   [[ -z $ERR ]] || return 1
   LINE=${VALUE%$'\n'}
+}
+
+# st_nomerge_for_release RELEASE: before 6.5, CACHE_POOL's and the modules' SLAB_NO_MERGE
+# caches get a constructor instead (NOMERGE_MODULE_CACHE: the FLAGS[:CTOR] of insmod's cache=).
+st_nomerge_for_release() {
+  local major=${1%%.*} rest=${1#*.} minor i
+  minor=${rest%%.*}
+  NOMERGE_MODULE_CACHE=SLAB_NO_MERGE
+  if ((major < 6 || (major == 6 && minor < 5))); then
+    NOMERGE_MODULE_CACHE=:$NOMERGE_CTOR
+    for i in "${!CACHE_POOL[@]}"; do
+      CACHE_POOL[i]=${CACHE_POOL[i]/flags=SLAB_NO_MERGE|/flags=}
+      CACHE_POOL[i]=${CACHE_POOL[i]/flags=SLAB_NO_MERGE/}
+      [[ ${CACHE_POOL[i]} == stress_nomerge* ]] && CACHE_POOL[i]="${CACHE_POOL[i]% } ctor=$NOMERGE_CTOR"
+    done
+  fi
 }
 
 # st_stats_snapshot ARRAY: ARRAY[key]=value for every line of sim/stats, open_files as it
@@ -824,7 +843,7 @@ cpu_churn_finish() {
 module_spec() {
   local base=stress_mod_f$1
   case $2 in
-    a) SPEC="${base}_a cache=${base}_a_obj:$((192 + 8 * $1)) cache=${base}_a_buf:512:SLAB_NO_MERGE param=level=3 param=verbose=N param=tag=stress" ;;
+    a) SPEC="${base}_a cache=${base}_a_obj:$((192 + 8 * $1)) cache=${base}_a_buf:512:$NOMERGE_MODULE_CACHE param=level=3 param=verbose=N param=tag=stress" ;;
     b) SPEC="${base}_b cache=${base}_b_obj:1000 param=level=-5 param=tag=b depends=${base}_a" ;;
     *) SPEC="${base}_c param=verbose=Y depends=${base}_b" ;;
   esac
@@ -1340,6 +1359,7 @@ stress_main() {
   DEADLOCK_MODE=${V[deadlock]:-break}
   DEADLOCKS_EXPECTED=0
   [[ $ERA == v5.19 ]] && DEADLOCKS_EXPECTED=1
+  st_nomerge_for_release "${V[release]:-0.0}"
   LAT_LIMIT_US=$(((HUNG_TIMEOUT + STRESS_SLACK) * 1000000))
   # what an earlier, interrupted run left: the churn kinds remove their own kind's first;
   # what cannot be removed is reported and left out of the end checks
