@@ -65,6 +65,8 @@ final class FuseLoop {
 
     long fuse_chan_bufsize(Pointer ch);
 
+    int fuse_chan_fd(Pointer ch);
+
     int fuse_chan_recv(Pointer chp, Pointer buf, long size);
 
     void fuse_session_process(Pointer se, Pointer buf, long len, Pointer ch);
@@ -113,6 +115,7 @@ final class FuseLoop {
   private Pointer session;
   private Pointer channel;
   private long bufsize;
+  private volatile ReleaseOrder releases = new ReleaseOrder(tid -> true);
 
   /**
    * Mounts, serves until the filesystem is unmounted or the session is told to exit, then unmounts
@@ -160,6 +163,7 @@ final class FuseLoop {
     session = lib.fuse_get_session(fuse);
     channel = lib.fuse_session_next_chan(session, null);
     bufsize = lib.fuse_chan_bufsize(channel);
+    releases = ReleaseOrder.ofProc(lib.fuse_chan_fd(channel));
     for (int i = 0; i < INITIAL_WORKERS; i++) {
       startWorker();
     }
@@ -229,8 +233,27 @@ final class FuseLoop {
     }
   }
 
+  /**
+   * Waits until every {@code FUSE_RELEASE} the kernel queued before the request this thread serves
+   * has run (see {@link ReleaseOrder}); at once outside a request.
+   */
+  void awaitEarlierReleases() {
+    releases.awaitEarlier();
+  }
+
   private void serveRequests() {
-    Pointer buf = Memory.allocateDirect(runtime, (int) bufsize);
+    ReleaseOrder order = releases;
+    order.join();
+    try {
+      serveRequests(order);
+    } finally {
+      order.leave();
+    }
+  }
+
+  private void serveRequests(ReleaseOrder order) {
+    // cleared, so its pages are in before the first read(2) copies a request into them
+    Pointer buf = Memory.allocateDirect(runtime, (int) bufsize, true);
     Pointer chp = Memory.allocateDirect(runtime, runtime.addressSize());
     while (lib.fuse_session_exited(session) == 0) {
       chp.putPointer(0, channel);
@@ -246,12 +269,16 @@ final class FuseLoop {
         endSession();
         return;
       }
+      // struct fuse_in_header: len, opcode (u32), unique (u64), ...
+      long unique = buf.getLong(8);
+      order.received(unique, buf.getInt(4));
       if (idle.decrementAndGet() == 0) {
         startWorker();
       }
       try {
         lib.fuse_session_process(session, buf, res, chp.getPointer(0));
       } finally {
+        order.processed(unique);
         idle.incrementAndGet();
       }
     }

@@ -109,8 +109,9 @@ public final class SlabFuse extends FuseStubFS {
     // FuseLoop's workers start after these writes, so they see them. Once the connection is
     // gone, a request blocked in the model can never be answered: fail its waits, as
     // slabfs umount does before unmounting.
-    return new FuseLoop()
-        .serve(mountpoint, "slabfs", options, fuseOperations, kernel::abortBlocked);
+    FuseLoop loop = new FuseLoop();
+    vfs.setEarlierReleases(loop::awaitEarlierReleases);
+    return loop.serve(mountpoint, "slabfs", options, fuseOperations, kernel::abortBlocked);
   }
 
   /** Counted down when the kernel's FUSE_INIT has been answered. */

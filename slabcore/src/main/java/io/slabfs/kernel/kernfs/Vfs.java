@@ -32,6 +32,7 @@ public final class Vfs {
   private final Map<Long, KernfsDir> dirs = new ConcurrentHashMap<>();
   private final AtomicLong nextHandle = new AtomicLong(1);
   private final AtomicLong requests = new AtomicLong();
+  private volatile Runnable earlierReleases = () -> {};
 
   public Vfs(KernfsRoot root) {
     this.root = root;
@@ -277,6 +278,24 @@ public final class Vfs {
     return root.openFilesChanged()
         .waitEventKillableTimeout(
             () -> openFilesExcept(self) == n, timeoutMillis, n + " open files");
+  }
+
+  /**
+   * Ours: simulator. Sets how {@link #awaitEarlierReleases} waits: the FUSE edge's wait for the
+   * releases of files closed before the current request (sysfs releases in {@code close(2)}, FUSE
+   * after it).
+   */
+  public void setEarlierReleases(Runnable await) {
+    this.earlierReleases = await;
+  }
+
+  /**
+   * Ours: simulator. Returns once every file closed before the current request was made has been
+   * released, so a count of open files reads as it would on sysfs. Nothing to wait for in the model
+   * alone.
+   */
+  public void awaitEarlierReleases() {
+    earlierReleases.run();
   }
 
   /** Open files not opened by task {@code pid}. */

@@ -35,7 +35,17 @@ final class SimFiles {
         0444,
         readOnly(() -> bytes(variant(kernel.options(), kernel.hungTask().timeoutSecs()))),
         0);
-    kernfs.createFile(sim, "stats", 0444, readOnly(() -> bytes(stats(kernel))), 0);
+    kernfs.createFile(
+        sim,
+        "stats",
+        0444,
+        readOnly(
+            () -> {
+              // open_files as sysfs would count it: the files its reader closed are released
+              kernel.vfs().awaitEarlierReleases();
+              return bytes(stats(kernel));
+            }),
+        0);
     kernfs.createFile(sim, "kmsg", 0644, kernel.devKmsg(), 0);
     kernfs.createFile(sim, "ctl", 0200, writeOnly(kernel.ctl()), 0);
     // FUSE serialises writes to one inode (i_rwsem), so a command blocked in sim/ctl would
